@@ -1,0 +1,6 @@
+import io.panago.*;
+import io.panago.sync.*;
+import io.panago.context.*;
+import io.panago.time.*;
+import io.panago.net.*;
+import java.time.Duration;
