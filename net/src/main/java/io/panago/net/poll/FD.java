@@ -1,0 +1,767 @@
+package io.panago.net.poll;
+
+import io.panago.Go;
+import io.panago.runtime.PollDesc;
+import io.panago.runtime.Sched;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+
+/**
+ * One socket file descriptor and every operation on it: Go's internal/poll {@code FD}
+ * (fd_unix.go, fd_poll_runtime.go) with the socket set-up of net's sock_posix.go.
+ *
+ * <p>Implementation overview.
+ * <ul>
+ * <li><b>The seam.</b> {@code io.panago.net} does all I/O through this class and never sees a
+ * system call, an errno or the poller. This file is the readiness (epoll) implementation: the
+ * non-blocking syscall runs straight on the caller's {@code byte[]} (a critical downcall) and
+ * {@code EAGAIN} parks on the {@link PollDesc}. A completion backend (io_uring, IOCP) gives
+ * {@link #read}, {@link #write}, {@link #accept} and {@link #connect} other bodies (submit
+ * with an off-heap buffer, park, take the result) behind the same signatures, as Go's
+ * fd_windows.go does beside fd_unix.go.</li>
+ * <li><b>Lifetime.</b> {@link FdMutex} counts the operations in flight. {@link #close} marks
+ * it closed, wakes every waiter (the poll descriptor's {@code evict} for goroutines, the
+ * wake-up eventfd for threads), and the release of the last reference {@link #destroy}s:
+ * {@code EPOLL_CTL_DEL} first (a {@code dup} of this socket would otherwise keep the
+ * registration alive, see epoll(7)), then close(2). {@code close} waits for that, so when it
+ * returns the descriptor is gone, and no syscall ever runs on a number the kernel has reused.</li>
+ * <li><b>Goroutines and threads.</b> In a goroutine a wait is {@link PollDesc#waitRead} /
+ * {@code waitWrite}: the goroutine parks, the carrier runs others. On a plain or virtual
+ * thread the wait is poll(2) on the socket and on a per-direction eventfd that {@link #close}
+ * and the deadline setters signal, so the thread blocks (never spins) and still wakes at once.
+ * Reads are serialised by the read lock and writes by the write lock, so each direction has
+ * at most one waiter: the poll descriptor's one slot, or the one eventfd.</li>
+ * <li><b>Deadlines.</b> The user's deadline per direction (Go's SetReadDeadline) and a
+ * per-call deadline (Java's soTimeout, a connect timeout, an accept back-off) combine into
+ * the earliest, which is what the poll descriptor is given. A timeout of the call deadline
+ * alone is reported as {@link #WAIT_CALL_TIMEOUT} so the caller can tell the two apart.
+ * Times are the runtime's {@link Sched#nanotime}; 0 means none, -1 means already expired.</li>
+ * </ul>
+ */
+public final class FD {
+    /** Directions for {@link #setDeadline}, as the poll descriptor numbers them. */
+    public static final int READ = PollDesc.MODE_READ, WRITE = PollDesc.MODE_WRITE;
+
+    private static final int WAIT_OK = 0, WAIT_CLOSING = 1, WAIT_TIMEOUT = 2,
+            WAIT_CALL_TIMEOUT = 3;
+    private static final long BACKOFF_MIN = 5_000_000L, BACKOFF_MAX = 1_000_000_000L;
+    private static final System.Logger LOG = System.getLogger("io.panago.net");
+
+    /** Socket options {@link #setOption}/{@link #getOption} know. */
+    public enum Option {
+        TCP_NODELAY(Sys.IPPROTO_TCP, Sys.TCP_NODELAY),
+        SO_KEEPALIVE(Sys.SOL_SOCKET, Sys.SO_KEEPALIVE),
+        SO_RCVBUF(Sys.SOL_SOCKET, Sys.SO_RCVBUF),
+        SO_SNDBUF(Sys.SOL_SOCKET, Sys.SO_SNDBUF),
+        SO_REUSEADDR(Sys.SOL_SOCKET, Sys.SO_REUSEADDR),
+        IPV6_V6ONLY(Sys.IPPROTO_IPV6, Sys.IPV6_V6ONLY);
+
+        final int level, name;
+
+        Option(int level, int name) {
+            this.level = level;
+            this.name = name;
+        }
+    }
+
+    private final int sysfd;
+    private final int family;
+    private final FdMutex fdmu = new FdMutex();
+    private final Sema csema = new Sema();
+    /** Errno capture for operations under the read lock / the write lock. */
+    private final MemorySegment rerrno, werrno;
+    /** Set once, before the FD is shared, by {@link #init}; null until then. */
+    private PollDesc pd;
+
+    /** User deadlines (volatile for the lock-free expiry check); written under {@code this}. */
+    private volatile long rdeadline, wdeadline;
+    /** Deadline of the call waiting in each direction; guarded by {@code this}. */
+    private long rcall, wcall;
+    /** Wake-up eventfds of threads waiting in each direction, -1 until needed; guarded by this. */
+    private int rwake = -1, wwake = -1;
+    /** Java's soTimeout for reads and accepts, in nanoseconds; 0 waits forever. */
+    private volatile long readTimeout;
+
+    private FD(int sysfd, int family) {
+        this.sysfd = sysfd;
+        this.family = family;
+        Arena auto = Arena.ofAuto();
+        this.rerrno = Sys.errnoSegment(auto);
+        this.werrno = Sys.errnoSegment(auto);
+    }
+
+    /** Registers with the poller (Go: pollDesc.init); the FD may be shared after this. */
+    private void init() throws IOException {
+        if (pd == null) {
+            pd = PollDesc.open(sysfd);
+        }
+    }
+
+    private static SocketException closed() {
+        return new SocketException("Socket closed");
+    }
+
+    /** A new non-blocking stream socket of {@code family} ({@link SockAddr#AF_INET}...). */
+    private static FD socket(int family) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = Sys.socket(Sys.errnoSegment(arena), family);
+            if (fd < 0) {
+                throw Errno.exception(-fd, "socket", null);
+            }
+            return new FD(fd, family);
+        }
+    }
+
+    /** Whether this kernel can make sockets of {@code family} (Go: probe of ipStackCapabilities). */
+    public static boolean supports(int family) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Sys.errnoSegment(arena);
+            int fd = Sys.socket(errno, family);
+            if (fd < 0) {
+                return false;
+            }
+            Sys.close(errno, fd);
+            return true;
+        }
+    }
+
+    /**
+     * A listening socket bound to {@code addr}: SO_REUSEADDR on and, for IPv6, dual-stack
+     * (IPV6_V6ONLY off), as Go's {@code Listen("tcp", ...)}.
+     */
+    public static FD listen(InetSocketAddress addr, int backlog) throws IOException {
+        int family = SockAddr.family(addr.getAddress());
+        FD fd = socket(family);
+        try (Arena arena = Arena.ofConfined()) {
+            fd.setOption(Option.SO_REUSEADDR, 1);
+            if (family == SockAddr.AF_INET6) {
+                fd.setOption(Option.IPV6_V6ONLY, 0);
+            }
+            MemorySegment errno = Sys.errnoSegment(arena);
+            MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
+            int len = SockAddr.encode(sa, addr, family);
+            int r = Sys.bind(errno, fd.sysfd, sa, len);
+            if (r < 0) {
+                throw Errno.exception(-r, "bind", format(addr));
+            }
+            r = Sys.listen(errno, fd.sysfd, backlog);
+            if (r < 0) {
+                throw Errno.exception(-r, "listen", format(addr));
+            }
+            fd.init();
+            return fd;
+        } catch (IOException | RuntimeException | Error e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A socket connected to {@code addr}; {@code deadline} (nanotime, 0 for none) bounds the
+     * wait for the handshake (Go: netFD.connect).
+     */
+    public static FD dial(InetSocketAddress addr, long deadline) throws IOException {
+        FD fd = socket(SockAddr.family(addr.getAddress()));
+        try {
+            fd.connect(addr, deadline);
+            return fd;
+        } catch (IOException | RuntimeException | Error e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    private void connect(InetSocketAddress addr, long deadline) throws IOException {
+        if (!fdmu.rwlock(false)) {
+            throw closed();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
+            int len = SockAddr.encode(sa, addr, family);
+            int r = Sys.connect(werrno, sysfd, sa, len);
+            if (r < 0 && -r != Errno.EINPROGRESS && -r != Errno.EALREADY && -r != Errno.EINTR) {
+                if (-r != Errno.EISCONN) {
+                    throw Errno.exception(-r, "connect", format(addr));
+                }
+                r = 0;
+            }
+            // Registered only now: an unconnected socket reports an instant EPOLLOUT|EPOLLHUP.
+            init();
+            if (r == 0) {
+                return;
+            }
+            for (;;) {
+                if (deadline != 0 && deadline != -1 && deadline <= Sched.nanotime()) {
+                    throw new SocketTimeoutException("Connect timed out: " + format(addr));
+                }
+                int w = await(WRITE, deadline);
+                if (w == WAIT_CLOSING) {
+                    throw closed();
+                }
+                if (w != WAIT_OK) {
+                    throw new SocketTimeoutException("Connect timed out: " + format(addr));
+                }
+                long so = Sys.getIntOption(arena, werrno, sysfd, Sys.SOL_SOCKET, Sys.SO_ERROR);
+                if (so < 0) {
+                    throw Errno.exception((int) -so, "connect", format(addr));
+                }
+                int e = (int) so;
+                if (e == 0 || e == Errno.EISCONN) {
+                    return;
+                }
+                if (e != Errno.EINPROGRESS && e != Errno.EALREADY && e != Errno.EINTR) {
+                    throw Errno.exception(e, "connect", format(addr));
+                }
+            }
+        } finally {
+            if (fdmu.rwunlock(false)) {
+                destroy();
+            }
+        }
+    }
+
+    /**
+     * Accepts one connection (Go: FD.Accept). {@code ECONNABORTED} is retried at once; when
+     * out of descriptors or memory ({@code EMFILE}, {@code ENFILE}, {@code ENOBUFS},
+     * {@code ENOMEM}) it backs off 5 ms, doubling to 1 s, and retries while the socket is open,
+     * as Go's http.Server does around Accept, so an accept loop neither dies nor spins.
+     */
+    public FD accept() throws IOException {
+        if (!fdmu.rwlock(true)) {
+            throw closed();
+        }
+        try {
+            prepare(READ);
+            long timeout = 0, backoff = 0;
+            for (;;) {
+                int nfd = Sys.accept(rerrno, sysfd);
+                if (nfd >= 0) {
+                    FD c = new FD(nfd, family);
+                    try {
+                        c.init();
+                    } catch (IOException | RuntimeException | Error e) {
+                        c.close();
+                        throw e;
+                    }
+                    return c;
+                }
+                int e = -nfd;
+                if (e == Errno.EINTR || e == Errno.ECONNABORTED) {
+                    continue;
+                }
+                long rt = readTimeout;
+                if (timeout == 0 && rt != 0) {
+                    timeout = after(rt);
+                }
+                long callDl = timeout;
+                if (e == Errno.EMFILE || e == Errno.ENFILE || e == Errno.ENOBUFS
+                        || e == Errno.ENOMEM) {
+                    backoff = backoff == 0 ? BACKOFF_MIN : Math.min(2 * backoff, BACKOFF_MAX);
+                    LOG.log(System.Logger.Level.WARNING, "accept: {0} ({1}); retrying in {2} ms",
+                            Errno.text(e), Errno.name(e), backoff / 1_000_000);
+                    callDl = earliest(timeout, after(backoff));
+                } else if (e != Errno.EAGAIN) {
+                    throw Errno.exception(e, "accept", null);
+                }
+                int w = await(READ, callDl);
+                if (w == WAIT_CALL_TIMEOUT && (timeout == 0 || Sched.nanotime() < timeout)) {
+                    continue;
+                }
+                if (w != WAIT_OK) {
+                    throw failure(w, "Accept timed out");
+                }
+            }
+        } finally {
+            if (fdmu.rwunlock(true)) {
+                destroy();
+            }
+        }
+    }
+
+    /**
+     * Reads up to {@code len} bytes into {@code b[off..]}, parking until at least one arrives
+     * (Go: FD.Read); -1 at end of stream. The caller has checked the bounds.
+     */
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (!fdmu.rwlock(true)) {
+            throw closed();
+        }
+        try {
+            prepare(READ);
+            if (len == 0) {
+                return 0;
+            }
+            long callDl = 0;
+            for (;;) {
+                long n = Sys.read(rerrno, sysfd, b, off, len);
+                if (n > 0) {
+                    return (int) n;
+                }
+                if (n == 0) {
+                    return -1;
+                }
+                int e = (int) -n;
+                if (e == Errno.EAGAIN) {
+                    long rt = readTimeout;
+                    if (callDl == 0 && rt != 0) {
+                        callDl = after(rt);
+                    }
+                    int w = await(READ, callDl);
+                    if (w != WAIT_OK) {
+                        throw failure(w, "Read timed out");
+                    }
+                } else if (e != Errno.EINTR) {
+                    throw Errno.exception(e, "read", null);
+                }
+            }
+        } finally {
+            if (fdmu.rwunlock(true)) {
+                destroy();
+            }
+        }
+    }
+
+    /**
+     * Writes {@code b[off, off+len)}: all of it when {@code all} (Go: FD.Write, atomic with
+     * respect to other writers), else at least one byte. Parks while the socket buffer is full.
+     */
+    public int write(byte[] b, int off, int len, boolean all) throws IOException {
+        if (!fdmu.rwlock(false)) {
+            throw closed();
+        }
+        try {
+            prepare(WRITE);
+            int done = 0;
+            while (done < len) {
+                long n = Sys.send(werrno, sysfd, b, off + done, len - done);
+                if (n > 0) {
+                    done += (int) n;
+                    if (!all) {
+                        break;
+                    }
+                    continue;
+                }
+                int e = (int) -n;
+                if (e == Errno.EAGAIN) {
+                    int w = await(WRITE, 0);
+                    if (w != WAIT_OK) {
+                        throw failure(w, "Write timed out");
+                    }
+                } else if (n == 0) {
+                    throw new SocketException("write returned 0 bytes");
+                } else if (e != Errno.EINTR) {
+                    throw Errno.exception(e, "write", null);
+                }
+            }
+            return done;
+        } finally {
+            if (fdmu.rwunlock(false)) {
+                destroy();
+            }
+        }
+    }
+
+    /** An independent descriptor for the same socket, registered on its own (dup(2)). */
+    public FD dup() throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int nfd = Sys.dup(Sys.errnoSegment(arena), sysfd);
+            if (nfd < 0) {
+                throw Errno.exception(-nfd, "dup", null);
+            }
+            FD c = new FD(nfd, family);
+            c.readTimeout = readTimeout;
+            try {
+                c.init();
+            } catch (IOException | RuntimeException | Error e) {
+                c.close();
+                throw e;
+            }
+            return c;
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** shutdown(2) of the read ({@code input}) or write side. */
+    public void shutdown(boolean input) throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int r = Sys.shutdown(Sys.errnoSegment(arena), sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR);
+            if (r < 0) {
+                throw Errno.exception(-r, "shutdown", null);
+            }
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** Sets an integer socket option. */
+    public void setOption(Option o, int value) throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int r = Sys.setIntOption(arena, Sys.errnoSegment(arena), sysfd, o.level, o.name, value);
+            if (r < 0) {
+                throw Errno.exception(-r, "setsockopt " + o, null);
+            }
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** Reads an integer socket option. */
+    public int getOption(Option o) throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            long r = Sys.getIntOption(arena, Sys.errnoSegment(arena), sysfd, o.level, o.name);
+            if (r < 0) {
+                throw Errno.exception((int) -r, "getsockopt " + o, null);
+            }
+            return (int) r;
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** SO_LINGER in seconds; negative turns it off. */
+    public void setLinger(int seconds) throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int r = Sys.setLinger(arena, Sys.errnoSegment(arena), sysfd, seconds);
+            if (r < 0) {
+                throw Errno.exception(-r, "setsockopt SO_LINGER", null);
+            }
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** SO_LINGER in seconds, -1 when off. */
+    public int linger() throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            long r = Sys.getLinger(arena, Sys.errnoSegment(arena), sysfd);
+            if (r < -1) {
+                throw Errno.exception((int) (-r - 1), "getsockopt SO_LINGER", null);
+            }
+            return (int) r;
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** The local ({@code peer} false) or remote address of the socket. */
+    public InetSocketAddress address(boolean peer) throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
+            int r = Sys.name(arena, Sys.errnoSegment(arena), sysfd, peer, sa);
+            if (r < 0) {
+                throw Errno.exception(-r, peer ? "getpeername" : "getsockname", null);
+            }
+            return SockAddr.decode(sa);
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /**
+     * Sets the deadline of {@code modes} ({@link #READ}, {@link #WRITE} or both): a
+     * {@link Sched#nanotime} value, 0 for none, -1 for already expired. It applies to calls
+     * already waiting, as Go's SetDeadline.
+     */
+    public void setDeadline(long when, int modes) throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try {
+            synchronized (this) {
+                if ((modes & READ) != 0) {
+                    rdeadline = when;
+                    applyDeadline(READ);
+                }
+                if ((modes & WRITE) != 0) {
+                    wdeadline = when;
+                    applyDeadline(WRITE);
+                }
+                wakeThreads(modes);
+            }
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** Java's soTimeout: each read or accept waits at most {@code nanos} (0: forever). */
+    public void setReadTimeout(long nanos) {
+        readTimeout = nanos;
+    }
+
+    /** The soTimeout in nanoseconds, 0 for none. */
+    public long readTimeout() {
+        return readTimeout;
+    }
+
+    /** True once {@link #close} has begun. */
+    public boolean isClosed() {
+        return fdmu.isClosed();
+    }
+
+    /**
+     * Closes the descriptor (Go: FD.Close): waiters in other goroutines and threads fail at
+     * once with "Socket closed"; returns when the descriptor is closed. Idempotent.
+     */
+    public void close() {
+        if (!fdmu.increfAndClose()) {
+            return;
+        }
+        if (pd != null) {
+            pd.evict();
+        }
+        synchronized (this) {
+            wakeThreads(READ | WRITE);
+        }
+        if (fdmu.decref()) {
+            destroy();
+        }
+        csema.acquire();
+    }
+
+    /** The last reference is gone: unregister, close, release {@link #close}. */
+    private void destroy() {
+        if (pd != null) {
+            pd.close();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Sys.errnoSegment(arena);
+            Sys.close(errno, sysfd);
+            synchronized (this) {
+                if (rwake >= 0) {
+                    Sys.close(errno, rwake);
+                }
+                if (wwake >= 0) {
+                    Sys.close(errno, wwake);
+                }
+                rwake = wwake = -2;
+            }
+        }
+        csema.release();
+    }
+
+    /** Go's pollDesc.prepare: fails fast when closing or past the deadline. */
+    private void prepare(int mode) throws IOException {
+        int r = pd.prepare(mode);
+        if (r == PollDesc.ERR_CLOSING) {
+            throw closed();
+        }
+        long dl = mode == READ ? rdeadline : wdeadline;
+        if (r == PollDesc.ERR_TIMEOUT || (dl != 0 && (dl == -1 || dl <= Sched.nanotime()))) {
+            throw new SocketTimeoutException(mode == READ ? "Read timed out" : "Write timed out");
+        }
+    }
+
+    private IOException failure(int wait, String timeoutText) {
+        return wait == WAIT_CLOSING ? closed() : new SocketTimeoutException(timeoutText);
+    }
+
+    /** Waits for readiness in {@code mode}, bounded also by {@code callDl} (0: unbounded). */
+    private int await(int mode, long callDl) throws IOException {
+        return Go.inGoroutine() ? pdWait(mode, callDl) : threadWait(mode, callDl);
+    }
+
+    private int pdWait(int mode, long callDl) {
+        if (callDl != 0) {
+            setCallDeadline(mode, callDl);
+        }
+        int r;
+        try {
+            r = mode == READ ? pd.waitRead() : pd.waitWrite();
+        } finally {
+            if (callDl != 0) {
+                setCallDeadline(mode, 0);
+            }
+        }
+        if (r == PollDesc.OK) {
+            return WAIT_OK;
+        }
+        if (r == PollDesc.ERR_CLOSING) {
+            return WAIT_CLOSING;
+        }
+        return callDl != 0 && !expired(mode == READ ? rdeadline : wdeadline)
+                ? WAIT_CALL_TIMEOUT : WAIT_TIMEOUT;
+    }
+
+    /** A thread's wait: poll(2) on the socket and this direction's wake-up eventfd. */
+    private int threadWait(int mode, long callDl) throws IOException {
+        int efd = wakeFd(mode);
+        if (efd < 0) {
+            return WAIT_CLOSING;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(Sys.poll2Size(), 8);
+            MemorySegment errno = Sys.errnoSegment(arena);
+            short events = mode == READ ? Sys.POLLIN : Sys.POLLOUT;
+            for (;;) {
+                if (fdmu.isClosed()) {
+                    return WAIT_CLOSING;
+                }
+                long user = mode == READ ? rdeadline : wdeadline;
+                if (expired(user)) {
+                    return WAIT_TIMEOUT;
+                }
+                long dl = earliest(user, callDl);
+                int millis = -1;
+                if (dl != 0) {
+                    long rem = dl - Sched.nanotime();
+                    if (rem <= 0) {
+                        return WAIT_CALL_TIMEOUT;
+                    }
+                    millis = (int) Math.min(Integer.MAX_VALUE, (rem + 999_999) / 1_000_000);
+                }
+                int r = Sys.poll2(errno, fds, sysfd, events, efd, millis);
+                if (r < 0) {
+                    if (-r == Errno.EINTR) {
+                        continue;
+                    }
+                    throw Errno.exception(-r, "poll", null);
+                }
+                if ((r & 2) != 0) {
+                    if (fdmu.isClosed()) {
+                        return WAIT_CLOSING;
+                    }
+                    Sys.drain(arena, errno, efd);
+                }
+                if ((r & 1) != 0) {
+                    return WAIT_OK;
+                }
+            }
+        }
+    }
+
+    /** This direction's wake-up eventfd, made on first need; -1 if the FD is closing. */
+    private synchronized int wakeFd(int mode) throws IOException {
+        if (fdmu.isClosed()) {
+            return -1;
+        }
+        int efd = mode == READ ? rwake : wwake;
+        if (efd >= 0) {
+            return efd;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            efd = Sys.eventfd(Sys.errnoSegment(arena));
+        }
+        if (efd < 0) {
+            throw Errno.exception(-efd, "eventfd", null);
+        }
+        if (mode == READ) {
+            rwake = efd;
+        } else {
+            wwake = efd;
+        }
+        return efd;
+    }
+
+    /** Signals the wake-up eventfds of {@code modes}; caller holds {@code this}. */
+    private void wakeThreads(int modes) {
+        boolean r = (modes & READ) != 0 && rwake >= 0, w = (modes & WRITE) != 0 && wwake >= 0;
+        if (!r && !w) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Sys.errnoSegment(arena);
+            if (r) {
+                Sys.signal(arena, errno, rwake);
+            }
+            if (w) {
+                Sys.signal(arena, errno, wwake);
+            }
+        }
+    }
+
+    private void setCallDeadline(int mode, long dl) {
+        synchronized (this) {
+            if (mode == READ) {
+                rcall = dl;
+            } else {
+                wcall = dl;
+            }
+            applyDeadline(mode);
+        }
+    }
+
+    /** Gives the poll descriptor the earlier of the user and the call deadline; holds this. */
+    private void applyDeadline(int mode) {
+        if (pd != null) {
+            pd.setDeadline(mode == READ ? earliest(rdeadline, rcall) : earliest(wdeadline, wcall),
+                    mode);
+        }
+    }
+
+    private static boolean expired(long dl) {
+        return dl == -1 || (dl != 0 && dl <= Sched.nanotime());
+    }
+
+    private static long earliest(long a, long b) {
+        if (a == 0) {
+            return b;
+        }
+        if (b == 0) {
+            return a;
+        }
+        if (a == -1 || b == -1) {
+            return -1;
+        }
+        return Math.min(a, b);
+    }
+
+    /** {@code nanos} from now on the runtime clock, saturating. */
+    public static long after(long nanos) {
+        long now = Sched.nanotime();
+        long t = now + nanos;
+        return t < now ? Long.MAX_VALUE : t;
+    }
+
+    private static String format(InetSocketAddress a) {
+        String ip = a.getAddress().getHostAddress();
+        return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + a.getPort();
+    }
+
+    @Override
+    public String toString() {
+        return "FD[" + sysfd + (isClosed() ? ", closed]" : "]");
+    }
+}
