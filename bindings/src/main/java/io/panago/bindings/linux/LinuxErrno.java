@@ -1,0 +1,536 @@
+package io.panago.bindings.linux;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+
+/**
+ * The functions of {@link Linux} with {@code errno} captured, the hand-kept variant beside the
+ * jextract-shaped class (jextract has no option for {@link Linker.Option#captureCallState}).
+ *
+ * <p>Each method takes a leading capture segment from {@link #captureSegment(SegmentAllocator)};
+ * after a call that returned -1, {@link #errno(MemorySegment)} reads the {@code errno} the call
+ * set. Reading {@code errno} through a second downcall would be wrong: the JVM may run code (and
+ * libc calls of its own) between the two. Callers keep one capture segment per thread or
+ * goroutine, so no call allocates.
+ *
+ * <p>The {@code *Heap} variants of {@code read}, {@code write}, {@code recv} and {@code send} take a
+ * heap segment ({@code MemorySegment.ofArray(byte[])}, possibly sliced) and are meant for
+ * non-blocking descriptors only. On JDK 24 and later they are {@code critical(true)} downcalls:
+ * the kernel reads or writes the Java array in place, no copy. JDK 22 and 23 reject
+ * {@code critical} combined with {@code captureCallState} (JDK-8336768 lifted that in 24), and a
+ * plain downcall refuses heap segments, so there they go through a per-thread 64 KiB off-heap
+ * buffer and transfer at most that much per call: a short count, which read/write/recv/send
+ * callers on non-blocking sockets handle anyway. {@link #heapCallsAreCritical()} says which path
+ * this JVM takes. The critical path must never block: a critical call keeps its thread from
+ * reaching a safepoint, stalling the garbage collector for as long as it runs.
+ */
+public final class LinuxErrno {
+
+    private LinuxErrno() {
+    }
+
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
+    private static final long BOUNCE_BYTES = 64 * 1024;
+    private static final ThreadLocal<MemorySegment> BOUNCE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(BOUNCE_BYTES, 16));
+
+    /** {@return the layout of a capture segment on this platform} */
+    public static StructLayout captureLayout() {
+        return CAPTURE_LAYOUT;
+    }
+
+    /** {@return a new capture segment (the layout of {@link #captureLayout()}) from {@code allocator}} */
+    public static MemorySegment captureSegment(SegmentAllocator allocator) {
+        return allocator.allocate(CAPTURE_LAYOUT);
+    }
+
+    /** {@return the {@code errno} captured into {@code capture} by the last call that used it} */
+    public static int errno(MemorySegment capture) {
+        return (int) ERRNO.get(capture, 0L);
+    }
+
+    /** {@return true if the {@code *Heap} variants are critical downcalls, false if they copy} */
+    public static boolean heapCallsAreCritical() {
+        return readHeap.HANDLE != null;
+    }
+
+    static MethodHandle capturing(MemorySegment address, FunctionDescriptor descriptor) {
+        return Linker.nativeLinker().downcallHandle(address, descriptor, CAPTURE);
+    }
+
+    /** A critical capturing handle, or null where the JDK refuses the combination (22, 23). */
+    static MethodHandle criticalOrNull(MemorySegment address, FunctionDescriptor descriptor) {
+        try {
+            return Linker.nativeLinker().downcallHandle(address, descriptor, CAPTURE, Linker.Option.critical(true));
+        } catch (IllegalArgumentException unsupportedBefore24) {
+            return null;
+        }
+    }
+
+    static MemorySegment bounce() {
+        return BOUNCE.get();
+    }
+
+    private static final class epoll_create1 {
+        static final MethodHandle HANDLE = capturing(Linux.epoll_create1$address(), Linux.epoll_create1$descriptor());
+    }
+
+    /** {@link Linux#epoll_create1(int)}, capturing {@code errno} into {@code errno}. */
+    public static int epoll_create1(MemorySegment errno, int __flags) {
+        try {
+            return (int)epoll_create1.HANDLE.invokeExact(errno, __flags);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class epoll_ctl {
+        static final MethodHandle HANDLE = capturing(Linux.epoll_ctl$address(), Linux.epoll_ctl$descriptor());
+    }
+
+    /** {@link Linux#epoll_ctl(int, int, int, MemorySegment)}, capturing {@code errno} into {@code errno}. */
+    public static int epoll_ctl(MemorySegment errno, int __epfd, int __op, int __fd, MemorySegment __event) {
+        try {
+            return (int)epoll_ctl.HANDLE.invokeExact(errno, __epfd, __op, __fd, __event);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class epoll_wait {
+        static final MethodHandle HANDLE = capturing(Linux.epoll_wait$address(), Linux.epoll_wait$descriptor());
+    }
+
+    /** {@link Linux#epoll_wait(int, MemorySegment, int, int)}, capturing {@code errno} into {@code errno}. */
+    public static int epoll_wait(MemorySegment errno, int __epfd, MemorySegment __events, int __maxevents, int __timeout) {
+        try {
+            return (int)epoll_wait.HANDLE.invokeExact(errno, __epfd, __events, __maxevents, __timeout);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class eventfd {
+        static final MethodHandle HANDLE = capturing(Linux.eventfd$address(), Linux.eventfd$descriptor());
+    }
+
+    /** {@link Linux#eventfd(int, int)}, capturing {@code errno} into {@code errno}. */
+    public static int eventfd(MemorySegment errno, int __count, int __flags) {
+        try {
+            return (int)eventfd.HANDLE.invokeExact(errno, __count, __flags);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class read {
+        static final MethodHandle HANDLE = capturing(Linux.read$address(), Linux.read$descriptor());
+    }
+
+    /** {@link Linux#read(int, MemorySegment, long)}, capturing {@code errno} into {@code errno}. */
+    public static long read(MemorySegment errno, int __fd, MemorySegment __buf, long __nbytes) {
+        try {
+            return (long)read.HANDLE.invokeExact(errno, __fd, __buf, __nbytes);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class write {
+        static final MethodHandle HANDLE = capturing(Linux.write$address(), Linux.write$descriptor());
+    }
+
+    /** {@link Linux#write(int, MemorySegment, long)}, capturing {@code errno} into {@code errno}. */
+    public static long write(MemorySegment errno, int __fd, MemorySegment __buf, long __n) {
+        try {
+            return (long)write.HANDLE.invokeExact(errno, __fd, __buf, __n);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class close {
+        static final MethodHandle HANDLE = capturing(Linux.close$address(), Linux.close$descriptor());
+    }
+
+    /** {@link Linux#close(int)}, capturing {@code errno} into {@code errno}. */
+    public static int close(MemorySegment errno, int __fd) {
+        try {
+            return (int)close.HANDLE.invokeExact(errno, __fd);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class socket {
+        static final MethodHandle HANDLE = capturing(Linux.socket$address(), Linux.socket$descriptor());
+    }
+
+    /** {@link Linux#socket(int, int, int)}, capturing {@code errno} into {@code errno}. */
+    public static int socket(MemorySegment errno, int __domain, int __type, int __protocol) {
+        try {
+            return (int)socket.HANDLE.invokeExact(errno, __domain, __type, __protocol);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class bind {
+        static final MethodHandle HANDLE = capturing(Linux.bind$address(), Linux.bind$descriptor());
+    }
+
+    /** {@link Linux#bind(int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
+    public static int bind(MemorySegment errno, int __fd, MemorySegment __addr, int __len) {
+        try {
+            return (int)bind.HANDLE.invokeExact(errno, __fd, __addr, __len);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class listen {
+        static final MethodHandle HANDLE = capturing(Linux.listen$address(), Linux.listen$descriptor());
+    }
+
+    /** {@link Linux#listen(int, int)}, capturing {@code errno} into {@code errno}. */
+    public static int listen(MemorySegment errno, int __fd, int __n) {
+        try {
+            return (int)listen.HANDLE.invokeExact(errno, __fd, __n);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class accept4 {
+        static final MethodHandle HANDLE = capturing(Linux.accept4$address(), Linux.accept4$descriptor());
+    }
+
+    /** {@link Linux#accept4(int, MemorySegment, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
+    public static int accept4(MemorySegment errno, int __fd, MemorySegment __addr, MemorySegment __addr_len, int __flags) {
+        try {
+            return (int)accept4.HANDLE.invokeExact(errno, __fd, __addr, __addr_len, __flags);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class connect {
+        static final MethodHandle HANDLE = capturing(Linux.connect$address(), Linux.connect$descriptor());
+    }
+
+    /** {@link Linux#connect(int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
+    public static int connect(MemorySegment errno, int __fd, MemorySegment __addr, int __len) {
+        try {
+            return (int)connect.HANDLE.invokeExact(errno, __fd, __addr, __len);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class getsockname {
+        static final MethodHandle HANDLE = capturing(Linux.getsockname$address(), Linux.getsockname$descriptor());
+    }
+
+    /** {@link Linux#getsockname(int, MemorySegment, MemorySegment)}, capturing {@code errno} into {@code errno}. */
+    public static int getsockname(MemorySegment errno, int __fd, MemorySegment __addr, MemorySegment __len) {
+        try {
+            return (int)getsockname.HANDLE.invokeExact(errno, __fd, __addr, __len);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class getpeername {
+        static final MethodHandle HANDLE = capturing(Linux.getpeername$address(), Linux.getpeername$descriptor());
+    }
+
+    /** {@link Linux#getpeername(int, MemorySegment, MemorySegment)}, capturing {@code errno} into {@code errno}. */
+    public static int getpeername(MemorySegment errno, int __fd, MemorySegment __addr, MemorySegment __len) {
+        try {
+            return (int)getpeername.HANDLE.invokeExact(errno, __fd, __addr, __len);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class setsockopt {
+        static final MethodHandle HANDLE = capturing(Linux.setsockopt$address(), Linux.setsockopt$descriptor());
+    }
+
+    /** {@link Linux#setsockopt(int, int, int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
+    public static int setsockopt(MemorySegment errno, int __fd, int __level, int __optname, MemorySegment __optval, int __optlen) {
+        try {
+            return (int)setsockopt.HANDLE.invokeExact(errno, __fd, __level, __optname, __optval, __optlen);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class getsockopt {
+        static final MethodHandle HANDLE = capturing(Linux.getsockopt$address(), Linux.getsockopt$descriptor());
+    }
+
+    /** {@link Linux#getsockopt(int, int, int, MemorySegment, MemorySegment)}, capturing {@code errno} into {@code errno}. */
+    public static int getsockopt(MemorySegment errno, int __fd, int __level, int __optname, MemorySegment __optval, MemorySegment __optlen) {
+        try {
+            return (int)getsockopt.HANDLE.invokeExact(errno, __fd, __level, __optname, __optval, __optlen);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class shutdown {
+        static final MethodHandle HANDLE = capturing(Linux.shutdown$address(), Linux.shutdown$descriptor());
+    }
+
+    /** {@link Linux#shutdown(int, int)}, capturing {@code errno} into {@code errno}. */
+    public static int shutdown(MemorySegment errno, int __fd, int __how) {
+        try {
+            return (int)shutdown.HANDLE.invokeExact(errno, __fd, __how);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class readv {
+        static final MethodHandle HANDLE = capturing(Linux.readv$address(), Linux.readv$descriptor());
+    }
+
+    /** {@link Linux#readv(int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
+    public static long readv(MemorySegment errno, int __fd, MemorySegment __iovec, int __count) {
+        try {
+            return (long)readv.HANDLE.invokeExact(errno, __fd, __iovec, __count);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class writev {
+        static final MethodHandle HANDLE = capturing(Linux.writev$address(), Linux.writev$descriptor());
+    }
+
+    /** {@link Linux#writev(int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
+    public static long writev(MemorySegment errno, int __fd, MemorySegment __iovec, int __count) {
+        try {
+            return (long)writev.HANDLE.invokeExact(errno, __fd, __iovec, __count);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class recv {
+        static final MethodHandle HANDLE = capturing(Linux.recv$address(), Linux.recv$descriptor());
+    }
+
+    /** {@link Linux#recv(int, MemorySegment, long, int)}, capturing {@code errno} into {@code errno}. */
+    public static long recv(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
+        try {
+            return (long)recv.HANDLE.invokeExact(errno, __fd, __buf, __n, __flags);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class send {
+        static final MethodHandle HANDLE = capturing(Linux.send$address(), Linux.send$descriptor());
+    }
+
+    /** {@link Linux#send(int, MemorySegment, long, int)}, capturing {@code errno} into {@code errno}. */
+    public static long send(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
+        try {
+            return (long)send.HANDLE.invokeExact(errno, __fd, __buf, __n, __flags);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class dup {
+        static final MethodHandle HANDLE = capturing(Linux.dup$address(), Linux.dup$descriptor());
+    }
+
+    /** {@link Linux#dup(int)}, capturing {@code errno} into {@code errno}. */
+    public static int dup(MemorySegment errno, int __fd) {
+        try {
+            return (int)dup.HANDLE.invokeExact(errno, __fd);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class poll {
+        static final MethodHandle HANDLE = capturing(Linux.poll$address(), Linux.poll$descriptor());
+    }
+
+    /** {@link Linux#poll(MemorySegment, long, int)}, capturing {@code errno} into {@code errno}. */
+    public static int poll(MemorySegment errno, MemorySegment __fds, long __nfds, int __timeout) {
+        try {
+            return (int)poll.HANDLE.invokeExact(errno, __fds, __nfds, __timeout);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class readHeap {
+        static final MethodHandle HANDLE = criticalOrNull(Linux.read$address(), Linux.read$descriptor());
+    }
+
+    /**
+     * {@link Linux#read(int, MemorySegment, long)} on a heap segment ({@code MemorySegment.ofArray}), capturing
+     * {@code errno}; for non-blocking descriptors only (see the class comment).
+     */
+    public static long readHeap(MemorySegment errno, int __fd, MemorySegment __buf, long __nbytes) {
+        Objects.checkFromIndexSize(0L, __nbytes, __buf.byteSize());
+        MethodHandle mh$ = readHeap.HANDLE;
+        if (mh$ == null || __buf.isNative()) {
+            return readHeapCopy(errno, __fd, __buf, __nbytes);
+        }
+        try {
+            return (long) mh$.invokeExact(errno, __fd, __buf, __nbytes);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /** The JDK 22/23 path of {@link #readHeap}: through the per-thread bounce buffer. */
+    static long readHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __nbytes) {
+        if (__buf.isNative()) {
+            return read(errno, __fd, __buf, __nbytes);
+        }
+        MemorySegment tmp$ = bounce();
+        long len$ = Math.min(__nbytes, BOUNCE_BYTES);
+        long r$ = read(errno, __fd, tmp$, len$);
+        if (r$ > 0) {
+            MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
+        }
+        return r$;
+    }
+
+    private static final class writeHeap {
+        static final MethodHandle HANDLE = criticalOrNull(Linux.write$address(), Linux.write$descriptor());
+    }
+
+    /**
+     * {@link Linux#write(int, MemorySegment, long)} on a heap segment ({@code MemorySegment.ofArray}), capturing
+     * {@code errno}; for non-blocking descriptors only (see the class comment).
+     */
+    public static long writeHeap(MemorySegment errno, int __fd, MemorySegment __buf, long __n) {
+        Objects.checkFromIndexSize(0L, __n, __buf.byteSize());
+        MethodHandle mh$ = writeHeap.HANDLE;
+        if (mh$ == null || __buf.isNative()) {
+            return writeHeapCopy(errno, __fd, __buf, __n);
+        }
+        try {
+            return (long) mh$.invokeExact(errno, __fd, __buf, __n);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /** The JDK 22/23 path of {@link #writeHeap}: through the per-thread bounce buffer. */
+    static long writeHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n) {
+        if (__buf.isNative()) {
+            return write(errno, __fd, __buf, __n);
+        }
+        MemorySegment tmp$ = bounce();
+        long len$ = Math.min(__n, BOUNCE_BYTES);
+        MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
+        return write(errno, __fd, tmp$, len$);
+    }
+
+    private static final class recvHeap {
+        static final MethodHandle HANDLE = criticalOrNull(Linux.recv$address(), Linux.recv$descriptor());
+    }
+
+    /**
+     * {@link Linux#recv(int, MemorySegment, long, int)} on a heap segment ({@code MemorySegment.ofArray}), capturing
+     * {@code errno}; for non-blocking descriptors only (see the class comment).
+     */
+    public static long recvHeap(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
+        Objects.checkFromIndexSize(0L, __n, __buf.byteSize());
+        MethodHandle mh$ = recvHeap.HANDLE;
+        if (mh$ == null || __buf.isNative()) {
+            return recvHeapCopy(errno, __fd, __buf, __n, __flags);
+        }
+        try {
+            return (long) mh$.invokeExact(errno, __fd, __buf, __n, __flags);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /** The JDK 22/23 path of {@link #recvHeap}: through the per-thread bounce buffer. */
+    static long recvHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
+        if (__buf.isNative()) {
+            return recv(errno, __fd, __buf, __n, __flags);
+        }
+        MemorySegment tmp$ = bounce();
+        long len$ = Math.min(__n, BOUNCE_BYTES);
+        long r$ = recv(errno, __fd, tmp$, len$, __flags);
+        if (r$ > 0) {
+            MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
+        }
+        return r$;
+    }
+
+    private static final class sendHeap {
+        static final MethodHandle HANDLE = criticalOrNull(Linux.send$address(), Linux.send$descriptor());
+    }
+
+    /**
+     * {@link Linux#send(int, MemorySegment, long, int)} on a heap segment ({@code MemorySegment.ofArray}), capturing
+     * {@code errno}; for non-blocking descriptors only (see the class comment).
+     */
+    public static long sendHeap(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
+        Objects.checkFromIndexSize(0L, __n, __buf.byteSize());
+        MethodHandle mh$ = sendHeap.HANDLE;
+        if (mh$ == null || __buf.isNative()) {
+            return sendHeapCopy(errno, __fd, __buf, __n, __flags);
+        }
+        try {
+            return (long) mh$.invokeExact(errno, __fd, __buf, __n, __flags);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /** The JDK 22/23 path of {@link #sendHeap}: through the per-thread bounce buffer. */
+    static long sendHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
+        if (__buf.isNative()) {
+            return send(errno, __fd, __buf, __n, __flags);
+        }
+        MemorySegment tmp$ = bounce();
+        long len$ = Math.min(__n, BOUNCE_BYTES);
+        MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
+        return send(errno, __fd, tmp$, len$, __flags);
+    }
+
+    private static final class fcntl {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(Linux.fcntl.address(),
+                FunctionDescriptor.of(Linux.C_INT, Linux.C_INT, Linux.C_INT, Linux.C_INT),
+                CAPTURE, Linker.Option.firstVariadicArg(2));
+    }
+
+    /**
+     * {@code fcntl(fd, cmd, arg)} with an {@code int} argument ({@code F_GETFL}, {@code F_SETFL},
+     * {@code F_GETFD}, {@code F_SETFD}, {@code F_DUPFD_CLOEXEC}; pass 0 where {@code cmd} takes
+     * none), capturing {@code errno}. Unlike {@link Linux.fcntl} it allocates nothing per call.
+     */
+    public static int fcntl(MemorySegment errno, int __fd, int __cmd, int arg) {
+        try {
+            return (int) fcntl.HANDLE.invokeExact(errno, __fd, __cmd, arg);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+}
