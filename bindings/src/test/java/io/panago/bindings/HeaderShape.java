@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.UnionLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.module.ModuleReader;
@@ -38,8 +39,12 @@ public final class HeaderShape {
     public record Function(String name, List<Class<?>> parameters, Class<?> returns, boolean variadic) {
     }
 
-    /** A field of a struct class: the C member path from the struct and its offset and size. */
-    public record StructField(String name, long offset, long size) {
+    /**
+     * A field of a struct class: its name, offset and size; for an array of no elements (a
+     * flexible or zero-length array member, which has no C {@code sizeof}) the size of one element
+     * instead, flagged by {@code flexible}.
+     */
+    public record StructField(String name, long offset, long size, boolean flexible) {
     }
 
     /**
@@ -176,8 +181,10 @@ public final class HeaderShape {
             for (Method m : c.getDeclaredMethods()) {
                 if (isPublicStatic(m) && m.getName().endsWith("$offset") && m.getParameterCount() == 0) {
                     String f = m.getName().substring(0, m.getName().length() - "$offset".length());
-                    long size = ((MemoryLayout) invoke(method(c, f + "$layout"))).byteSize();
-                    fields.add(new StructField(f, (long) invoke(m), size));
+                    MemoryLayout fl = (MemoryLayout) invoke(method(c, f + "$layout"));
+                    boolean flexible = fl instanceof SequenceLayout seq && seq.elementCount() == 0;
+                    long size = flexible ? ((SequenceLayout) fl).elementLayout().byteSize() : fl.byteSize();
+                    fields.add(new StructField(f, (long) invoke(m), size, flexible));
                 }
             }
             fields.sort(Comparator.comparingLong(StructField::offset).thenComparing(StructField::name));

@@ -88,7 +88,7 @@ class LinuxLayoutProbeTest {
                 c.append("  P(\"offset.").append(key).append("\", offsetof(").append(t).append(", ")
                         .append(f.name()).append("));\n");
                 c.append("  P(\"fsize.").append(key).append("\", sizeof(((").append(t).append(" *)0)->")
-                        .append(f.name()).append("));\n");
+                        .append(f.name()).append(f.flexible() ? "[0]" : "").append("));\n");
             }
         }
         c.append("  return 0;\n}\n");
@@ -222,5 +222,17 @@ class LinuxLayoutProbeTest {
         assertEquals(List.of(), wrong);
         assertEquals("EAGAIN", Errno.name(Linux.EWOULDBLOCK()));
         assertEquals("errno 4000", Errno.name(4000));
+    }
+
+    @Test
+    void jextractCommandLineNamesExactlyWhatThePackageBinds() throws IOException {
+        Map<String, java.util.Set<String>> listed = JextractScript.includes(Path.of("jextract", "linux.sh"));
+        assertEquals(SHAPE.functions().keySet(), listed.get("--include-function"));
+        assertEquals(SHAPE.constants().keySet(), listed.get("--include-constant"));
+        assertEquals(SHAPE.typedefs().keySet(), listed.get("--include-typedef"));
+        java.util.Set<String> records = new java.util.TreeSet<>(listed.get("--include-struct"));
+        records.addAll(listed.get("--include-union"));
+        assertEquals(SHAPE.structs().stream().filter(s -> !s.nested()).map(HeaderShape.Struct::cPath)
+                .collect(Collectors.toCollection(java.util.TreeSet::new)), records);
     }
 }
