@@ -166,17 +166,4 @@ final class Addresses {
             throw u;
         }
     }
-
-    /** {@code addr} as Go prints it: {@code 1.2.3.4:80}, {@code [::1]:80}. */
-    static String format(InetSocketAddress addr) {
-        if (addr == null) {
-            return "?";
-        }
-        InetAddress a = addr.getAddress();
-        if (a == null) {
-            return addr.getHostString() + ":" + addr.getPort();
-        }
-        String ip = a.getHostAddress();
-        return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + addr.getPort();
-    }
 }

@@ -184,6 +184,6 @@ public final class TcpListener implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "TcpListener[" + Addresses.format(local) + (isClosed() ? ", closed]" : "]");
+        return "TcpListener[" + SockAddr.format(local) + (isClosed() ? ", closed]" : "]");
     }
 }

@@ -1,6 +1,7 @@
 package io.panago.net;
 
 import io.panago.net.poll.FD;
+import io.panago.net.poll.SockAddr;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -418,7 +419,7 @@ public final class TcpStream implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "TcpStream[" + Addresses.format(local) + " -> " + Addresses.format(peer)
+        return "TcpStream[" + SockAddr.format(local) + " -> " + SockAddr.format(peer)
                 + (isClosed() ? ", closed]" : "]");
     }
 

@@ -111,7 +111,7 @@ public final class FD {
         try (Arena arena = Arena.ofConfined()) {
             int fd = Sys.socket(Sys.errnoSegment(arena), family);
             if (fd < 0) {
-                throw Errno.exception(-fd, "socket", null);
+                throw Errors.exception(-fd, "socket", null);
             }
             return new FD(fd, family);
         }
@@ -147,11 +147,11 @@ public final class FD {
             int len = SockAddr.encode(sa, addr, family);
             int r = Sys.bind(errno, fd.sysfd, sa, len);
             if (r < 0) {
-                throw Errno.exception(-r, "bind", format(addr));
+                throw Errors.exception(-r, "bind", SockAddr.format(addr));
             }
             r = Sys.listen(errno, fd.sysfd, backlog);
             if (r < 0) {
-                throw Errno.exception(-r, "listen", format(addr));
+                throw Errors.exception(-r, "listen", SockAddr.format(addr));
             }
             fd.init();
             return fd;
@@ -184,9 +184,9 @@ public final class FD {
             MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
             int len = SockAddr.encode(sa, addr, family);
             int r = Sys.connect(werrno, sysfd, sa, len);
-            if (r < 0 && -r != Errno.EINPROGRESS && -r != Errno.EALREADY && -r != Errno.EINTR) {
-                if (-r != Errno.EISCONN) {
-                    throw Errno.exception(-r, "connect", format(addr));
+            if (r < 0 && -r != Errors.EINPROGRESS && -r != Errors.EALREADY && -r != Errors.EINTR) {
+                if (-r != Errors.EISCONN) {
+                    throw Errors.exception(-r, "connect", SockAddr.format(addr));
                 }
                 r = 0;
             }
@@ -197,25 +197,25 @@ public final class FD {
             }
             for (;;) {
                 if (deadline != 0 && deadline != -1 && deadline <= Sched.nanotime()) {
-                    throw new SocketTimeoutException("Connect timed out: " + format(addr));
+                    throw new SocketTimeoutException("Connect timed out: " + SockAddr.format(addr));
                 }
                 int w = await(WRITE, deadline);
                 if (w == WAIT_CLOSING) {
                     throw closed();
                 }
                 if (w != WAIT_OK) {
-                    throw new SocketTimeoutException("Connect timed out: " + format(addr));
+                    throw new SocketTimeoutException("Connect timed out: " + SockAddr.format(addr));
                 }
                 long so = Sys.getIntOption(arena, werrno, sysfd, Sys.SOL_SOCKET, Sys.SO_ERROR);
                 if (so < 0) {
-                    throw Errno.exception((int) -so, "connect", format(addr));
+                    throw Errors.exception((int) -so, "connect", SockAddr.format(addr));
                 }
                 int e = (int) so;
-                if (e == 0 || e == Errno.EISCONN) {
+                if (e == 0 || e == Errors.EISCONN) {
                     return;
                 }
-                if (e != Errno.EINPROGRESS && e != Errno.EALREADY && e != Errno.EINTR) {
-                    throw Errno.exception(e, "connect", format(addr));
+                if (e != Errors.EINPROGRESS && e != Errors.EALREADY && e != Errors.EINTR) {
+                    throw Errors.exception(e, "connect", SockAddr.format(addr));
                 }
             }
         } finally {
@@ -251,7 +251,7 @@ public final class FD {
                     return c;
                 }
                 int e = -nfd;
-                if (e == Errno.EINTR || e == Errno.ECONNABORTED) {
+                if (e == Errors.EINTR || e == Errors.ECONNABORTED) {
                     continue;
                 }
                 long rt = readTimeout;
@@ -259,14 +259,14 @@ public final class FD {
                     timeout = after(rt);
                 }
                 long callDl = timeout;
-                if (e == Errno.EMFILE || e == Errno.ENFILE || e == Errno.ENOBUFS
-                        || e == Errno.ENOMEM) {
+                if (e == Errors.EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS
+                        || e == Errors.ENOMEM) {
                     backoff = backoff == 0 ? BACKOFF_MIN : Math.min(2 * backoff, BACKOFF_MAX);
-                    LOG.log(System.Logger.Level.WARNING, "accept: {0} ({1}); retrying in {2} ms",
-                            Errno.text(e), Errno.name(e), backoff / 1_000_000);
+                    LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
+                            Errors.describe(e), backoff / 1_000_000);
                     callDl = earliest(timeout, after(backoff));
-                } else if (e != Errno.EAGAIN) {
-                    throw Errno.exception(e, "accept", null);
+                } else if (e != Errors.EAGAIN) {
+                    throw Errors.exception(e, "accept", null);
                 }
                 int w = await(READ, callDl);
                 if (w == WAIT_CALL_TIMEOUT && (timeout == 0 || Sched.nanotime() < timeout)) {
@@ -306,7 +306,7 @@ public final class FD {
                     return -1;
                 }
                 int e = (int) -n;
-                if (e == Errno.EAGAIN) {
+                if (e == Errors.EAGAIN) {
                     long rt = readTimeout;
                     if (callDl == 0 && rt != 0) {
                         callDl = after(rt);
@@ -315,8 +315,8 @@ public final class FD {
                     if (w != WAIT_OK) {
                         throw failure(w, "Read timed out");
                     }
-                } else if (e != Errno.EINTR) {
-                    throw Errno.exception(e, "read", null);
+                } else if (e != Errors.EINTR) {
+                    throw Errors.exception(e, "read", null);
                 }
             }
         } finally {
@@ -347,15 +347,15 @@ public final class FD {
                     continue;
                 }
                 int e = (int) -n;
-                if (e == Errno.EAGAIN) {
+                if (e == Errors.EAGAIN) {
                     int w = await(WRITE, 0);
                     if (w != WAIT_OK) {
                         throw failure(w, "Write timed out");
                     }
                 } else if (n == 0) {
                     throw new SocketException("write returned 0 bytes");
-                } else if (e != Errno.EINTR) {
-                    throw Errno.exception(e, "write", null);
+                } else if (e != Errors.EINTR) {
+                    throw Errors.exception(e, "write", null);
                 }
             }
             return done;
@@ -374,7 +374,7 @@ public final class FD {
         try (Arena arena = Arena.ofConfined()) {
             int nfd = Sys.dup(Sys.errnoSegment(arena), sysfd);
             if (nfd < 0) {
-                throw Errno.exception(-nfd, "dup", null);
+                throw Errors.exception(-nfd, "dup", null);
             }
             FD c = new FD(nfd, family);
             c.readTimeout = readTimeout;
@@ -400,7 +400,7 @@ public final class FD {
         try (Arena arena = Arena.ofConfined()) {
             int r = Sys.shutdown(Sys.errnoSegment(arena), sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR);
             if (r < 0) {
-                throw Errno.exception(-r, "shutdown", null);
+                throw Errors.exception(-r, "shutdown", null);
             }
         } finally {
             if (fdmu.decref()) {
@@ -417,7 +417,7 @@ public final class FD {
         try (Arena arena = Arena.ofConfined()) {
             int r = Sys.setIntOption(arena, Sys.errnoSegment(arena), sysfd, o.level, o.name, value);
             if (r < 0) {
-                throw Errno.exception(-r, "setsockopt " + o, null);
+                throw Errors.exception(-r, "setsockopt " + o, null);
             }
         } finally {
             if (fdmu.decref()) {
@@ -434,7 +434,7 @@ public final class FD {
         try (Arena arena = Arena.ofConfined()) {
             long r = Sys.getIntOption(arena, Sys.errnoSegment(arena), sysfd, o.level, o.name);
             if (r < 0) {
-                throw Errno.exception((int) -r, "getsockopt " + o, null);
+                throw Errors.exception((int) -r, "getsockopt " + o, null);
             }
             return (int) r;
         } finally {
@@ -452,7 +452,7 @@ public final class FD {
         try (Arena arena = Arena.ofConfined()) {
             int r = Sys.setLinger(arena, Sys.errnoSegment(arena), sysfd, seconds);
             if (r < 0) {
-                throw Errno.exception(-r, "setsockopt SO_LINGER", null);
+                throw Errors.exception(-r, "setsockopt SO_LINGER", null);
             }
         } finally {
             if (fdmu.decref()) {
@@ -469,7 +469,7 @@ public final class FD {
         try (Arena arena = Arena.ofConfined()) {
             long r = Sys.getLinger(arena, Sys.errnoSegment(arena), sysfd);
             if (r < -1) {
-                throw Errno.exception((int) (-r - 1), "getsockopt SO_LINGER", null);
+                throw Errors.exception((int) (-r - 1), "getsockopt SO_LINGER", null);
             }
             return (int) r;
         } finally {
@@ -488,7 +488,7 @@ public final class FD {
             MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
             int r = Sys.name(arena, Sys.errnoSegment(arena), sysfd, peer, sa);
             if (r < 0) {
-                throw Errno.exception(-r, peer ? "getpeername" : "getsockname", null);
+                throw Errors.exception(-r, peer ? "getpeername" : "getsockname", null);
             }
             return SockAddr.decode(sa);
         } finally {
@@ -654,10 +654,10 @@ public final class FD {
                 }
                 int r = Sys.poll2(errno, fds, sysfd, events, efd, millis);
                 if (r < 0) {
-                    if (-r == Errno.EINTR) {
+                    if (-r == Errors.EINTR) {
                         continue;
                     }
-                    throw Errno.exception(-r, "poll", null);
+                    throw Errors.exception(-r, "poll", null);
                 }
                 if ((r & 2) != 0) {
                     if (fdmu.isClosed()) {
@@ -685,7 +685,7 @@ public final class FD {
             efd = Sys.eventfd(Sys.errnoSegment(arena));
         }
         if (efd < 0) {
-            throw Errno.exception(-efd, "eventfd", null);
+            throw Errors.exception(-efd, "eventfd", null);
         }
         if (mode == READ) {
             rwake = efd;
@@ -753,11 +753,6 @@ public final class FD {
         long now = Sched.nanotime();
         long t = now + nanos;
         return t < now ? Long.MAX_VALUE : t;
-    }
-
-    private static String format(InetSocketAddress a) {
-        String ip = a.getAddress().getHostAddress();
-        return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + a.getPort();
     }
 
     @Override

@@ -57,8 +57,7 @@ final class Sema {
     static final class Waiter {
         private static final int WAITING = 0, PARKED = 1, READY = 2;
         private static final VarHandle STATE;
-        private static final ParkCommit COMMIT =
-                (g, arg) -> STATE.compareAndSet((Waiter) arg, WAITING, PARKED);
+        private static final ParkCommit COMMIT = (g, arg) -> ((Waiter) arg).commit();
 
         static {
             try {
@@ -74,6 +73,10 @@ final class Sema {
 
         Waiter(G g) {
             this.g = g;
+        }
+
+        private boolean commit() {
+            return STATE.compareAndSet(this, WAITING, PARKED);
         }
 
         void park(WaitReason reason) {

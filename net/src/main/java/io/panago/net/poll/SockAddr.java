@@ -101,4 +101,68 @@ public final class SockAddr {
         }
         return ip[10] == (byte) 0xff && ip[11] == (byte) 0xff;
     }
+
+    /** {@code addr} as Go prints it: {@code 1.2.3.4:80}, {@code [::1]:80}, {@code ?} for null. */
+    public static String format(InetSocketAddress addr) {
+        if (addr == null) {
+            return "?";
+        }
+        InetAddress a = addr.getAddress();
+        if (a == null) {
+            return addr.getHostString() + ":" + addr.getPort();
+        }
+        if (a instanceof Inet4Address) {
+            return a.getHostAddress() + ":" + addr.getPort();
+        }
+        return "[" + compress(a.getAddress()) + scope(a) + "]:" + addr.getPort();
+    }
+
+    private static String scope(InetAddress a) {
+        if (a instanceof Inet6Address v6) {
+            if (v6.getScopedInterface() != null) {
+                return "%" + v6.getScopedInterface().getName();
+            }
+            if (v6.getScopeId() != 0) {
+                return "%" + v6.getScopeId();
+            }
+        }
+        return "";
+    }
+
+    /** RFC 5952 text: lower-case hex, the longest run of two or more zero groups as "::". */
+    private static String compress(byte[] ip) {
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = ((ip[2 * i] & 0xff) << 8) | (ip[2 * i + 1] & 0xff);
+        }
+        int best = -1, bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            if (g[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                best = i;
+                bestLen = j - i;
+            }
+            i = j;
+        }
+        StringBuilder sb = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == best) {
+                sb.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(g[i]));
+        }
+        return sb.toString();
+    }
 }

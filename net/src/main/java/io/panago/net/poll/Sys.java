@@ -96,7 +96,7 @@ final class Sys {
     }
 
     static int dup(MemorySegment errno, int fd) {
-        return check(errno, LinuxErrno.dup(errno, fd));
+        return check(errno, LinuxErrno.fcntl(errno, fd, F_DUPFD_CLOEXEC, 0));
     }
 
     static int setIntOption(Arena arena, MemorySegment errno, int fd, int level, int opt, int v) {

@@ -1,0 +1,125 @@
+package io.panago.net;
+
+import io.panago.Go;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Queue;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Shared test plumbing: the per-class leak check (no socket or eventfd left open, no goroutine
+ * left behind) and helpers to spawn goroutines that report their failures.
+ */
+final class NetTesting implements BeforeAllCallback, AfterAllCallback {
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(NetTesting.class);
+
+    @FunctionalInterface
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /** Sockets and eventfds this process has open, as "fd -> target" lines. */
+    static TreeSet<String> openSockets() {
+        TreeSet<String> out = new TreeSet<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path p : ds) {
+                try {
+                    String target = Files.readSymbolicLink(p).toString();
+                    if (target.startsWith("socket:") || target.contains("eventfd")) {
+                        out.add(p.getFileName() + " -> " + target);
+                    }
+                } catch (IOException gone) {
+                    // closed while listing (the directory stream's own fd, a racing close)
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return out;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext ctx) throws Exception {
+        // Start the runtime (its epoll and eventfd are not a leak of the test class).
+        Go.run(() -> {
+            TcpListener.bind("127.0.0.1:0").close();
+            return null;
+        });
+        ExtensionContext.Store s = ctx.getStore(NS);
+        s.put("fds", openSockets());
+        s.put("gs", Go.numGoroutine());
+    }
+
+    @Override
+    public void afterAll(ExtensionContext ctx) throws Exception {
+        ExtensionContext.Store s = ctx.getStore(NS);
+        int gs = s.get("gs", Integer.class);
+        // A goroutine that has just signalled its latch may still be on its way out.
+        long until = System.nanoTime() + 10_000_000_000L;
+        while (Go.numGoroutine() > gs && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertEquals(gs, Go.numGoroutine(), "goroutines left behind:\n" + Go.dump());
+        @SuppressWarnings("unchecked")
+        TreeSet<String> before = s.get("fds", TreeSet.class);
+        TreeSet<String> after = openSockets();
+        after.removeAll(before);
+        if (!after.isEmpty()) {
+            fail("sockets/eventfds leaked: " + after);
+        }
+    }
+
+    /** Spawns a goroutine running {@code body}; a failure lands in {@code errors}; counts down {@code done}. */
+    static void go(Queue<Throwable> errors, Latch done, Body body) {
+        Go.go(() -> {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                errors.add(t);
+            } finally {
+                if (done != null) {
+                    done.countDown();
+                }
+            }
+        });
+    }
+
+    /** Runs {@code main} in {@code Go.run} with GOMAXPROCS {@code procs}, then restores it. */
+    static <T> T runWith(int procs, Callable<T> main) throws Exception {
+        int old = Go.gomaxprocs(procs);
+        try {
+            return Go.run(main);
+        } finally {
+            Go.gomaxprocs(old);
+        }
+    }
+
+    /** Throws the first collected failure, the others suppressed. */
+    static void rethrow(Queue<Throwable> errors) {
+        Throwable first = errors.poll();
+        if (first == null) {
+            return;
+        }
+        AssertionError e = new AssertionError("failure in a goroutine: " + first, first);
+        for (Throwable t : errors) {
+            e.addSuppressed(t);
+        }
+        throw e;
+    }
+
+    static Queue<Throwable> errors() {
+        return new ConcurrentLinkedQueue<>();
+    }
+}
