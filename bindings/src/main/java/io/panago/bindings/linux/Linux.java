@@ -1591,6 +1591,195 @@ public class Linux {
         }
     }
 
+    /**
+     * Variadic invoker class for:
+     * {@snippet lang=c :
+     * extern long syscall(long __sysno, ...)
+     * }
+     */
+    public static class syscall {
+        private static final FunctionDescriptor BASE_DESC = FunctionDescriptor.of(
+                Linux.C_LONG,
+                Linux.C_LONG
+            );
+        private static final MemorySegment ADDR = Linux.findOrThrow("syscall");
+
+        private final MethodHandle handle;
+        private final FunctionDescriptor descriptor;
+        private final MethodHandle spreader;
+
+        private syscall(MethodHandle handle, FunctionDescriptor descriptor, MethodHandle spreader) {
+            this.handle = handle;
+            this.descriptor = descriptor;
+            this.spreader = spreader;
+        }
+
+        /**
+         * Variadic invoker factory for:
+         * {@snippet lang=c :
+         * extern long syscall(long __sysno, ...)
+         * }
+         */
+        public static syscall makeInvoker(MemoryLayout... layouts) {
+            FunctionDescriptor desc$ = BASE_DESC.appendArgumentLayouts(layouts);
+            Linker.Option fva$ = Linker.Option.firstVariadicArg(BASE_DESC.argumentLayouts().size());
+            var mh$ = Linker.nativeLinker().downcallHandle(ADDR, desc$, fva$);
+            var spreader$ = mh$.asSpreader(Object[].class, layouts.length);
+            return new syscall(mh$, desc$, spreader$);
+        }
+
+        /** {@return the address} */
+        public static MemorySegment address() {
+            return ADDR;
+        }
+
+        /** {@return the specialized method handle} */
+        public MethodHandle handle() {
+            return handle;
+        }
+
+        /** {@return the specialized descriptor} */
+        public FunctionDescriptor descriptor() {
+            return descriptor;
+        }
+
+        /** Invokes the function with the fixed arguments and {@code x1}, the variadic ones. */
+        public long apply(long __sysno, Object... x1) {
+            try {
+                if (TRACE_DOWNCALLS) {
+                    traceDowncall("syscall", __sysno, x1);
+                }
+                return (long)spreader.invokeExact(__sysno, x1);
+            } catch(IllegalArgumentException | ClassCastException ex$)  {
+                throw ex$; // rethrow IAE from passing wrong number/type of args
+            } catch (Throwable ex$) {
+               throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static class mmap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_POINTER,
+            Linux.C_POINTER,
+            Linux.C_LONG,
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_LONG
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("mmap");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern void * mmap(void *__addr, size_t __len, int __prot, int __flags, int __fd, __off_t __offset)
+     * }
+     */
+    public static FunctionDescriptor mmap$descriptor() {
+        return mmap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern void * mmap(void *__addr, size_t __len, int __prot, int __flags, int __fd, __off_t __offset)
+     * }
+     */
+    public static MethodHandle mmap$handle() {
+        return mmap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern void * mmap(void *__addr, size_t __len, int __prot, int __flags, int __fd, __off_t __offset)
+     * }
+     */
+    public static MemorySegment mmap$address() {
+        return mmap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern void * mmap(void *__addr, size_t __len, int __prot, int __flags, int __fd, __off_t __offset)
+     * }
+     */
+    public static MemorySegment mmap(MemorySegment __addr, long __len, int __prot, int __flags, int __fd, long __offset) {
+        var mh$ = mmap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mmap", __addr, __len, __prot, __flags, __fd, __offset);
+            }
+            return (MemorySegment)mh$.invokeExact(__addr, __len, __prot, __flags, __fd, __offset);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class munmap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_LONG
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("munmap");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int munmap(void *__addr, size_t __len)
+     * }
+     */
+    public static FunctionDescriptor munmap$descriptor() {
+        return munmap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int munmap(void *__addr, size_t __len)
+     * }
+     */
+    public static MethodHandle munmap$handle() {
+        return munmap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int munmap(void *__addr, size_t __len)
+     * }
+     */
+    public static MemorySegment munmap$address() {
+        return munmap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int munmap(void *__addr, size_t __len)
+     * }
+     */
+    public static int munmap(MemorySegment __addr, long __len) {
+        var mh$ = munmap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("munmap", __addr, __len);
+            }
+            return (int)mh$.invokeExact(__addr, __len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final int EPERM = (int)1L;
     /**
      * {@snippet lang=c :
@@ -3099,6 +3288,736 @@ public class Linux {
      */
     public static int POLLRDHUP() {
         return POLLRDHUP;
+    }
+
+    private static final int IORING_OP_NOP = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_NOP 0
+     * }
+     */
+    public static int IORING_OP_NOP() {
+        return IORING_OP_NOP;
+    }
+
+    private static final int IORING_OP_READV = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_READV 1
+     * }
+     */
+    public static int IORING_OP_READV() {
+        return IORING_OP_READV;
+    }
+
+    private static final int IORING_OP_WRITEV = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_WRITEV 2
+     * }
+     */
+    public static int IORING_OP_WRITEV() {
+        return IORING_OP_WRITEV;
+    }
+
+    private static final int IORING_OP_POLL_ADD = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_POLL_ADD 6
+     * }
+     */
+    public static int IORING_OP_POLL_ADD() {
+        return IORING_OP_POLL_ADD;
+    }
+
+    private static final int IORING_OP_POLL_REMOVE = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_POLL_REMOVE 7
+     * }
+     */
+    public static int IORING_OP_POLL_REMOVE() {
+        return IORING_OP_POLL_REMOVE;
+    }
+
+    private static final int IORING_OP_TIMEOUT = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_TIMEOUT 11
+     * }
+     */
+    public static int IORING_OP_TIMEOUT() {
+        return IORING_OP_TIMEOUT;
+    }
+
+    private static final int IORING_OP_TIMEOUT_REMOVE = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_TIMEOUT_REMOVE 12
+     * }
+     */
+    public static int IORING_OP_TIMEOUT_REMOVE() {
+        return IORING_OP_TIMEOUT_REMOVE;
+    }
+
+    private static final int IORING_OP_ACCEPT = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_ACCEPT 13
+     * }
+     */
+    public static int IORING_OP_ACCEPT() {
+        return IORING_OP_ACCEPT;
+    }
+
+    private static final int IORING_OP_ASYNC_CANCEL = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_ASYNC_CANCEL 14
+     * }
+     */
+    public static int IORING_OP_ASYNC_CANCEL() {
+        return IORING_OP_ASYNC_CANCEL;
+    }
+
+    private static final int IORING_OP_LINK_TIMEOUT = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_LINK_TIMEOUT 15
+     * }
+     */
+    public static int IORING_OP_LINK_TIMEOUT() {
+        return IORING_OP_LINK_TIMEOUT;
+    }
+
+    private static final int IORING_OP_CONNECT = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_CONNECT 16
+     * }
+     */
+    public static int IORING_OP_CONNECT() {
+        return IORING_OP_CONNECT;
+    }
+
+    private static final int IORING_OP_CLOSE = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_CLOSE 19
+     * }
+     */
+    public static int IORING_OP_CLOSE() {
+        return IORING_OP_CLOSE;
+    }
+
+    private static final int IORING_OP_READ = (int)22L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_READ 22
+     * }
+     */
+    public static int IORING_OP_READ() {
+        return IORING_OP_READ;
+    }
+
+    private static final int IORING_OP_WRITE = (int)23L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_WRITE 23
+     * }
+     */
+    public static int IORING_OP_WRITE() {
+        return IORING_OP_WRITE;
+    }
+
+    private static final int IORING_OP_SEND = (int)26L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_SEND 26
+     * }
+     */
+    public static int IORING_OP_SEND() {
+        return IORING_OP_SEND;
+    }
+
+    private static final int IORING_OP_RECV = (int)27L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_RECV 27
+     * }
+     */
+    public static int IORING_OP_RECV() {
+        return IORING_OP_RECV;
+    }
+
+    private static final int IORING_OP_SHUTDOWN = (int)34L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_SHUTDOWN 34
+     * }
+     */
+    public static int IORING_OP_SHUTDOWN() {
+        return IORING_OP_SHUTDOWN;
+    }
+
+    private static final int IORING_OP_MSG_RING = (int)40L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OP_MSG_RING 40
+     * }
+     */
+    public static int IORING_OP_MSG_RING() {
+        return IORING_OP_MSG_RING;
+    }
+
+    private static final int IOSQE_FIXED_FILE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IOSQE_FIXED_FILE 1
+     * }
+     */
+    public static int IOSQE_FIXED_FILE() {
+        return IOSQE_FIXED_FILE;
+    }
+
+    private static final int IOSQE_IO_DRAIN = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define IOSQE_IO_DRAIN 2
+     * }
+     */
+    public static int IOSQE_IO_DRAIN() {
+        return IOSQE_IO_DRAIN;
+    }
+
+    private static final int IOSQE_IO_LINK = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define IOSQE_IO_LINK 4
+     * }
+     */
+    public static int IOSQE_IO_LINK() {
+        return IOSQE_IO_LINK;
+    }
+
+    private static final int IOSQE_IO_HARDLINK = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define IOSQE_IO_HARDLINK 8
+     * }
+     */
+    public static int IOSQE_IO_HARDLINK() {
+        return IOSQE_IO_HARDLINK;
+    }
+
+    private static final int IOSQE_ASYNC = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define IOSQE_ASYNC 16
+     * }
+     */
+    public static int IOSQE_ASYNC() {
+        return IOSQE_ASYNC;
+    }
+
+    private static final int IOSQE_BUFFER_SELECT = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define IOSQE_BUFFER_SELECT 32
+     * }
+     */
+    public static int IOSQE_BUFFER_SELECT() {
+        return IOSQE_BUFFER_SELECT;
+    }
+
+    private static final int IOSQE_CQE_SKIP_SUCCESS = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define IOSQE_CQE_SKIP_SUCCESS 64
+     * }
+     */
+    public static int IOSQE_CQE_SKIP_SUCCESS() {
+        return IOSQE_CQE_SKIP_SUCCESS;
+    }
+
+    private static final int IORING_SETUP_IOPOLL = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_IOPOLL 1
+     * }
+     */
+    public static int IORING_SETUP_IOPOLL() {
+        return IORING_SETUP_IOPOLL;
+    }
+
+    private static final int IORING_SETUP_SQPOLL = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_SQPOLL 2
+     * }
+     */
+    public static int IORING_SETUP_SQPOLL() {
+        return IORING_SETUP_SQPOLL;
+    }
+
+    private static final int IORING_SETUP_CQSIZE = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_CQSIZE 8
+     * }
+     */
+    public static int IORING_SETUP_CQSIZE() {
+        return IORING_SETUP_CQSIZE;
+    }
+
+    private static final int IORING_SETUP_CLAMP = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_CLAMP 16
+     * }
+     */
+    public static int IORING_SETUP_CLAMP() {
+        return IORING_SETUP_CLAMP;
+    }
+
+    private static final int IORING_SETUP_SUBMIT_ALL = (int)128L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_SUBMIT_ALL 128
+     * }
+     */
+    public static int IORING_SETUP_SUBMIT_ALL() {
+        return IORING_SETUP_SUBMIT_ALL;
+    }
+
+    private static final int IORING_SETUP_COOP_TASKRUN = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_COOP_TASKRUN 256
+     * }
+     */
+    public static int IORING_SETUP_COOP_TASKRUN() {
+        return IORING_SETUP_COOP_TASKRUN;
+    }
+
+    private static final int IORING_SETUP_TASKRUN_FLAG = (int)512L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_TASKRUN_FLAG 512
+     * }
+     */
+    public static int IORING_SETUP_TASKRUN_FLAG() {
+        return IORING_SETUP_TASKRUN_FLAG;
+    }
+
+    private static final int IORING_SETUP_SINGLE_ISSUER = (int)4096L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_SINGLE_ISSUER 4096
+     * }
+     */
+    public static int IORING_SETUP_SINGLE_ISSUER() {
+        return IORING_SETUP_SINGLE_ISSUER;
+    }
+
+    private static final int IORING_SETUP_DEFER_TASKRUN = (int)8192L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SETUP_DEFER_TASKRUN 8192
+     * }
+     */
+    public static int IORING_SETUP_DEFER_TASKRUN() {
+        return IORING_SETUP_DEFER_TASKRUN;
+    }
+
+    private static final int IORING_ENTER_GETEVENTS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_ENTER_GETEVENTS 1
+     * }
+     */
+    public static int IORING_ENTER_GETEVENTS() {
+        return IORING_ENTER_GETEVENTS;
+    }
+
+    private static final int IORING_ENTER_SQ_WAKEUP = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_ENTER_SQ_WAKEUP 2
+     * }
+     */
+    public static int IORING_ENTER_SQ_WAKEUP() {
+        return IORING_ENTER_SQ_WAKEUP;
+    }
+
+    private static final int IORING_ENTER_SQ_WAIT = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_ENTER_SQ_WAIT 4
+     * }
+     */
+    public static int IORING_ENTER_SQ_WAIT() {
+        return IORING_ENTER_SQ_WAIT;
+    }
+
+    private static final int IORING_ENTER_EXT_ARG = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_ENTER_EXT_ARG 8
+     * }
+     */
+    public static int IORING_ENTER_EXT_ARG() {
+        return IORING_ENTER_EXT_ARG;
+    }
+
+    private static final long IORING_OFF_SQ_RING = 0L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OFF_SQ_RING 0
+     * }
+     */
+    public static long IORING_OFF_SQ_RING() {
+        return IORING_OFF_SQ_RING;
+    }
+
+    private static final long IORING_OFF_CQ_RING = 134217728L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OFF_CQ_RING 134217728
+     * }
+     */
+    public static long IORING_OFF_CQ_RING() {
+        return IORING_OFF_CQ_RING;
+    }
+
+    private static final long IORING_OFF_SQES = 268435456L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_OFF_SQES 268435456
+     * }
+     */
+    public static long IORING_OFF_SQES() {
+        return IORING_OFF_SQES;
+    }
+
+    private static final int IORING_FEAT_SINGLE_MMAP = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_FEAT_SINGLE_MMAP 1
+     * }
+     */
+    public static int IORING_FEAT_SINGLE_MMAP() {
+        return IORING_FEAT_SINGLE_MMAP;
+    }
+
+    private static final int IORING_FEAT_NODROP = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_FEAT_NODROP 2
+     * }
+     */
+    public static int IORING_FEAT_NODROP() {
+        return IORING_FEAT_NODROP;
+    }
+
+    private static final int IORING_FEAT_SUBMIT_STABLE = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_FEAT_SUBMIT_STABLE 4
+     * }
+     */
+    public static int IORING_FEAT_SUBMIT_STABLE() {
+        return IORING_FEAT_SUBMIT_STABLE;
+    }
+
+    private static final int IORING_FEAT_FAST_POLL = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_FEAT_FAST_POLL 32
+     * }
+     */
+    public static int IORING_FEAT_FAST_POLL() {
+        return IORING_FEAT_FAST_POLL;
+    }
+
+    private static final int IORING_FEAT_EXT_ARG = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_FEAT_EXT_ARG 256
+     * }
+     */
+    public static int IORING_FEAT_EXT_ARG() {
+        return IORING_FEAT_EXT_ARG;
+    }
+
+    private static final int IORING_FEAT_NATIVE_WORKERS = (int)512L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_FEAT_NATIVE_WORKERS 512
+     * }
+     */
+    public static int IORING_FEAT_NATIVE_WORKERS() {
+        return IORING_FEAT_NATIVE_WORKERS;
+    }
+
+    private static final int IORING_FEAT_CQE_SKIP = (int)2048L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_FEAT_CQE_SKIP 2048
+     * }
+     */
+    public static int IORING_FEAT_CQE_SKIP() {
+        return IORING_FEAT_CQE_SKIP;
+    }
+
+    private static final int IORING_SQ_NEED_WAKEUP = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SQ_NEED_WAKEUP 1
+     * }
+     */
+    public static int IORING_SQ_NEED_WAKEUP() {
+        return IORING_SQ_NEED_WAKEUP;
+    }
+
+    private static final int IORING_SQ_CQ_OVERFLOW = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SQ_CQ_OVERFLOW 2
+     * }
+     */
+    public static int IORING_SQ_CQ_OVERFLOW() {
+        return IORING_SQ_CQ_OVERFLOW;
+    }
+
+    private static final int IORING_SQ_TASKRUN = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_SQ_TASKRUN 4
+     * }
+     */
+    public static int IORING_SQ_TASKRUN() {
+        return IORING_SQ_TASKRUN;
+    }
+
+    private static final int IORING_CQ_EVENTFD_DISABLED = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_CQ_EVENTFD_DISABLED 1
+     * }
+     */
+    public static int IORING_CQ_EVENTFD_DISABLED() {
+        return IORING_CQ_EVENTFD_DISABLED;
+    }
+
+    private static final int IORING_CQE_F_BUFFER = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_CQE_F_BUFFER 1
+     * }
+     */
+    public static int IORING_CQE_F_BUFFER() {
+        return IORING_CQE_F_BUFFER;
+    }
+
+    private static final int IORING_CQE_F_MORE = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_CQE_F_MORE 2
+     * }
+     */
+    public static int IORING_CQE_F_MORE() {
+        return IORING_CQE_F_MORE;
+    }
+
+    private static final int IORING_CQE_F_SOCK_NONEMPTY = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_CQE_F_SOCK_NONEMPTY 4
+     * }
+     */
+    public static int IORING_CQE_F_SOCK_NONEMPTY() {
+        return IORING_CQE_F_SOCK_NONEMPTY;
+    }
+
+    private static final int IORING_TIMEOUT_ABS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_TIMEOUT_ABS 1
+     * }
+     */
+    public static int IORING_TIMEOUT_ABS() {
+        return IORING_TIMEOUT_ABS;
+    }
+
+    private static final int IORING_TIMEOUT_ETIME_SUCCESS = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_TIMEOUT_ETIME_SUCCESS 32
+     * }
+     */
+    public static int IORING_TIMEOUT_ETIME_SUCCESS() {
+        return IORING_TIMEOUT_ETIME_SUCCESS;
+    }
+
+    private static final int IORING_POLL_ADD_MULTI = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_POLL_ADD_MULTI 1
+     * }
+     */
+    public static int IORING_POLL_ADD_MULTI() {
+        return IORING_POLL_ADD_MULTI;
+    }
+
+    private static final int IORING_ASYNC_CANCEL_ALL = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_ASYNC_CANCEL_ALL 1
+     * }
+     */
+    public static int IORING_ASYNC_CANCEL_ALL() {
+        return IORING_ASYNC_CANCEL_ALL;
+    }
+
+    private static final int IORING_ASYNC_CANCEL_FD = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_ASYNC_CANCEL_FD 2
+     * }
+     */
+    public static int IORING_ASYNC_CANCEL_FD() {
+        return IORING_ASYNC_CANCEL_FD;
+    }
+
+    private static final int IORING_ASYNC_CANCEL_ANY = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_ASYNC_CANCEL_ANY 4
+     * }
+     */
+    public static int IORING_ASYNC_CANCEL_ANY() {
+        return IORING_ASYNC_CANCEL_ANY;
+    }
+
+    private static final int IORING_ASYNC_CANCEL_USERDATA = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_ASYNC_CANCEL_USERDATA 16
+     * }
+     */
+    public static int IORING_ASYNC_CANCEL_USERDATA() {
+        return IORING_ASYNC_CANCEL_USERDATA;
+    }
+
+    private static final int IORING_REGISTER_EVENTFD = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_REGISTER_EVENTFD 4
+     * }
+     */
+    public static int IORING_REGISTER_EVENTFD() {
+        return IORING_REGISTER_EVENTFD;
+    }
+
+    private static final int IORING_UNREGISTER_EVENTFD = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_UNREGISTER_EVENTFD 5
+     * }
+     */
+    public static int IORING_UNREGISTER_EVENTFD() {
+        return IORING_UNREGISTER_EVENTFD;
+    }
+
+    private static final int IORING_REGISTER_PROBE = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define IORING_REGISTER_PROBE 8
+     * }
+     */
+    public static int IORING_REGISTER_PROBE() {
+        return IORING_REGISTER_PROBE;
+    }
+
+    private static final int SYS_io_uring_setup = (int)425L;
+    /**
+     * {@snippet lang=c :
+     * #define SYS_io_uring_setup 425
+     * }
+     */
+    public static int SYS_io_uring_setup() {
+        return SYS_io_uring_setup;
+    }
+
+    private static final int SYS_io_uring_enter = (int)426L;
+    /**
+     * {@snippet lang=c :
+     * #define SYS_io_uring_enter 426
+     * }
+     */
+    public static int SYS_io_uring_enter() {
+        return SYS_io_uring_enter;
+    }
+
+    private static final int SYS_io_uring_register = (int)427L;
+    /**
+     * {@snippet lang=c :
+     * #define SYS_io_uring_register 427
+     * }
+     */
+    public static int SYS_io_uring_register() {
+        return SYS_io_uring_register;
+    }
+
+    private static final int PROT_READ = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define PROT_READ 1
+     * }
+     */
+    public static int PROT_READ() {
+        return PROT_READ;
+    }
+
+    private static final int PROT_WRITE = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define PROT_WRITE 2
+     * }
+     */
+    public static int PROT_WRITE() {
+        return PROT_WRITE;
+    }
+
+    private static final int MAP_SHARED = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define MAP_SHARED 1
+     * }
+     */
+    public static int MAP_SHARED() {
+        return MAP_SHARED;
+    }
+
+    private static final int MAP_POPULATE = (int)32768L;
+    /**
+     * {@snippet lang=c :
+     * #define MAP_POPULATE 32768
+     * }
+     */
+    public static int MAP_POPULATE() {
+        return MAP_POPULATE;
+    }
+
+    private static final MemorySegment MAP_FAILED = MemorySegment.ofAddress(-1L);
+    /**
+     * {@snippet lang=c :
+     * #define MAP_FAILED (void *) -1
+     * }
+     */
+    public static MemorySegment MAP_FAILED() {
+        return MAP_FAILED;
     }
 
 }

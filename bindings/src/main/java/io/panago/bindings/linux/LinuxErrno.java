@@ -380,6 +380,32 @@ public final class LinuxErrno {
         }
     }
 
+    private static final class mmap {
+        static final MethodHandle HANDLE = capturing(Linux.mmap$address(), Linux.mmap$descriptor());
+    }
+
+    /** {@link Linux#mmap(MemorySegment, long, int, int, int, long)}, capturing {@code errno} into {@code errno}. */
+    public static MemorySegment mmap(MemorySegment errno, MemorySegment __addr, long __len, int __prot, int __flags, int __fd, long __offset) {
+        try {
+            return (MemorySegment)mmap.HANDLE.invokeExact(errno, __addr, __len, __prot, __flags, __fd, __offset);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class munmap {
+        static final MethodHandle HANDLE = capturing(Linux.munmap$address(), Linux.munmap$descriptor());
+    }
+
+    /** {@link Linux#munmap(MemorySegment, long)}, capturing {@code errno} into {@code errno}. */
+    public static int munmap(MemorySegment errno, MemorySegment __addr, long __len) {
+        try {
+            return (int)munmap.HANDLE.invokeExact(errno, __addr, __len);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class readHeap {
         static final MethodHandle HANDLE = criticalOrNull(Linux.read$address(), Linux.read$descriptor());
     }
@@ -528,6 +554,76 @@ public final class LinuxErrno {
     public static int fcntl(MemorySegment errno, int __fd, int __cmd, int arg) {
         try {
             return (int) fcntl.HANDLE.invokeExact(errno, __fd, __cmd, arg);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class io_uring_setup {
+        static final MethodHandle HANDLE = syscall(Linux.C_LONG, Linux.C_POINTER);
+    }
+
+    private static final class io_uring_enter {
+        static final MethodHandle HANDLE = syscall(Linux.C_LONG, Linux.C_LONG, Linux.C_LONG, Linux.C_LONG,
+                Linux.C_POINTER, Linux.C_LONG);
+    }
+
+    private static final class io_uring_register {
+        static final MethodHandle HANDLE = syscall(Linux.C_LONG, Linux.C_LONG, Linux.C_POINTER, Linux.C_LONG);
+    }
+
+    /**
+     * {@code long syscall(long sysno, ...)} specialised to the given variadic argument layouts,
+     * capturing {@code errno}. Integer arguments are passed as C {@code long}, the width glibc's
+     * {@code syscall} reads every argument at, so no upper half is left undefined.
+     */
+    static MethodHandle syscall(MemoryLayout... variadic) {
+        FunctionDescriptor d = FunctionDescriptor.of(Linux.C_LONG, Linux.C_LONG).appendArgumentLayouts(variadic);
+        return Linker.nativeLinker().downcallHandle(Linux.syscall.address(), d, CAPTURE,
+                Linker.Option.firstVariadicArg(1));
+    }
+
+    /**
+     * {@code int io_uring_setup(u32 entries, struct io_uring_params *p)} through
+     * {@code syscall(SYS_io_uring_setup, ...)} (glibc has no wrapper), capturing {@code errno}.
+     * Returns the ring's fd, or -1.
+     */
+    public static int io_uring_setup(MemorySegment errno, int entries, MemorySegment p) {
+        try {
+            return (int) (long) io_uring_setup.HANDLE.invokeExact(errno, (long) Linux.SYS_io_uring_setup(),
+                    Integer.toUnsignedLong(entries), p);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * {@code int io_uring_enter(unsigned fd, u32 to_submit, u32 min_complete, u32 flags,
+     * const void *argp, size_t argsz)} through {@code syscall(SYS_io_uring_enter, ...)}, capturing
+     * {@code errno}. {@code argp} is a {@code sigset_t *} (or, with {@code IORING_ENTER_EXT_ARG},
+     * a {@code struct io_uring_getevents_arg *}); pass {@code MemorySegment.NULL} and 0 for none.
+     * Returns the number of submissions consumed, or -1. It may block (min_complete with
+     * {@code IORING_ENTER_GETEVENTS}), so it is never a critical call.
+     */
+    public static int io_uring_enter(MemorySegment errno, int fd, int to_submit, int min_complete, int flags,
+                                     MemorySegment argp, long argsz) {
+        try {
+            return (int) (long) io_uring_enter.HANDLE.invokeExact(errno, (long) Linux.SYS_io_uring_enter(),
+                    (long) fd, Integer.toUnsignedLong(to_submit), Integer.toUnsignedLong(min_complete),
+                    Integer.toUnsignedLong(flags), argp, argsz);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * {@code int io_uring_register(unsigned fd, unsigned opcode, void *arg, unsigned nr_args)}
+     * through {@code syscall(SYS_io_uring_register, ...)}, capturing {@code errno}.
+     */
+    public static int io_uring_register(MemorySegment errno, int fd, int opcode, MemorySegment arg, int nr_args) {
+        try {
+            return (int) (long) io_uring_register.HANDLE.invokeExact(errno, (long) Linux.SYS_io_uring_register(),
+                    (long) fd, Integer.toUnsignedLong(opcode), arg, Integer.toUnsignedLong(nr_args));
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
