@@ -9,8 +9,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -119,13 +117,7 @@ public final class TcpListener implements AutoCloseable {
             } catch (java.net.UnknownHostException e) {
                 throw new ExceptionInInitializerError(e);
             }
-            int n = 4096;
-            try {
-                n = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/core/somaxconn")).trim());
-            } catch (IOException | NumberFormatException | SecurityException e) {
-                // Go's maxListenerBacklog falls back to the header's SOMAXCONN too.
-            }
-            BACKLOG = Math.max(1, Math.min(n, 65535));
+            BACKLOG = FD.maxListenerBacklog();
         }
     }
 

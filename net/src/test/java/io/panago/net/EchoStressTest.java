@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -67,22 +68,23 @@ class EchoStressTest {
                 for (int i = 0; i < conns; i++) {
                     long seed = i;
                     NetTesting.go(errors, done, () -> {
-                        TcpStream s = TcpStream.connect(ln.localAddress());
-                        TcpStream w = s.tryClone();
-                        NetTesting.go(errors, done, () -> {
-                            try (w) {
-                                SplittableRandom r = new SplittableRandom(seed);
-                                byte[] buf = new byte[MAX_CHUNK];
-                                for (int pos = 0; pos < size; ) {
-                                    int n = r.nextInt(1, Math.min(MAX_CHUNK, size - pos) + 1);
-                                    Payload.fill(seed, pos, buf, 0, n);
-                                    w.writeAll(buf, 0, n);
-                                    pos += n;
+                        boolean writerStarted = false;
+                        try (TcpStream s = TcpStream.connect(ln.localAddress())) {
+                            TcpStream w = s.tryClone();
+                            NetTesting.go(errors, done, () -> {
+                                try (w) {
+                                    SplittableRandom r = new SplittableRandom(seed);
+                                    byte[] buf = new byte[MAX_CHUNK];
+                                    for (int pos = 0; pos < size; ) {
+                                        int n = r.nextInt(1, Math.min(MAX_CHUNK, size - pos) + 1);
+                                        Payload.fill(seed, pos, buf, 0, n);
+                                        w.writeAll(buf, 0, n);
+                                        pos += n;
+                                    }
+                                    w.shutdownOutput();
                                 }
-                                w.shutdownOutput();
-                            }
-                        });
-                        try (s) {
+                            });
+                            writerStarted = true;
                             SplittableRandom r = new SplittableRandom(~seed);
                             byte[] buf = new byte[MAX_CHUNK], scratch = new byte[MAX_CHUNK];
                             long pos = 0;
@@ -96,10 +98,14 @@ class EchoStressTest {
                             }
                             assertEquals(size, pos, "bytes echoed on connection " + seed);
                             received.addAndGet(pos);
+                        } finally {
+                            if (!writerStarted) {
+                                done.countDown();
+                            }
                         }
                     });
                 }
-                done.await();
+                NetTesting.awaitOrFail(done, Duration.ofSeconds(200), errors);
             }
             return null;
         });
@@ -155,7 +161,7 @@ class EchoStressTest {
                         }
                     });
                 }
-                done.await();
+                NetTesting.awaitOrFail(done, Duration.ofSeconds(120), errors);
                 return null;
             });
             NetTesting.rethrow(errors);

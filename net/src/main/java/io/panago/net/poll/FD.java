@@ -4,12 +4,15 @@ import io.panago.Go;
 import io.panago.runtime.PollDesc;
 import io.panago.runtime.Sched;
 
+import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One socket file descriptor and every operation on it: Go's internal/poll {@code FD}
@@ -131,6 +134,22 @@ public final class FD {
     }
 
     /**
+     * The kernel's limit on a listen backlog, net.core.somaxconn, capped at 65535 (Go:
+     * maxListenerBacklog); the header's SOMAXCONN if it cannot be read.
+     */
+    public static int maxListenerBacklog() {
+        int n = Sys.SOMAXCONN;
+        // Not Files.readString: it probes with a 1-byte read, and a sysctl file answers the
+        // next read, at offset 1, with end-of-file: "4096" would come back as "4".
+        try (InputStream in = new FileInputStream("/proc/sys/net/core/somaxconn")) {
+            n = Integer.parseInt(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim());
+        } catch (IOException | NumberFormatException | SecurityException e) {
+            // keep the header's value, as Go does
+        }
+        return Math.max(1, Math.min(n, 65535));
+    }
+
+    /**
      * A listening socket bound to {@code addr}: SO_REUSEADDR on and, for IPv6, dual-stack
      * (IPV6_V6ONLY off), as Go's {@code Listen("tcp", ...)}.
      */
@@ -180,10 +199,13 @@ public final class FD {
         if (!fdmu.rwlock(false)) {
             throw closed();
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
-            int len = SockAddr.encode(sa, addr, family);
-            int r = Sys.connect(werrno, sysfd, sa, len);
+        try {
+            int r;
+            // A confined arena must not live across a park: the goroutine may resume elsewhere.
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
+                r = Sys.connect(werrno, sysfd, sa, SockAddr.encode(sa, addr, family));
+            }
             if (r < 0 && -r != Errors.EINPROGRESS && -r != Errors.EALREADY && -r != Errors.EINTR) {
                 if (-r != Errors.EISCONN) {
                     throw Errors.exception(-r, "connect", SockAddr.format(addr));
@@ -192,13 +214,7 @@ public final class FD {
             }
             // Registered only now: an unconnected socket reports an instant EPOLLOUT|EPOLLHUP.
             init();
-            if (r == 0) {
-                return;
-            }
-            for (;;) {
-                if (deadline != 0 && deadline != -1 && deadline <= Sched.nanotime()) {
-                    throw new SocketTimeoutException("Connect timed out: " + SockAddr.format(addr));
-                }
+            while (r != 0) {
                 int w = await(WRITE, deadline);
                 if (w == WAIT_CLOSING) {
                     throw closed();
@@ -206,17 +222,19 @@ public final class FD {
                 if (w != WAIT_OK) {
                     throw new SocketTimeoutException("Connect timed out: " + SockAddr.format(addr));
                 }
-                long so = Sys.getIntOption(arena, werrno, sysfd, Sys.SOL_SOCKET, Sys.SO_ERROR);
+                long so;
+                try (Arena arena = Arena.ofConfined()) {
+                    so = Sys.getIntOption(arena, werrno, sysfd, Sys.SOL_SOCKET, Sys.SO_ERROR);
+                }
                 if (so < 0) {
                     throw Errors.exception((int) -so, "connect", SockAddr.format(addr));
                 }
                 int e = (int) so;
-                if (e == 0 || e == Errors.EISCONN) {
-                    return;
-                }
-                if (e != Errors.EINPROGRESS && e != Errors.EALREADY && e != Errors.EINTR) {
+                if (e != 0 && e != Errors.EISCONN && e != Errors.EINPROGRESS
+                        && e != Errors.EALREADY && e != Errors.EINTR) {
                     throw Errors.exception(e, "connect", SockAddr.format(addr));
                 }
+                r = e == 0 || e == Errors.EISCONN ? 0 : -e;
             }
         } finally {
             if (fdmu.rwunlock(false)) {

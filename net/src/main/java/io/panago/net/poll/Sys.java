@@ -39,6 +39,7 @@ final class Sys {
     static final short POLLOUT = (short) Linux.POLLOUT();
     static final int EFD_FLAGS = Linux.EFD_NONBLOCK() | Linux.EFD_CLOEXEC();
     static final int F_DUPFD_CLOEXEC = Linux.F_DUPFD_CLOEXEC();
+    static final int SOMAXCONN = Linux.SOMAXCONN();
 
     /** A fresh errno capture segment living as long as {@code arena}. */
     static MemorySegment errnoSegment(Arena arena) {
