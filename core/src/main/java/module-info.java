@@ -10,5 +10,8 @@ module io.panago.core {
     // The scheduler and its public face (Go); the runtime only for net and bench.
 
     // Channels, select, sync, context and timers.
+    exports io.panago.sync;
+    exports io.panago.context;
+    exports io.panago.time;
 
 }
