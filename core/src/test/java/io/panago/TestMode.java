@@ -75,4 +75,17 @@ public enum TestMode {
             Sched.gosched();
         }
     }
+
+    /** Sleeps the calling party: {@code Go.sleep} in a goroutine, else the thread. */
+    public static void sleep(java.time.Duration d) {
+        if (Sched.getg().isGoroutine()) {
+            Go.sleep(d);
+        } else {
+            try {
+                Thread.sleep(d);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
 }

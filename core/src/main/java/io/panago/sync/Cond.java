@@ -42,6 +42,11 @@ public final class Cond {
         }
     }
 
+    /** Goroutines parked in {@link #await()}; for tests that wait for a situation. */
+    int parked() {
+        return notify.parked();
+    }
+
     /** Wakes one waiting goroutine, if any, in FIFO order. */
     public void signal() {
         notify.wakeOne();

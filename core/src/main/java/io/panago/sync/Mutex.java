@@ -171,6 +171,16 @@ public final class Mutex implements Locker {
         sema.release(true);
     }
 
+    /** Goroutines parked in {@link #lock()}; for tests that wait for a situation. */
+    int waiters() {
+        return state >>> WAITER_SHIFT;
+    }
+
+    /** True while in starvation mode; for tests. */
+    boolean starving() {
+        return (state & STARVING) != 0;
+    }
+
     @Override
     public String toString() {
         int s = state;

@@ -37,6 +37,17 @@ final class NotifyList {
     private Waiter head;
     private Waiter tail;
 
+    /** Goroutines parked in {@link #await(int)}; for tests that wait for a situation. */
+    int parked() {
+        lock.lock();
+        int n = 0;
+        for (Waiter w = head; w != null; w = w.next) {
+            n++;
+        }
+        lock.unlock();
+        return n;
+    }
+
     /** Go's {@code notifyListAdd}. */
     int add() {
         return (int) WAIT.getAndAdd(this, 1);

@@ -1,8 +1,8 @@
 package io.panago.sync;
 
+import io.panago.runtime.WaitReason;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import io.panago.runtime.WaitReason;
 
 /**
  * A reader/writer mutual exclusion lock, Go's {@code sync.RWMutex}: any number of
@@ -121,6 +121,11 @@ public final class RWMutex implements Locker {
             readerSem.release(false);
         }
         w.unlock();
+    }
+
+    /** Readers parked in {@link #rlock()} plus writers parked in {@link #lock()}; for tests. */
+    int parked() {
+        return readerSem.waiting() + writerSem.waiting() + w.waiters();
     }
 
     /** A {@link Locker} view whose lock/unlock are {@link #rlock()}/{@link #runlock()}. */

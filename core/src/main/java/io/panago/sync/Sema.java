@@ -108,6 +108,11 @@ final class Sema {
         }
     }
 
+    /** Goroutines queued or about to queue; for tests that wait for a situation. */
+    int waiting() {
+        return (int) NWAIT.getVolatile(this);
+    }
+
     private void enqueue(Waiter w, boolean lifo) {
         w.ticket = 0;
         if (head == null) {

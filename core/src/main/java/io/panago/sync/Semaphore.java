@@ -140,6 +140,17 @@ public final class Semaphore {
         return c;
     }
 
+    /** Callers queued in {@link #acquire}; for tests that wait for a situation. */
+    int waiters() {
+        mu.lock();
+        int n = 0;
+        for (Entry w = head; w != null; w = w.next) {
+            n++;
+        }
+        mu.unlock();
+        return n;
+    }
+
     /** Under {@link #mu}: grants tokens to head waiters while they fit. */
     private void notifyWaiters() {
         for (Entry w = head; w != null; w = head) {

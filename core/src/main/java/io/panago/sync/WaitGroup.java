@@ -84,7 +84,7 @@ public final class WaitGroup {
                 return;
             }
             if (STATE.compareAndSet(this, st, st + 1)) {
-                sema.acquire(false, WaitReason.SYNC_WAIT_GROUP_WAIT);
+                sema.acquire(false, WaitReason.SYNC_WAITGROUP_WAIT);
                 if ((long) STATE.getVolatile(this) != 0) {
                     throw new IllegalStateException("sync: WaitGroup is reused before previous Wait has returned");
                 }
@@ -107,6 +107,15 @@ public final class WaitGroup {
                 done();
             }
         });
+    }
+
+    /** Goroutines parked in {@link #await()}; for tests that wait for a situation. */
+    int waiters() {
+        return (int) (long) STATE.getVolatile(this);
+    }
+
+    Sema sema() {
+        return sema;
     }
 
     /** The current counter; a racy snapshot for diagnostics. */

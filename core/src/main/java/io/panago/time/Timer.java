@@ -22,13 +22,16 @@ import java.time.Instant;
  *
  * <p>Implementation overview. The channel has a one-value buffer so an expiry never
  * waits for a receiver (Go 1.23 hides that buffer; here {@code len(c)} may show it).
- * {@code mu} orders expiries against stop/reset. The runtime timer's function sends
- * under {@code mu}, and only while {@code armed}; stop/reset clear {@code armed} and
- * drain the buffer under {@code mu}, so nothing sent before them stays visible after.
- * One case is left: the runtime has already taken the expiry (its {@code stop()} returns
- * false) but the function has not yet reached {@code mu}. Then {@code armed} is still
- * true, and stop/reset count one stale expiry in {@code stale} for the function to
- * swallow when it arrives. Ticker expiries drop a tick if the buffer is full, as Go's.
+ * {@code mu} orders expiries against stop/reset: the runtime timer's function delivers
+ * under {@code mu} and only while {@code armed}; stop/reset clear or re-arm under
+ * {@code mu} and drain the buffer there, so nothing delivered before them stays
+ * visible. One case is left: the runtime has already taken an expiry (its heap lock is
+ * released before the function runs) but the function has not reached {@code mu} when
+ * a reset re-arms. That expiry carries the {@code now} the runtime read before the
+ * reset, which is below the new deadline {@code notBefore}; a real expiry of the new
+ * arming always has {@code now >= when}. So the function drops any expiry with
+ * {@code now < notBefore}. Ticker expiries drop a tick when the buffer is full, as
+ * Go's do.
  */
 public final class Timer implements TimerFunc {
     private final RuntimeLock mu = new RuntimeLock();
@@ -39,18 +42,20 @@ public final class Timer implements TimerFunc {
     private long period;
     /** Guarded by {@link #mu}. */
     private boolean armed;
-    /** Expiries taken by the runtime before a stop/reset; guarded by {@link #mu}. */
-    private int stale;
+    /** Deadline of the current arming; earlier expiries are stale. Guarded by {@link #mu}. */
+    private long notBefore;
 
     Timer(Duration d, long period, Runnable f) {
         this.period = period;
         this.f = f;
         this.c = f == null ? Chan.make(1) : null;
         this.rt = new RTimer(this, null);
+        long when = when(d);
         mu.lock();
         armed = true;
+        notBefore = when;
         mu.unlock();
-        rt.reset(when(d), period);
+        rt.reset(when, period);
     }
 
     /**
@@ -93,26 +98,25 @@ public final class Timer implements TimerFunc {
     /** Called holding {@link #mu}; releases it before arming the runtime timer. */
     private boolean rearm(Duration d, long newPeriod) {
         boolean wasActive;
+        long when = when(d);
         try {
             wasActive = disarm();
             armed = true;
             period = newPeriod;
+            notBefore = when;
         } finally {
             mu.unlock();
         }
-        rt.reset(when(d), newPeriod);
+        rt.reset(when, newPeriod);
         return wasActive;
     }
 
     /** Under {@link #mu}. */
     private boolean disarm() {
-        boolean active = false;
+        boolean active = armed;
         if (armed) {
             armed = false;
-            active = true;
-            if (!rt.stop()) {
-                stale++;
-            }
+            rt.stop();
         }
         if (c != null && c.tryRecv() != null) {
             active = true;
@@ -124,12 +128,7 @@ public final class Timer implements TimerFunc {
     @Override
     public void fire(Object arg, long now) {
         mu.lock();
-        if (stale > 0) {
-            stale--;
-            mu.unlock();
-            return;
-        }
-        if (!armed) {
+        if (!armed || now < notBefore) {
             mu.unlock();
             return;
         }
@@ -152,7 +151,8 @@ public final class Timer implements TimerFunc {
         } catch (ArithmeticException e) {
             ns = d.isNegative() ? 0 : Long.MAX_VALUE / 4;
         }
+        // At least now + 1: an expiry taken before this arming read a now <= this now.
         long now = Sched.nanotime();
-        return ns <= 0 ? now : now + Math.min(ns, Long.MAX_VALUE / 4);
+        return now + Math.max(1, Math.min(ns, Long.MAX_VALUE / 4));
     }
 }
