@@ -203,7 +203,7 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
         return parent.value(key);
     }
 
-    /** True if this context is in {@code p}'s child list; for tests of detaching. */
+    /** True if {@code c} is registered as this context's child; for tests of detaching. */
     final boolean hasChild(CancelCtx c) {
         mu.lock();
         try {
@@ -216,6 +216,14 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
         } finally {
             mu.unlock();
         }
+    }
+
+    /** True if any child is registered; for tests of detaching. */
+    final boolean hasAnyChild() {
+        mu.lock();
+        boolean any = children != null;
+        mu.unlock();
+        return any;
     }
 
     @Override
