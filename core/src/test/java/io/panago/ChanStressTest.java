@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class ChanStressTest {
 
     private static int scale(TestMode mode, int n) {
-        return mode == TestMode.THREADS ? n / 4 : n;
+        return mode == TestMode.THREADS ? n / 10 : n;
     }
 
     @ParameterizedTest
@@ -32,7 +32,7 @@ class ChanStressTest {
             for (int cap : new int[] {0, 1, 16}) {
                 int producers = 8;
                 int consumers = 8;
-                int perProducer = scale(mode, 4000);
+                int perProducer = scale(mode, 10_000);
                 Chan<Integer> c = Chan.make(cap);
                 AtomicLong sum = new AtomicLong();
                 AtomicLong count = new AtomicLong();
@@ -79,7 +79,7 @@ class ChanStressTest {
     void multiConsumer(TestMode mode) throws Exception {
         mode.run(() -> {
             int nwork = 23;
-            int niter = scale(mode, 60_000);
+            int niter = scale(mode, 150_000);
             int[] pn = {2, 3, 7, 11, 13, 17, 19, 23, 27, 31};
             Chan<Integer> q = Chan.make(nwork * 3);
             Chan<Integer> r = Chan.make(nwork * 3);
@@ -130,7 +130,7 @@ class ChanStressTest {
     @EnumSource(TestMode.class)
     void closeRacingWithSendersAndReceivers(TestMode mode) throws Exception {
         mode.run(() -> {
-            int rounds = scale(mode, 400);
+            int rounds = scale(mode, 1000);
             for (int round = 0; round < rounds; round++) {
                 int cap = round % 3;
                 Chan<Long> c = Chan.make(cap);
@@ -180,7 +180,7 @@ class ChanStressTest {
     @EnumSource(TestMode.class)
     void nonBlockingReceiveRacingWithCloseNeverReportsNotReady(TestMode mode) throws Exception {
         mode.run(() -> {
-            int n = scale(mode, 4000);
+            int n = scale(mode, 10_000);
             AtomicReference<String> failure = new AtomicReference<>();
             WaitGroup wg = new WaitGroup();
             for (int i = 0; i < n; i++) {
@@ -206,7 +206,7 @@ class ChanStressTest {
     @EnumSource(TestMode.class)
     void nonBlockingSelectRacingWithSendNeverMissesBoth(TestMode mode) throws Exception {
         mode.run(() -> {
-            int n = scale(mode, 4000);
+            int n = scale(mode, 10_000);
             Chan<Boolean> done = Chan.make(1);
             for (int i = 0; i < n; i++) {
                 Chan<Integer> c1 = Chan.make(1);
@@ -252,7 +252,7 @@ class ChanStressTest {
                             r = sel.recv(c);
                             sel.send(c, me);
                         }
-                        for (int i = 0; i < scale(mode, 2000); i++) {
+                        for (int i = 0; i < scale(mode, 5000); i++) {
                             if (sel.select() == r.index() && cap == 0 && r.value() == me) {
                                 failure.set("self receive");
                             }
@@ -276,7 +276,7 @@ class ChanStressTest {
     @EnumSource(TestMode.class)
     void selectsRacingWithSendsAndReceivesLoseNoWakeUp(TestMode mode) throws Exception {
         mode.run(() -> {
-            int n = scale(mode, 20_000);
+            int n = scale(mode, 50_000);
             @SuppressWarnings("unchecked")
             Chan<Integer>[] c = new Chan[] {Chan.make(), Chan.make(), Chan.make(2), Chan.make(3)};
             WaitGroup wg = new WaitGroup();
@@ -350,7 +350,7 @@ class ChanStressTest {
     void selectsSharingChannelsEachGetDistinctValues(TestMode mode) throws Exception {
         mode.run(() -> {
             int workers = 16;
-            int values = scale(mode, 40_000);
+            int values = scale(mode, 100_000);
             Chan<Integer> in = Chan.make();
             Chan<Void> quit = Chan.make();
             AtomicLong sum = new AtomicLong();

@@ -1,7 +1,9 @@
 package io.panago;
 
 import io.panago.runtime.Sched;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -19,12 +21,26 @@ public enum TestMode {
         void run() throws Exception;
     }
 
-    /** Runs {@code body} as the main party: on this thread, or as the main goroutine. */
+    private static final List<Thread> PARTIES = new CopyOnWriteArrayList<>();
+
+    /**
+     * Runs {@code body} as the main party: on this thread, or as the main goroutine. Then
+     * checks that every party it started has ended: a party still parked means a lost
+     * wake-up (or a test that leaks).
+     */
     public void run(Body body) throws Exception {
         if (this == THREADS) {
+            PARTIES.clear();
             body.run();
+            for (Thread t : PARTIES) {
+                t.join(20_000);
+                if (t.isAlive()) {
+                    throw new AssertionError("party thread still blocked: " + t);
+                }
+            }
             return;
         }
+        int baseline = Go.numGoroutine();
         AtomicReference<Exception> failure = new AtomicReference<>();
         Go.run(() -> {
             try {
@@ -36,6 +52,7 @@ public enum TestMode {
         if (failure.get() != null) {
             throw failure.get();
         }
+        until(() -> Go.numGoroutine() <= baseline, "goroutines left parked");
     }
 
     /** Starts another party: a platform thread, or a goroutine. */
@@ -43,6 +60,7 @@ public enum TestMode {
         if (this == THREADS) {
             Thread t = new Thread(r, "test-party");
             t.setDaemon(true);
+            PARTIES.add(t);
             t.start();
         } else {
             Go.go(r);
@@ -67,10 +85,15 @@ public enum TestMode {
      * party parked) instead of sleeping. Fails after 20 s.
      */
     public static void until(BooleanSupplier cond) {
+        until(cond, "condition");
+    }
+
+    /** As {@link #until(BooleanSupplier)}, naming {@code what} in the failure. */
+    public static void until(BooleanSupplier cond, String what) {
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not reached in 20 s");
+                throw new AssertionError(what + " not reached in 20 s");
             }
             Sched.gosched();
         }
