@@ -128,8 +128,24 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
 
     @Override
     public void send(T v) {
+        sendImpl(v, true);
+    }
+
+    @Override
+    public boolean trySend(T v) {
+        return sendImpl(v, false);
+    }
+
+    /** Go's {@code chansend}: false only if {@code block} is false and it would block. */
+    private boolean sendImpl(Object v, boolean block) {
         if (isNil) {
+            if (!block) {
+                return false;
+            }
             parkForever(WaitReason.CHAN_SEND_NIL_CHAN);
+        }
+        if (!block && !closed && full()) {
+            return false;
         }
         lock.lock();
         if (closed) {
@@ -141,12 +157,16 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
             G gp = sendTo(sg, v);
             lock.unlock();
             Sched.goready(gp);
-            return;
+            return true;
         }
         if (qcount < dataqsiz) {
             bufSend(v);
             lock.unlock();
-            return;
+            return true;
+        }
+        if (!block) {
+            lock.unlock();
+            return false;
         }
         Sudog mysg = new Sudog();
         mysg.g = Sched.getg();
@@ -157,35 +177,7 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
         if (!mysg.success) {
             throw sendOnClosed();
         }
-    }
-
-    @Override
-    public boolean trySend(T v) {
-        if (isNil) {
-            return false;
-        }
-        if (!closed && full()) {
-            return false;
-        }
-        lock.lock();
-        if (closed) {
-            lock.unlock();
-            throw sendOnClosed();
-        }
-        Sudog sg = recvq.dequeue();
-        if (sg != null) {
-            G gp = sendTo(sg, v);
-            lock.unlock();
-            Sched.goready(gp);
-            return true;
-        }
-        if (qcount < dataqsiz) {
-            bufSend(v);
-            lock.unlock();
-            return true;
-        }
-        lock.unlock();
-        return false;
+        return true;
     }
 
     @Override
@@ -269,11 +261,6 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
     @Override
     public int cap() {
         return dataqsiz;
-    }
-
-    /** True once {@link #close()} has been called. A snapshot, as in Go's reflection. */
-    public boolean isClosed() {
-        return closed;
     }
 
     /**

@@ -297,39 +297,11 @@ class ChanStressTest {
                 });
             }
             mode.go(() -> {
-                Select sel = new Select();
-                @SuppressWarnings("unchecked")
-                Select.SendCase<Integer>[] cs = new Select.SendCase[4];
-                for (int k : new int[] {3, 2, 0, 1}) {
-                    cs[k] = sel.send(c[k], 0);
-                }
-                int[] cnt = new int[4];
-                for (int i = 0; i < 4 * n; i++) {
-                    int chosen = sel.select();
-                    for (int k = 0; k < 4; k++) {
-                        if (cs[k].index() == chosen && ++cnt[k] == n) {
-                            cs[k].chan(null);
-                        }
-                    }
-                }
+                selectWithQuotas(c, new int[] {3, 2, 0, 1}, true, n);
                 wg.done();
             });
             mode.go(() -> {
-                Select sel = new Select();
-                @SuppressWarnings("unchecked")
-                Select.RecvCase<Integer>[] cs = new Select.RecvCase[4];
-                for (int k : new int[] {0, 3, 1, 2}) {
-                    cs[k] = sel.recv(c[k]);
-                }
-                int[] cnt = new int[4];
-                for (int i = 0; i < 4 * n; i++) {
-                    int chosen = sel.select();
-                    for (int k = 0; k < 4; k++) {
-                        if (cs[k].index() == chosen && ++cnt[k] == n) {
-                            cs[k].chan(null);
-                        }
-                    }
-                }
+                selectWithQuotas(c, new int[] {0, 3, 1, 2}, false, n);
                 wg.done();
             });
             wg.await();
@@ -338,6 +310,31 @@ class ChanStressTest {
                 assertEquals(0, ch.waitingReceivers() + ch.waitingSenders());
             }
         });
+    }
+
+    /**
+     * One select over all of {@code c} (cases added in {@code order}) that runs until each
+     * case has been chosen {@code n} times, switching a case off once its quota is met.
+     */
+    private static void selectWithQuotas(Chan<Integer>[] c, int[] order, boolean send, int n) {
+        Select sel = new Select();
+        Select.Case[] cs = new Select.Case[c.length];
+        for (int k : order) {
+            cs[k] = send ? sel.send(c[k], 0) : sel.recv(c[k]);
+        }
+        int[] cnt = new int[c.length];
+        for (int i = 0; i < c.length * n; i++) {
+            int chosen = sel.select();
+            for (int k = 0; k < c.length; k++) {
+                if (cs[k].index() == chosen && ++cnt[k] == n) {
+                    if (cs[k] instanceof Select.SendCase<?> sc) {
+                        sc.chan(null);
+                    } else {
+                        ((Select.RecvCase<?>) cs[k]).chan(null);
+                    }
+                }
+            }
+        }
     }
 
     /**

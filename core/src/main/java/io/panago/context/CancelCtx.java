@@ -64,9 +64,6 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
                     return cc;
                 }
                 case ValueCtx v -> c = v.parent;
-                case WithoutCancelCtx w -> {
-                    return null;
-                }
                 case EmptyCtx e -> {
                     return null;
                 }

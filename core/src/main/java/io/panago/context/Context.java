@@ -20,7 +20,7 @@ import java.util.Optional;
  * child register directly with its nearest cancellable ancestor instead of watching it
  * from a goroutine, as Go does for its own context types.
  */
-public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx, WithoutCancelCtx {
+public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
 
     /** The error of a context cancelled by its cancel function (Go's {@code Canceled}). */
     ContextError CANCELED = new ContextError("context canceled", false);

@@ -5,14 +5,17 @@ import io.panago.RecvChan;
 import java.time.Instant;
 import java.util.Optional;
 
-/** {@link Context#background()} and {@link Context#todo()}, Go's {@code emptyCtx}. */
-final class EmptyCtx implements Context {
+/**
+ * {@link Context#background()} and {@link Context#todo()}, Go's {@code emptyCtx}: never
+ * cancelled, no deadline, no values. {@link WithoutCancelCtx} adds its parent's values.
+ */
+sealed class EmptyCtx implements Context permits WithoutCancelCtx {
     static final EmptyCtx BACKGROUND = new EmptyCtx("context.Background");
     static final EmptyCtx TODO = new EmptyCtx("context.TODO");
 
     private final String name;
 
-    private EmptyCtx(String name) {
+    EmptyCtx(String name) {
         this.name = name;
     }
 

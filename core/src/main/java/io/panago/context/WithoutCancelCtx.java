@@ -1,31 +1,12 @@
 package io.panago.context;
 
-import io.panago.Chan;
-import io.panago.RecvChan;
-import java.time.Instant;
-import java.util.Optional;
-
 /** {@link Context#withoutCancel}, Go's {@code withoutCancelCtx}: values only. */
-final class WithoutCancelCtx implements Context {
+final class WithoutCancelCtx extends EmptyCtx {
     final Context parent;
 
     WithoutCancelCtx(Context parent) {
+        super(".WithoutCancel");
         this.parent = parent;
-    }
-
-    @Override
-    public Optional<Instant> deadline() {
-        return Optional.empty();
-    }
-
-    @Override
-    public RecvChan<Void> done() {
-        return Chan.nil();
-    }
-
-    @Override
-    public ContextError err() {
-        return null;
     }
 
     @Override
@@ -35,6 +16,6 @@ final class WithoutCancelCtx implements Context {
 
     @Override
     public String toString() {
-        return parent + ".WithoutCancel";
+        return parent + super.toString();
     }
 }

@@ -23,6 +23,8 @@ public final class Semaphore {
     private static final class Entry {
         final long n;
         final Chan<Void> ready = Chan.make();
+        /** Set with {@code ready}'s close, under the semaphore's lock. */
+        boolean granted;
         Entry next;
         Entry prev;
 
@@ -90,7 +92,7 @@ public final class Semaphore {
             return;
         }
         mu.lock();
-        if (w.ready.isClosed()) {
+        if (w.granted) {
             cur -= n;
             notifyWaiters();
         } else {
@@ -160,6 +162,7 @@ public final class Semaphore {
             }
             cur += w.n;
             remove(w);
+            w.granted = true;
             w.ready.close();
         }
     }
