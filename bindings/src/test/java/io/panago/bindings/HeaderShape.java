@@ -49,7 +49,8 @@ public final class HeaderShape {
 
     /**
      * A struct or union class: {@code cPath} is the C type name ({@code in6_addr}) or, for a
-     * nested class of a named member, the enclosing struct and member ({@code in6_addr.__in6_u}).
+     * nested class of a named member, the enclosing struct and the member path
+     * ({@code in6_addr.__in6_u}, {@code in_addr.S_un.S_un_b}).
      */
     public record Struct(Class<?> type, String cPath, boolean union, long size, long alignment,
                          List<StructField> fields) {
@@ -175,8 +176,10 @@ public final class HeaderShape {
                 continue;
             }
             GroupLayout g = (GroupLayout) invoke(layout);
-            String cPath = c.getEnclosingClass() == null ? c.getSimpleName()
-                    : c.getEnclosingClass().getSimpleName() + "." + c.getSimpleName();
+            String cPath = c.getSimpleName();
+            for (Class<?> outer = c.getEnclosingClass(); outer != null; outer = outer.getEnclosingClass()) {
+                cPath = outer.getSimpleName() + "." + cPath;
+            }
             List<StructField> fields = new ArrayList<>();
             for (Method m : c.getDeclaredMethods()) {
                 if (isPublicStatic(m) && m.getName().endsWith("$offset") && m.getParameterCount() == 0) {

@@ -79,8 +79,9 @@ class LinuxLayoutProbeTest {
                 c.append("  P(\"ret.").append(f.name()).append("\", sizeof(").append(call).append("));\n");
             }
         }
+        java.util.function.Function<String, String> tags = CProbe.tags(SHAPE);
         for (HeaderShape.Struct s : SHAPE.structs()) {
-            String t = CProbe.cType(s);
+            String t = CProbe.cType(s, tags);
             c.append("  P(\"size.").append(s.cPath()).append("\", sizeof(").append(t).append("));\n");
             c.append("  P(\"align.").append(s.cPath()).append("\", __alignof__(").append(t).append("));\n");
             for (HeaderShape.StructField f : s.fields()) {
