@@ -70,11 +70,11 @@ class EchoBenchTest {
     @Test
     void optionsNameServersWorkloadsAndVariants() {
         EchoBench.Options o = EchoBench.parse("--servers", "nio,c-epoll", "--workloads", "bulk-10",
-                "--variant", "panago-io_uring=panago:-Dpanago.netpoll=io_uring -Xmx1g", "--measure", "5");
-        assertEquals(List.of("nio", "c-epoll", "panago-io_uring"),
+                "--variant", "vthreads-2=vthreads:-Djdk.virtualThreadScheduler.parallelism=2 -Xmx1g", "--measure", "5");
+        assertEquals(List.of("nio", "c-epoll", "vthreads-2"),
                 o.servers().stream().map(Peers.Spec::label).toList());
-        assertEquals(List.of("-Dpanago.netpoll=io_uring", "-Xmx1g"), o.servers().get(2).jvmOptions());
-        assertEquals("panago", o.servers().get(2).kind());
+        assertEquals(List.of("-Djdk.virtualThreadScheduler.parallelism=2", "-Xmx1g"), o.servers().get(2).jvmOptions());
+        assertEquals("vthreads", o.servers().get(2).kind());
         assertEquals(List.of("bulk-10"), o.workloads().stream().map(Workload::name).toList());
         assertEquals(5000, o.measure().toMillis());
         assertEquals(Peers.KINDS, EchoBench.parse().servers().stream().map(Peers.Spec::kind).toList());
