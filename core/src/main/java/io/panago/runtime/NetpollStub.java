@@ -1,11 +1,12 @@
 package io.panago.runtime;
 
+import java.io.IOException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A poller without descriptors (Go's netpoll_stub.go): it only sleeps until the next timer or
- * a {@link #wakeup}. Used where no OS backend is available.
+ * A poller without descriptors (Go's netpoll_stub.go): it sleeps until the next timer or a
+ * {@link #wakeup}. Used where no OS backend exists, or with {@code -Dpanago.netpoll=none}.
  */
 final class NetpollStub extends Netpoll {
     private volatile Thread poller;
@@ -13,12 +14,20 @@ final class NetpollStub extends Netpoll {
     private final AtomicInteger wakeSig = new AtomicInteger();
 
     @Override
+    void open(PollDesc pd) throws IOException {
+        throw new IOException("no network poller on " + System.getProperty("os.name"));
+    }
+
+    @Override
+    void close(PollDesc pd) {
+    }
+
+    @Override
     void poll(long delayNanos, GList out) {
         if (delayNanos == 0) {
             return;
         }
-        Thread self = Thread.currentThread();
-        poller = self;
+        poller = Thread.currentThread();
         if (wakeSig.getAndSet(0) == 0) {
             if (delayNanos < 0) {
                 LockSupport.park(this);
