@@ -66,12 +66,13 @@ class DeadlineTest {
     void deadlineExtendedWhileParkedLetsTheReadFinish() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         withPair((a, b) -> {
-            a.setReadDeadline(Instant.now().plusMillis(200));
+            // Extended long before it would expire; the data comes after the old deadline.
+            a.setReadDeadline(Instant.now().plusMillis(600));
             Latch done = new Latch(1);
             NetTesting.go(errors, done, () -> assertEquals(9, a.inputStream().read()));
             Go.sleep(Duration.ofMillis(50));
             a.setReadDeadline(Instant.now().plusSeconds(30));
-            Go.sleep(Duration.ofMillis(300));
+            Go.sleep(Duration.ofMillis(800));
             b.writeAll(new byte[] {9});
             done.await();
         });

@@ -147,11 +147,12 @@ class ThreadModeTest {
             assertTrue(t.join(Duration.ofSeconds(5)), "moved deadline did not wake the thread");
             assertInstanceOf(SocketTimeoutException.class, outcome.get());
 
-            a.setReadDeadline(Instant.now().plusMillis(100));
+            // Extended long before it would expire; the data comes after the old deadline.
+            a.setReadDeadline(Instant.now().plusMillis(600));
             Thread t2 = start(false, outcome, () -> a.read(new byte[1]));
-            Thread.sleep(30);
+            Thread.sleep(50);
             a.setReadDeadline(Instant.now().plusSeconds(30));
-            Thread.sleep(200);
+            Thread.sleep(800);
             b.writeAll(new byte[] {1});
             t2.join();
             assertInstanceOf(AssertionError.class, outcome.get()); // the read returned

@@ -1,6 +1,7 @@
 package io.panago.net.poll;
 
 import io.panago.Go;
+import io.panago.bindings.linux.linger;
 import io.panago.runtime.PollDesc;
 import io.panago.runtime.Sched;
 
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -76,7 +78,8 @@ public final class FD {
     private final int family;
     private final FdMutex fdmu = new FdMutex();
     private final Sema csema = new Sema();
-    /** Errno capture for operations under the read lock / the write lock. */
+    private final Mem mem;
+    /** Errno capture for operations under the read lock / the write lock (the hot path). */
     private final MemorySegment rerrno, werrno;
     /** Set once, before the FD is shared, by {@link #init}; null until then. */
     private PollDesc pd;
@@ -90,12 +93,39 @@ public final class FD {
     /** Java's soTimeout for reads and accepts, in nanoseconds; 0 waits forever. */
     private volatile long readTimeout;
 
-    private FD(int sysfd, int family) {
+    private FD(int sysfd, int family, Mem mem) {
         this.sysfd = sysfd;
         this.family = family;
-        Arena auto = Arena.ofAuto();
-        this.rerrno = Sys.errnoSegment(auto);
-        this.werrno = Sys.errnoSegment(auto);
+        this.mem = mem;
+        this.rerrno = mem.rerrno;
+        this.werrno = mem.werrno;
+    }
+
+    /**
+     * The FD's native memory: one GC-managed block for the errno captures and the arguments
+     * of the rarer calls (options, addresses), which take the block's monitor and never park
+     * while holding it. Not a confined arena per call: a goroutine may resume on another
+     * carrier thread, and compiled code may even see a stale {@code Thread.currentThread()}
+     * after a yield, so thread-confined memory is off limits here.
+     */
+    private static final class Mem {
+        private static final long E = (Sys.ERRNO_SIZE + 7) & ~7L;
+
+        final MemorySegment rerrno, werrno, cerrno, intVal, lingerVal, len, sa, word;
+
+        Mem() {
+            MemorySegment m = Arena.ofAuto().allocate(3 * E + 8 + Sys.LINGER_SIZE + 8 + 8
+                    + SockAddr.MAX_SIZE, 8);
+            long at = 0;
+            rerrno = m.asSlice(at, Sys.ERRNO_SIZE);
+            werrno = m.asSlice(at += E, Sys.ERRNO_SIZE);
+            cerrno = m.asSlice(at += E, Sys.ERRNO_SIZE);
+            intVal = m.asSlice(at += E, 4);
+            lingerVal = m.asSlice(at += 8, Sys.LINGER_SIZE);
+            len = m.asSlice(at += Sys.LINGER_SIZE, 4);
+            word = m.asSlice(at += 8, 8);
+            sa = m.asSlice(at + 8, SockAddr.MAX_SIZE);
+        }
     }
 
     /** Registers with the poller (Go: pollDesc.init); the FD may be shared after this. */
@@ -111,26 +141,23 @@ public final class FD {
 
     /** A new non-blocking stream socket of {@code family} ({@link SockAddr#AF_INET}...). */
     private static FD socket(int family) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            int fd = Sys.socket(Sys.errnoSegment(arena), family);
-            if (fd < 0) {
-                throw Errors.exception(-fd, "socket", null);
-            }
-            return new FD(fd, family);
+        Mem m = new Mem();
+        int fd = Sys.socket(m.cerrno, family);
+        if (fd < 0) {
+            throw Errors.exception(-fd, "socket", null);
         }
+        return new FD(fd, family, m);
     }
 
     /** Whether this kernel can make sockets of {@code family} (Go: probe of ipStackCapabilities). */
     public static boolean supports(int family) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Sys.errnoSegment(arena);
-            int fd = Sys.socket(errno, family);
-            if (fd < 0) {
-                return false;
-            }
-            Sys.close(errno, fd);
-            return true;
+        MemorySegment errno = new Mem().cerrno;
+        int fd = Sys.socket(errno, family);
+        if (fd < 0) {
+            return false;
         }
+        Sys.close(errno, fd);
+        return true;
     }
 
     /**
@@ -156,21 +183,22 @@ public final class FD {
     public static FD listen(InetSocketAddress addr, int backlog) throws IOException {
         int family = SockAddr.family(addr.getAddress());
         FD fd = socket(family);
-        try (Arena arena = Arena.ofConfined()) {
+        try {
             fd.setOption(Option.SO_REUSEADDR, 1);
             if (family == SockAddr.AF_INET6) {
                 fd.setOption(Option.IPV6_V6ONLY, 0);
             }
-            MemorySegment errno = Sys.errnoSegment(arena);
-            MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
-            int len = SockAddr.encode(sa, addr, family);
-            int r = Sys.bind(errno, fd.sysfd, sa, len);
-            if (r < 0) {
-                throw Errors.exception(-r, "bind", SockAddr.format(addr));
-            }
-            r = Sys.listen(errno, fd.sysfd, backlog);
-            if (r < 0) {
-                throw Errors.exception(-r, "listen", SockAddr.format(addr));
+            Mem m = fd.mem;
+            synchronized (m) {
+                m.sa.fill((byte) 0);
+                int r = Sys.bind(m.cerrno, fd.sysfd, m.sa, SockAddr.encode(m.sa, addr, family));
+                if (r < 0) {
+                    throw Errors.exception(-r, "bind", SockAddr.format(addr));
+                }
+                r = Sys.listen(m.cerrno, fd.sysfd, backlog);
+                if (r < 0) {
+                    throw Errors.exception(-r, "listen", SockAddr.format(addr));
+                }
             }
             fd.init();
             return fd;
@@ -201,10 +229,9 @@ public final class FD {
         }
         try {
             int r;
-            // A confined arena must not live across a park: the goroutine may resume elsewhere.
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
-                r = Sys.connect(werrno, sysfd, sa, SockAddr.encode(sa, addr, family));
+            synchronized (mem) {
+                mem.sa.fill((byte) 0);
+                r = Sys.connect(werrno, sysfd, mem.sa, SockAddr.encode(mem.sa, addr, family));
             }
             if (r < 0 && -r != Errors.EINPROGRESS && -r != Errors.EALREADY && -r != Errors.EINTR) {
                 if (-r != Errors.EISCONN) {
@@ -222,14 +249,14 @@ public final class FD {
                 if (w != WAIT_OK) {
                     throw new SocketTimeoutException("Connect timed out: " + SockAddr.format(addr));
                 }
-                long so;
-                try (Arena arena = Arena.ofConfined()) {
-                    so = Sys.getIntOption(arena, werrno, sysfd, Sys.SOL_SOCKET, Sys.SO_ERROR);
+                int e;
+                synchronized (mem) {
+                    int so = Sys.getsockopt(werrno, sysfd, Sys.SOL_SOCKET, Sys.SO_ERROR, mem.intVal, mem.len);
+                    if (so < 0) {
+                        throw Errors.exception(-so, "connect", SockAddr.format(addr));
+                    }
+                    e = mem.intVal.get(ValueLayout.JAVA_INT, 0);
                 }
-                if (so < 0) {
-                    throw Errors.exception((int) -so, "connect", SockAddr.format(addr));
-                }
-                int e = (int) so;
                 if (e != 0 && e != Errors.EISCONN && e != Errors.EINPROGRESS
                         && e != Errors.EALREADY && e != Errors.EINTR) {
                     throw Errors.exception(e, "connect", SockAddr.format(addr));
@@ -259,7 +286,7 @@ public final class FD {
             for (;;) {
                 int nfd = Sys.accept(rerrno, sysfd);
                 if (nfd >= 0) {
-                    FD c = new FD(nfd, family);
+                    FD c = new FD(nfd, family, new Mem());
                     try {
                         c.init();
                     } catch (IOException | RuntimeException | Error e) {
@@ -384,136 +411,102 @@ public final class FD {
         }
     }
 
-    /** An independent descriptor for the same socket, registered on its own (dup(2)). */
-    public FD dup() throws IOException {
+    /** A rarely used syscall: its result, or -errno. */
+    @FunctionalInterface
+    private interface Cold {
+        int call(Mem m);
+    }
+
+    /**
+     * Runs {@code op} holding a reference (so the descriptor stays open) and the scratch
+     * memory's monitor (no park inside); a negative result becomes the exception for
+     * {@code name}.
+     */
+    private int cold(String name, Cold op) throws IOException {
         if (!fdmu.incref()) {
             throw closed();
         }
-        try (Arena arena = Arena.ofConfined()) {
-            int nfd = Sys.dup(Sys.errnoSegment(arena), sysfd);
-            if (nfd < 0) {
-                throw Errors.exception(-nfd, "dup", null);
+        try {
+            int r;
+            synchronized (mem) {
+                r = op.call(mem);
             }
-            FD c = new FD(nfd, family);
-            c.readTimeout = readTimeout;
-            try {
-                c.init();
-            } catch (IOException | RuntimeException | Error e) {
-                c.close();
-                throw e;
+            if (r < 0) {
+                throw Errors.exception(-r, name, null);
             }
-            return c;
+            return r;
         } finally {
             if (fdmu.decref()) {
                 destroy();
             }
         }
+    }
+
+    /** An independent descriptor for the same socket, registered on its own (dup(2)). */
+    public FD dup() throws IOException {
+        int nfd = cold("dup", m -> Sys.dup(m.cerrno, sysfd));
+        FD c = new FD(nfd, family, new Mem());
+        c.readTimeout = readTimeout;
+        try {
+            c.init();
+        } catch (IOException | RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 
     /** shutdown(2) of the read ({@code input}) or write side. */
     public void shutdown(boolean input) throws IOException {
-        if (!fdmu.incref()) {
-            throw closed();
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            int r = Sys.shutdown(Sys.errnoSegment(arena), sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR);
-            if (r < 0) {
-                throw Errors.exception(-r, "shutdown", null);
-            }
-        } finally {
-            if (fdmu.decref()) {
-                destroy();
-            }
-        }
+        cold("shutdown", m -> Sys.shutdown(m.cerrno, sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR));
     }
 
     /** Sets an integer socket option. */
     public void setOption(Option o, int value) throws IOException {
-        if (!fdmu.incref()) {
-            throw closed();
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            int r = Sys.setIntOption(arena, Sys.errnoSegment(arena), sysfd, o.level, o.name, value);
-            if (r < 0) {
-                throw Errors.exception(-r, "setsockopt " + o, null);
-            }
-        } finally {
-            if (fdmu.decref()) {
-                destroy();
-            }
-        }
+        cold("setsockopt " + o, m -> {
+            m.intVal.set(ValueLayout.JAVA_INT, 0, value);
+            return Sys.setsockopt(m.cerrno, sysfd, o.level, o.name, m.intVal, 4);
+        });
     }
 
-    /** Reads an integer socket option. */
+    /** Reads an integer socket option (every option here is 0 or positive). */
     public int getOption(Option o) throws IOException {
-        if (!fdmu.incref()) {
-            throw closed();
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            long r = Sys.getIntOption(arena, Sys.errnoSegment(arena), sysfd, o.level, o.name);
-            if (r < 0) {
-                throw Errors.exception((int) -r, "getsockopt " + o, null);
-            }
-            return (int) r;
-        } finally {
-            if (fdmu.decref()) {
-                destroy();
-            }
-        }
+        return cold("getsockopt " + o, m -> {
+            int r = Sys.getsockopt(m.cerrno, sysfd, o.level, o.name, m.intVal, m.len);
+            return r < 0 ? r : m.intVal.get(ValueLayout.JAVA_INT, 0);
+        });
     }
 
     /** SO_LINGER in seconds; negative turns it off. */
     public void setLinger(int seconds) throws IOException {
-        if (!fdmu.incref()) {
-            throw closed();
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            int r = Sys.setLinger(arena, Sys.errnoSegment(arena), sysfd, seconds);
-            if (r < 0) {
-                throw Errors.exception(-r, "setsockopt SO_LINGER", null);
-            }
-        } finally {
-            if (fdmu.decref()) {
-                destroy();
-            }
-        }
+        cold("setsockopt SO_LINGER", m -> {
+            linger.l_onoff(m.lingerVal, seconds >= 0 ? 1 : 0);
+            linger.l_linger(m.lingerVal, Math.max(seconds, 0));
+            return Sys.setsockopt(m.cerrno, sysfd, Sys.SOL_SOCKET, Sys.SO_LINGER, m.lingerVal,
+                    (int) Sys.LINGER_SIZE);
+        });
     }
 
     /** SO_LINGER in seconds, -1 when off. */
     public int linger() throws IOException {
-        if (!fdmu.incref()) {
-            throw closed();
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            long r = Sys.getLinger(arena, Sys.errnoSegment(arena), sysfd);
-            if (r < -1) {
-                throw Errors.exception((int) (-r - 1), "getsockopt SO_LINGER", null);
-            }
-            return (int) r;
-        } finally {
-            if (fdmu.decref()) {
-                destroy();
-            }
-        }
+        // cold() keeps negative results for errno, so "off" travels as 0 and seconds as n + 1.
+        return cold("getsockopt SO_LINGER", m -> {
+            int r = Sys.getsockopt(m.cerrno, sysfd, Sys.SOL_SOCKET, Sys.SO_LINGER, m.lingerVal, m.len);
+            return r < 0 ? r : linger.l_onoff(m.lingerVal) != 0 ? linger.l_linger(m.lingerVal) + 1 : 0;
+        }) - 1;
     }
 
     /** The local ({@code peer} false) or remote address of the socket. */
     public InetSocketAddress address(boolean peer) throws IOException {
-        if (!fdmu.incref()) {
-            throw closed();
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment sa = arena.allocate(SockAddr.MAX_SIZE, 8);
-            int r = Sys.name(arena, Sys.errnoSegment(arena), sysfd, peer, sa);
-            if (r < 0) {
-                throw Errors.exception(-r, peer ? "getpeername" : "getsockname", null);
+        InetSocketAddress[] out = new InetSocketAddress[1];
+        cold(peer ? "getpeername" : "getsockname", m -> {
+            int r = Sys.name(m.cerrno, sysfd, peer, m.sa, m.len);
+            if (r >= 0) {
+                out[0] = SockAddr.decode(m.sa);
             }
-            return SockAddr.decode(sa);
-        } finally {
-            if (fdmu.decref()) {
-                destroy();
-            }
-        }
+            return r;
+        });
+        return out[0];
     }
 
     /**
@@ -584,18 +577,17 @@ public final class FD {
         if (pd != null) {
             pd.close();
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Sys.errnoSegment(arena);
-            Sys.close(errno, sysfd);
-            synchronized (this) {
+        synchronized (this) {
+            synchronized (mem) {
+                Sys.close(mem.cerrno, sysfd);
                 if (rwake >= 0) {
-                    Sys.close(errno, rwake);
+                    Sys.close(mem.cerrno, rwake);
                 }
                 if (wwake >= 0) {
-                    Sys.close(errno, wwake);
+                    Sys.close(mem.cerrno, wwake);
                 }
-                rwake = wwake = -2;
             }
+            rwake = wwake = -2;
         }
         csema.release();
     }
@@ -643,7 +635,10 @@ public final class FD {
                 ? WAIT_CALL_TIMEOUT : WAIT_TIMEOUT;
     }
 
-    /** A thread's wait: poll(2) on the socket and this direction's wake-up eventfd. */
+    /**
+     * A thread's wait: poll(2) on the socket and this direction's wake-up eventfd. Threads
+     * stay on their thread, so a confined arena is safe here (unlike in a goroutine).
+     */
     private int threadWait(int mode, long callDl) throws IOException {
         int efd = wakeFd(mode);
         if (efd < 0) {
@@ -651,7 +646,8 @@ public final class FD {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(Sys.poll2Size(), 8);
-            MemorySegment errno = Sys.errnoSegment(arena);
+            MemorySegment word = arena.allocate(8, 8);
+            MemorySegment errno = arena.allocate(Sys.ERRNO_SIZE, 8);
             short events = mode == READ ? Sys.POLLIN : Sys.POLLOUT;
             for (;;) {
                 if (fdmu.isClosed()) {
@@ -681,7 +677,7 @@ public final class FD {
                     if (fdmu.isClosed()) {
                         return WAIT_CLOSING;
                     }
-                    Sys.drain(arena, errno, efd);
+                    Sys.drain(errno, word, efd);
                 }
                 if ((r & 1) != 0) {
                     return WAIT_OK;
@@ -699,8 +695,8 @@ public final class FD {
         if (efd >= 0) {
             return efd;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            efd = Sys.eventfd(Sys.errnoSegment(arena));
+        synchronized (mem) {
+            efd = Sys.eventfd(mem.cerrno);
         }
         if (efd < 0) {
             throw Errors.exception(-efd, "eventfd", null);
@@ -719,13 +715,12 @@ public final class FD {
         if (!r && !w) {
             return;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = Sys.errnoSegment(arena);
+        synchronized (mem) {
             if (r) {
-                Sys.signal(arena, errno, rwake);
+                Sys.signal(mem.cerrno, mem.word, rwake);
             }
             if (w) {
-                Sys.signal(arena, errno, wwake);
+                Sys.signal(mem.cerrno, mem.word, wwake);
             }
         }
     }

@@ -5,15 +5,16 @@ import io.panago.bindings.linux.LinuxErrno;
 import io.panago.bindings.linux.linger;
 import io.panago.bindings.linux.pollfd;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
  * The Linux system calls behind {@link FD}, each returning its result or {@code -errno} (the
  * way the kernel itself reports failure), so callers branch on ints instead of catching.
- * Every call takes the errno capture segment to use; {@link FD} keeps one per direction so
- * the hot path allocates none. This and {@link SockAddr} are the only classes of
+ * Every call takes the errno capture segment (and any buffer) to use: {@link FD} keeps its own
+ * native scratch memory, so no call allocates. (Not a confined arena per call: a goroutine
+ * may resume on another carrier thread, and compiled code may even read a stale
+ * {@code Thread.currentThread()} after a yield, so thread-confined memory is off limits.) This and {@link SockAddr} are the only classes of
  * {@code io.panago.net} that see the bindings.
  */
 final class Sys {
@@ -41,10 +42,9 @@ final class Sys {
     static final int F_DUPFD_CLOEXEC = Linux.F_DUPFD_CLOEXEC();
     static final int SOMAXCONN = Linux.SOMAXCONN();
 
-    /** A fresh errno capture segment living as long as {@code arena}. */
-    static MemorySegment errnoSegment(Arena arena) {
-        return LinuxErrno.captureSegment(arena);
-    }
+    /** Bytes of an errno capture segment. */
+    static final long ERRNO_SIZE = LinuxErrno.captureLayout().byteSize();
+    static final long LINGER_SIZE = linger.sizeof();
 
     private static int check(MemorySegment errno, int r) {
         return r < 0 ? -LinuxErrno.errno(errno) : r;
@@ -100,42 +100,20 @@ final class Sys {
         return check(errno, LinuxErrno.fcntl(errno, fd, F_DUPFD_CLOEXEC, 0));
     }
 
-    static int setIntOption(Arena arena, MemorySegment errno, int fd, int level, int opt, int v) {
-        MemorySegment val = arena.allocateFrom(ValueLayout.JAVA_INT, v);
-        return check(errno, LinuxErrno.setsockopt(errno, fd, level, opt, val, 4));
+    static int setsockopt(MemorySegment errno, int fd, int level, int opt, MemorySegment val, int len) {
+        return check(errno, LinuxErrno.setsockopt(errno, fd, level, opt, val, len));
     }
 
-    /** The option's value, or {@code Long.MIN_VALUE | errno}-style: negative means -errno. */
-    static long getIntOption(Arena arena, MemorySegment errno, int fd, int level, int opt) {
-        MemorySegment val = arena.allocate(ValueLayout.JAVA_INT);
-        MemorySegment len = arena.allocateFrom(ValueLayout.JAVA_INT, 4);
-        int r = check(errno, LinuxErrno.getsockopt(errno, fd, level, opt, val, len));
-        return r < 0 ? r : val.get(ValueLayout.JAVA_INT, 0);
-    }
-
-    /** SO_LINGER: {@code seconds < 0} turns it off. */
-    static int setLinger(Arena arena, MemorySegment errno, int fd, int seconds) {
-        MemorySegment l = linger.allocate(arena);
-        linger.l_onoff(l, seconds >= 0 ? 1 : 0);
-        linger.l_linger(l, Math.max(seconds, 0));
-        return check(errno, LinuxErrno.setsockopt(errno, fd, SOL_SOCKET, SO_LINGER, l,
-                (int) linger.sizeof()));
-    }
-
-    /** SO_LINGER's seconds, -1 when off; negative below -1 is -errno - 1. */
-    static long getLinger(Arena arena, MemorySegment errno, int fd) {
-        MemorySegment l = linger.allocate(arena);
-        MemorySegment len = arena.allocateFrom(ValueLayout.JAVA_INT, (int) linger.sizeof());
-        int r = check(errno, LinuxErrno.getsockopt(errno, fd, SOL_SOCKET, SO_LINGER, l, len));
-        if (r < 0) {
-            return r - 1L;
-        }
-        return linger.l_onoff(l) != 0 ? linger.l_linger(l) : -1;
+    /** getsockopt into {@code val}, its size passed (and returned) through {@code len}. */
+    static int getsockopt(MemorySegment errno, int fd, int level, int opt, MemorySegment val,
+            MemorySegment len) {
+        len.set(ValueLayout.JAVA_INT, 0, (int) val.byteSize());
+        return check(errno, LinuxErrno.getsockopt(errno, fd, level, opt, val, len));
     }
 
     /** getsockname ({@code peer} false) or getpeername into {@code sa}. */
-    static int name(Arena arena, MemorySegment errno, int fd, boolean peer, MemorySegment sa) {
-        MemorySegment len = arena.allocateFrom(ValueLayout.JAVA_INT, (int) sa.byteSize());
+    static int name(MemorySegment errno, int fd, boolean peer, MemorySegment sa, MemorySegment len) {
+        len.set(ValueLayout.JAVA_INT, 0, (int) sa.byteSize());
         return check(errno, peer
                 ? LinuxErrno.getpeername(errno, fd, sa, len)
                 : LinuxErrno.getsockname(errno, fd, sa, len));
@@ -145,14 +123,15 @@ final class Sys {
         return check(errno, LinuxErrno.eventfd(errno, 0, EFD_FLAGS));
     }
 
-    /** Adds 1 to eventfd {@code efd}'s counter, making it readable. */
-    static void signal(Arena arena, MemorySegment errno, int efd) {
-        LinuxErrno.write(errno, efd, arena.allocateFrom(ValueLayout.JAVA_LONG, 1), 8);
+    /** Adds 1 to eventfd {@code efd}'s counter, making it readable; {@code buf} is 8 bytes. */
+    static void signal(MemorySegment errno, MemorySegment buf, int efd) {
+        buf.set(ValueLayout.JAVA_LONG, 0, 1);
+        LinuxErrno.write(errno, efd, buf, 8);
     }
 
-    /** Resets eventfd {@code efd}'s counter to zero. */
-    static void drain(Arena arena, MemorySegment errno, int efd) {
-        LinuxErrno.read(errno, efd, arena.allocate(ValueLayout.JAVA_LONG), 8);
+    /** Resets eventfd {@code efd}'s counter to zero; {@code buf} is 8 bytes. */
+    static void drain(MemorySegment errno, MemorySegment buf, int efd) {
+        LinuxErrno.read(errno, efd, buf, 8);
     }
 
     /**
