@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Parks that cannot yield. A native frame on the stack (here: libc's qsort calling back into
- * Java) pins the continuation; the park then blocks the carrier with the P handed off. And what
- * JDK 25 does with {@code synchronized} held across a park: no pinning.
+ * Java) pins the continuation; the park then blocks the carrier with the P handed off.
+ * Monitors held across a park: see {@link MonitorAcrossParkTest}.
  */
 class PinningTest {
     private static int oldProcs;
@@ -115,62 +115,5 @@ class PinningTest {
     void yieldInANativeUpcallIsANoOp() throws Exception {
         int[] sorted = Go.run(() -> qsort(new int[] {5, 4, 3, 2, 1}, Go::yield));
         assertArrayEquals(new int[] {1, 2, 3, 4, 5}, sorted);
-    }
-
-    /**
-     * JDK 24+ (JEP 491) freezes frames that hold monitors: a goroutine holding
-     * {@code synchronized} across a park is not pinned; it parks normally, may resume on another
-     * carrier, and still owns the monitor there. Mutual exclusion holds throughout.
-     */
-    @Test
-    void synchronizedAcrossAParkMigratesWithTheMonitor() throws Exception {
-        Go.gomaxprocs(2);
-        try {
-            long pinned0 = Sched.pinnedParks.get();
-            Object lock = new Object();
-            int[] inside = {0};
-            AtomicLong overlaps = new AtomicLong();
-            AtomicLong migrations = new AtomicLong();
-            Go.run(() -> {
-                G main = Sched.getg();
-                int n = 8;
-                AtomicLong left = new AtomicLong(n);
-                for (int k = 0; k < n; k++) {
-                    Go.go(() -> {
-                        for (int i = 0; i < 20; i++) {
-                            synchronized (lock) {
-                                if (++inside[0] != 1) {
-                                    overlaps.incrementAndGet();
-                                }
-                                Thread before = Sched.currentThread();
-                                Go.sleep(Duration.ofMillis(1));
-                                if (Sched.currentThread() != before) {
-                                    migrations.incrementAndGet();
-                                }
-                                assertTrue(Thread.holdsLock(lock));
-                                inside[0]--;
-                            }
-                        }
-                        if (left.decrementAndGet() == 0) {
-                            Sched.goready(main);
-                        }
-                    });
-                }
-                Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
-                return null;
-            });
-            assertEquals(0, overlaps.get(), "two goroutines were inside the monitor at once");
-            int feature = Runtime.version().feature();
-            if (feature >= 24) {
-                assertEquals(0, Sched.pinnedParks.get() - pinned0, "a monitor pinned the goroutine on JDK " + feature);
-            } else {
-                assertTrue(Sched.pinnedParks.get() > pinned0, "JDK " + feature + " pins monitors");
-            }
-            System.out.println("synchronized across a park on JDK " + feature + ": "
-                    + migrations.get() + " parks resumed on another carrier, "
-                    + (Sched.pinnedParks.get() - pinned0) + " pinned");
-        } finally {
-            Go.gomaxprocs(1);
-        }
     }
 }
