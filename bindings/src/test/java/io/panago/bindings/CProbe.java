@@ -66,13 +66,26 @@ public final class CProbe {
         }
     }
 
-    /** {@return the C expression that names a (possibly nested) struct class's type} */
-    public static String cType(HeaderShape.Struct s) {
+    /**
+     * {@return the C expression that names a (possibly nested) struct class's type, where
+     * {@code root} names a top-level struct class's C type ({@code "struct in6_addr"},
+     * {@code "OVERLAPPED"})}
+     */
+    public static String cType(HeaderShape.Struct s, java.util.function.Function<String, String> root) {
         if (!s.nested()) {
-            return (s.union() ? "union " : "struct ") + s.cPath();
+            return root.apply(s.cPath());
         }
         String[] parts = s.cPath().split("\\.", 2);
-        return "__typeof__(((struct " + parts[0] + " *)0)->" + parts[1] + ")";
+        return "__typeof__(((" + root.apply(parts[0]) + " *)0)->" + parts[1] + ")";
+    }
+
+    /** {@return the struct or union tag of a top-level struct class of {@code shape}} */
+    public static java.util.function.Function<String, String> tags(HeaderShape shape) {
+        java.util.Map<String, Boolean> unions = new java.util.HashMap<>();
+        for (HeaderShape.Struct s : shape.structs()) {
+            unions.put(s.cPath(), s.union());
+        }
+        return name -> (unions.get(name) ? "union " : "struct ") + name;
     }
 
     /** {@return the C type a jextract wrapper's Java carrier stands for, for a call expression} */

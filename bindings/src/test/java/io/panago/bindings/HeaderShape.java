@@ -49,7 +49,8 @@ public final class HeaderShape {
 
     /**
      * A struct or union class: {@code cPath} is the C type name ({@code in6_addr}) or, for a
-     * nested class of a named member, the enclosing struct and member ({@code in6_addr.__in6_u}).
+     * nested class of a named member, the enclosing struct and the member path
+     * ({@code in6_addr.__in6_u}, {@code in_addr.S_un.S_un_b}).
      */
     public record Struct(Class<?> type, String cPath, boolean union, long size, long alignment,
                          List<StructField> fields) {
@@ -77,7 +78,12 @@ public final class HeaderShape {
             for (String n : names.filter(n -> n.startsWith(dir) && n.endsWith(".class")
                     && n.indexOf('/', dir.length()) < 0).sorted().toList()) {
                 String cls = n.substring(0, n.length() - ".class".length()).replace('/', '.');
-                classes.add(Class.forName(cls, false, header.getClassLoader()));
+                Class<?> c = Class.forName(cls, false, header.getClassLoader());
+                // a patched test module lists the test classes too; keep the package's own
+                if (c.getProtectionDomain().getCodeSource().getLocation()
+                        .equals(header.getProtectionDomain().getCodeSource().getLocation())) {
+                    classes.add(c);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -175,8 +181,10 @@ public final class HeaderShape {
                 continue;
             }
             GroupLayout g = (GroupLayout) invoke(layout);
-            String cPath = c.getEnclosingClass() == null ? c.getSimpleName()
-                    : c.getEnclosingClass().getSimpleName() + "." + c.getSimpleName();
+            String cPath = c.getSimpleName();
+            for (Class<?> outer = c.getEnclosingClass(); outer != null; outer = outer.getEnclosingClass()) {
+                cPath = outer.getSimpleName() + "." + cPath;
+            }
             List<StructField> fields = new ArrayList<>();
             for (Method m : c.getDeclaredMethods()) {
                 if (isPublicStatic(m) && m.getName().endsWith("$offset") && m.getParameterCount() == 0) {
@@ -226,5 +234,48 @@ public final class HeaderShape {
 
     private static boolean isPublicStatic(Method m) {
         return Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers());
+    }
+
+    /**
+     * {@return the constants {@code isError} selects whose name in {@code table} is not a constant
+     * of the same value (an alias is fine), as "NAME -> tableName"}
+     */
+    public List<String> misnamed(java.util.function.Predicate<String> isError, java.util.function.IntFunction<String> table) {
+        Map<String, Constant> constants = constants();
+        List<String> wrong = new ArrayList<>();
+        for (Constant k : constants.values()) {
+            if (isError.test(k.name())) {
+                String name = table.apply((int) k.asLong());
+                if (!constants.containsKey(name) || constants.get(name).asLong() != k.asLong()) {
+                    wrong.add(k.name() + " -> " + name);
+                }
+            }
+        }
+        return wrong;
+    }
+
+    /**
+     * {@return the fixed-arity functions, other than those in {@code except}, for which
+     * {@code variant} has no method of the same name taking a capture segment first and the
+     * function's parameters after it, with the same return type}
+     */
+    public List<String> missingVariants(Class<?> variant, java.util.Set<String> except) {
+        List<String> missing = new ArrayList<>();
+        for (Function f : functions().values()) {
+            if (f.variadic() || except.contains(f.name())) {
+                continue;
+            }
+            List<Class<?>> params = new ArrayList<>();
+            params.add(MemorySegment.class);
+            params.addAll(f.parameters());
+            try {
+                if (variant.getMethod(f.name(), params.toArray(Class<?>[]::new)).getReturnType() != f.returns()) {
+                    missing.add(f.name() + " (return type)");
+                }
+            } catch (NoSuchMethodException e) {
+                missing.add(f.name());
+            }
+        }
+        return missing;
     }
 }

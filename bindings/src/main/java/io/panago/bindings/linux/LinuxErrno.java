@@ -1,6 +1,6 @@
 package io.panago.bindings.linux;
 
-import java.lang.foreign.Arena;
+import io.panago.bindings.internal.ErrnoCalls;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -38,13 +38,16 @@ public final class LinuxErrno {
     }
 
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
-    private static final long BOUNCE_BYTES = 64 * 1024;
-    private static final ThreadLocal<MemorySegment> BOUNCE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(BOUNCE_BYTES, 16));
 
-    /** {@return the layout of a capture segment on this platform} */
+    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    /** {@return the {@code errno} captured into {@code capture} by the last call that used it} */
+    public static int errno(MemorySegment capture) {
+        return (int) ERRNO.get(capture, 0L);
+    }
+
+    /** {@return the layout of a capture segment} */
     public static StructLayout captureLayout() {
         return CAPTURE_LAYOUT;
     }
@@ -54,360 +57,363 @@ public final class LinuxErrno {
         return allocator.allocate(CAPTURE_LAYOUT);
     }
 
-    /** {@return the {@code errno} captured into {@code capture} by the last call that used it} */
-    public static int errno(MemorySegment capture) {
-        return (int) ERRNO.get(capture, 0L);
-    }
-
     /** {@return true if the {@code *Heap} variants are critical downcalls, false if they copy} */
     public static boolean heapCallsAreCritical() {
         return readHeap.HANDLE != null;
     }
 
-    static MethodHandle capturing(MemorySegment address, FunctionDescriptor descriptor) {
-        return Linker.nativeLinker().downcallHandle(address, descriptor, CAPTURE);
-    }
-
-    /** A critical capturing handle, or null where the JDK refuses the combination (22, 23). */
-    static MethodHandle criticalOrNull(MemorySegment address, FunctionDescriptor descriptor) {
-        try {
-            return Linker.nativeLinker().downcallHandle(address, descriptor, CAPTURE, Linker.Option.critical(true));
-        } catch (IllegalArgumentException unsupportedBefore24) {
-            return null;
-        }
-    }
-
-    static MemorySegment bounce() {
-        return BOUNCE.get();
-    }
-
     private static final class epoll_create1 {
-        static final MethodHandle HANDLE = capturing(Linux.epoll_create1$address(), Linux.epoll_create1$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.epoll_create1$address(), Linux.epoll_create1$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#epoll_create1(int)}, capturing {@code errno} into {@code errno}. */
     public static int epoll_create1(MemorySegment errno, int __flags) {
+        var mh$ = epoll_create1.HANDLE;
         try {
-            return (int)epoll_create1.HANDLE.invokeExact(errno, __flags);
+            return (int)mh$.invokeExact(errno, __flags);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class epoll_ctl {
-        static final MethodHandle HANDLE = capturing(Linux.epoll_ctl$address(), Linux.epoll_ctl$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.epoll_ctl$address(), Linux.epoll_ctl$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#epoll_ctl(int, int, int, MemorySegment)}, capturing {@code errno} into {@code errno}. */
     public static int epoll_ctl(MemorySegment errno, int __epfd, int __op, int __fd, MemorySegment __event) {
+        var mh$ = epoll_ctl.HANDLE;
         try {
-            return (int)epoll_ctl.HANDLE.invokeExact(errno, __epfd, __op, __fd, __event);
+            return (int)mh$.invokeExact(errno, __epfd, __op, __fd, __event);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class epoll_wait {
-        static final MethodHandle HANDLE = capturing(Linux.epoll_wait$address(), Linux.epoll_wait$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.epoll_wait$address(), Linux.epoll_wait$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#epoll_wait(int, MemorySegment, int, int)}, capturing {@code errno} into {@code errno}. */
     public static int epoll_wait(MemorySegment errno, int __epfd, MemorySegment __events, int __maxevents, int __timeout) {
+        var mh$ = epoll_wait.HANDLE;
         try {
-            return (int)epoll_wait.HANDLE.invokeExact(errno, __epfd, __events, __maxevents, __timeout);
+            return (int)mh$.invokeExact(errno, __epfd, __events, __maxevents, __timeout);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class eventfd {
-        static final MethodHandle HANDLE = capturing(Linux.eventfd$address(), Linux.eventfd$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.eventfd$address(), Linux.eventfd$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#eventfd(int, int)}, capturing {@code errno} into {@code errno}. */
     public static int eventfd(MemorySegment errno, int __count, int __flags) {
+        var mh$ = eventfd.HANDLE;
         try {
-            return (int)eventfd.HANDLE.invokeExact(errno, __count, __flags);
+            return (int)mh$.invokeExact(errno, __count, __flags);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class read {
-        static final MethodHandle HANDLE = capturing(Linux.read$address(), Linux.read$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.read$address(), Linux.read$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#read(int, MemorySegment, long)}, capturing {@code errno} into {@code errno}. */
     public static long read(MemorySegment errno, int __fd, MemorySegment __buf, long __nbytes) {
+        var mh$ = read.HANDLE;
         try {
-            return (long)read.HANDLE.invokeExact(errno, __fd, __buf, __nbytes);
+            return (long)mh$.invokeExact(errno, __fd, __buf, __nbytes);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class write {
-        static final MethodHandle HANDLE = capturing(Linux.write$address(), Linux.write$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.write$address(), Linux.write$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#write(int, MemorySegment, long)}, capturing {@code errno} into {@code errno}. */
     public static long write(MemorySegment errno, int __fd, MemorySegment __buf, long __n) {
+        var mh$ = write.HANDLE;
         try {
-            return (long)write.HANDLE.invokeExact(errno, __fd, __buf, __n);
+            return (long)mh$.invokeExact(errno, __fd, __buf, __n);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class close {
-        static final MethodHandle HANDLE = capturing(Linux.close$address(), Linux.close$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.close$address(), Linux.close$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#close(int)}, capturing {@code errno} into {@code errno}. */
     public static int close(MemorySegment errno, int __fd) {
+        var mh$ = close.HANDLE;
         try {
-            return (int)close.HANDLE.invokeExact(errno, __fd);
+            return (int)mh$.invokeExact(errno, __fd);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class socket {
-        static final MethodHandle HANDLE = capturing(Linux.socket$address(), Linux.socket$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.socket$address(), Linux.socket$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#socket(int, int, int)}, capturing {@code errno} into {@code errno}. */
     public static int socket(MemorySegment errno, int __domain, int __type, int __protocol) {
+        var mh$ = socket.HANDLE;
         try {
-            return (int)socket.HANDLE.invokeExact(errno, __domain, __type, __protocol);
+            return (int)mh$.invokeExact(errno, __domain, __type, __protocol);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class bind {
-        static final MethodHandle HANDLE = capturing(Linux.bind$address(), Linux.bind$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.bind$address(), Linux.bind$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#bind(int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
     public static int bind(MemorySegment errno, int __fd, MemorySegment __addr, int __len) {
+        var mh$ = bind.HANDLE;
         try {
-            return (int)bind.HANDLE.invokeExact(errno, __fd, __addr, __len);
+            return (int)mh$.invokeExact(errno, __fd, __addr, __len);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class listen {
-        static final MethodHandle HANDLE = capturing(Linux.listen$address(), Linux.listen$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.listen$address(), Linux.listen$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#listen(int, int)}, capturing {@code errno} into {@code errno}. */
     public static int listen(MemorySegment errno, int __fd, int __n) {
+        var mh$ = listen.HANDLE;
         try {
-            return (int)listen.HANDLE.invokeExact(errno, __fd, __n);
+            return (int)mh$.invokeExact(errno, __fd, __n);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class accept4 {
-        static final MethodHandle HANDLE = capturing(Linux.accept4$address(), Linux.accept4$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.accept4$address(), Linux.accept4$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#accept4(int, MemorySegment, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
     public static int accept4(MemorySegment errno, int __fd, MemorySegment __addr, MemorySegment __addr_len, int __flags) {
+        var mh$ = accept4.HANDLE;
         try {
-            return (int)accept4.HANDLE.invokeExact(errno, __fd, __addr, __addr_len, __flags);
+            return (int)mh$.invokeExact(errno, __fd, __addr, __addr_len, __flags);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class connect {
-        static final MethodHandle HANDLE = capturing(Linux.connect$address(), Linux.connect$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.connect$address(), Linux.connect$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#connect(int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
     public static int connect(MemorySegment errno, int __fd, MemorySegment __addr, int __len) {
+        var mh$ = connect.HANDLE;
         try {
-            return (int)connect.HANDLE.invokeExact(errno, __fd, __addr, __len);
+            return (int)mh$.invokeExact(errno, __fd, __addr, __len);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class getsockname {
-        static final MethodHandle HANDLE = capturing(Linux.getsockname$address(), Linux.getsockname$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.getsockname$address(), Linux.getsockname$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#getsockname(int, MemorySegment, MemorySegment)}, capturing {@code errno} into {@code errno}. */
     public static int getsockname(MemorySegment errno, int __fd, MemorySegment __addr, MemorySegment __len) {
+        var mh$ = getsockname.HANDLE;
         try {
-            return (int)getsockname.HANDLE.invokeExact(errno, __fd, __addr, __len);
+            return (int)mh$.invokeExact(errno, __fd, __addr, __len);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class getpeername {
-        static final MethodHandle HANDLE = capturing(Linux.getpeername$address(), Linux.getpeername$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.getpeername$address(), Linux.getpeername$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#getpeername(int, MemorySegment, MemorySegment)}, capturing {@code errno} into {@code errno}. */
     public static int getpeername(MemorySegment errno, int __fd, MemorySegment __addr, MemorySegment __len) {
+        var mh$ = getpeername.HANDLE;
         try {
-            return (int)getpeername.HANDLE.invokeExact(errno, __fd, __addr, __len);
+            return (int)mh$.invokeExact(errno, __fd, __addr, __len);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class setsockopt {
-        static final MethodHandle HANDLE = capturing(Linux.setsockopt$address(), Linux.setsockopt$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.setsockopt$address(), Linux.setsockopt$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#setsockopt(int, int, int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
     public static int setsockopt(MemorySegment errno, int __fd, int __level, int __optname, MemorySegment __optval, int __optlen) {
+        var mh$ = setsockopt.HANDLE;
         try {
-            return (int)setsockopt.HANDLE.invokeExact(errno, __fd, __level, __optname, __optval, __optlen);
+            return (int)mh$.invokeExact(errno, __fd, __level, __optname, __optval, __optlen);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class getsockopt {
-        static final MethodHandle HANDLE = capturing(Linux.getsockopt$address(), Linux.getsockopt$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.getsockopt$address(), Linux.getsockopt$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#getsockopt(int, int, int, MemorySegment, MemorySegment)}, capturing {@code errno} into {@code errno}. */
     public static int getsockopt(MemorySegment errno, int __fd, int __level, int __optname, MemorySegment __optval, MemorySegment __optlen) {
+        var mh$ = getsockopt.HANDLE;
         try {
-            return (int)getsockopt.HANDLE.invokeExact(errno, __fd, __level, __optname, __optval, __optlen);
+            return (int)mh$.invokeExact(errno, __fd, __level, __optname, __optval, __optlen);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class shutdown {
-        static final MethodHandle HANDLE = capturing(Linux.shutdown$address(), Linux.shutdown$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.shutdown$address(), Linux.shutdown$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#shutdown(int, int)}, capturing {@code errno} into {@code errno}. */
     public static int shutdown(MemorySegment errno, int __fd, int __how) {
+        var mh$ = shutdown.HANDLE;
         try {
-            return (int)shutdown.HANDLE.invokeExact(errno, __fd, __how);
+            return (int)mh$.invokeExact(errno, __fd, __how);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class readv {
-        static final MethodHandle HANDLE = capturing(Linux.readv$address(), Linux.readv$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.readv$address(), Linux.readv$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#readv(int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
     public static long readv(MemorySegment errno, int __fd, MemorySegment __iovec, int __count) {
+        var mh$ = readv.HANDLE;
         try {
-            return (long)readv.HANDLE.invokeExact(errno, __fd, __iovec, __count);
+            return (long)mh$.invokeExact(errno, __fd, __iovec, __count);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class writev {
-        static final MethodHandle HANDLE = capturing(Linux.writev$address(), Linux.writev$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.writev$address(), Linux.writev$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#writev(int, MemorySegment, int)}, capturing {@code errno} into {@code errno}. */
     public static long writev(MemorySegment errno, int __fd, MemorySegment __iovec, int __count) {
+        var mh$ = writev.HANDLE;
         try {
-            return (long)writev.HANDLE.invokeExact(errno, __fd, __iovec, __count);
+            return (long)mh$.invokeExact(errno, __fd, __iovec, __count);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class recv {
-        static final MethodHandle HANDLE = capturing(Linux.recv$address(), Linux.recv$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.recv$address(), Linux.recv$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#recv(int, MemorySegment, long, int)}, capturing {@code errno} into {@code errno}. */
     public static long recv(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
+        var mh$ = recv.HANDLE;
         try {
-            return (long)recv.HANDLE.invokeExact(errno, __fd, __buf, __n, __flags);
+            return (long)mh$.invokeExact(errno, __fd, __buf, __n, __flags);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class send {
-        static final MethodHandle HANDLE = capturing(Linux.send$address(), Linux.send$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.send$address(), Linux.send$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#send(int, MemorySegment, long, int)}, capturing {@code errno} into {@code errno}. */
     public static long send(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
+        var mh$ = send.HANDLE;
         try {
-            return (long)send.HANDLE.invokeExact(errno, __fd, __buf, __n, __flags);
+            return (long)mh$.invokeExact(errno, __fd, __buf, __n, __flags);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class dup {
-        static final MethodHandle HANDLE = capturing(Linux.dup$address(), Linux.dup$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.dup$address(), Linux.dup$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#dup(int)}, capturing {@code errno} into {@code errno}. */
     public static int dup(MemorySegment errno, int __fd) {
+        var mh$ = dup.HANDLE;
         try {
-            return (int)dup.HANDLE.invokeExact(errno, __fd);
+            return (int)mh$.invokeExact(errno, __fd);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class poll {
-        static final MethodHandle HANDLE = capturing(Linux.poll$address(), Linux.poll$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.poll$address(), Linux.poll$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#poll(MemorySegment, long, int)}, capturing {@code errno} into {@code errno}. */
     public static int poll(MemorySegment errno, MemorySegment __fds, long __nfds, int __timeout) {
+        var mh$ = poll.HANDLE;
         try {
-            return (int)poll.HANDLE.invokeExact(errno, __fds, __nfds, __timeout);
+            return (int)mh$.invokeExact(errno, __fds, __nfds, __timeout);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class mmap {
-        static final MethodHandle HANDLE = capturing(Linux.mmap$address(), Linux.mmap$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.mmap$address(), Linux.mmap$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#mmap(MemorySegment, long, int, int, int, long)}, capturing {@code errno} into {@code errno}. */
     public static MemorySegment mmap(MemorySegment errno, MemorySegment __addr, long __len, int __prot, int __flags, int __fd, long __offset) {
+        var mh$ = mmap.HANDLE;
         try {
-            return (MemorySegment)mmap.HANDLE.invokeExact(errno, __addr, __len, __prot, __flags, __fd, __offset);
+            return (MemorySegment)mh$.invokeExact(errno, __addr, __len, __prot, __flags, __fd, __offset);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class munmap {
-        static final MethodHandle HANDLE = capturing(Linux.munmap$address(), Linux.munmap$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Linux.munmap$address(), Linux.munmap$descriptor(), CAPTURE);
     }
 
     /** {@link Linux#munmap(MemorySegment, long)}, capturing {@code errno} into {@code errno}. */
     public static int munmap(MemorySegment errno, MemorySegment __addr, long __len) {
+        var mh$ = munmap.HANDLE;
         try {
-            return (int)munmap.HANDLE.invokeExact(errno, __addr, __len);
+            return (int)mh$.invokeExact(errno, __addr, __len);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
     }
 
     private static final class readHeap {
-        static final MethodHandle HANDLE = criticalOrNull(Linux.read$address(), Linux.read$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.criticalOrNull(Linux.read$address(), Linux.read$descriptor(), CAPTURE);
     }
 
     /**
@@ -416,24 +422,26 @@ public final class LinuxErrno {
      */
     public static long readHeap(MemorySegment errno, int __fd, MemorySegment __buf, long __nbytes) {
         Objects.checkFromIndexSize(0L, __nbytes, __buf.byteSize());
-        MethodHandle mh$ = readHeap.HANDLE;
-        if (mh$ == null || __buf.isNative()) {
-            return readHeapCopy(errno, __fd, __buf, __nbytes);
+        if (!__buf.isNative()) {
+            MethodHandle mh$ = readHeap.HANDLE;
+            if (mh$ != null) {
+                try {
+                    return (long) mh$.invokeExact(errno, __fd, __buf, __nbytes);
+                } catch (Throwable ex$) {
+                    throw new AssertionError("should not reach here", ex$);
+                }
+            }
         }
-        try {
-            return (long) mh$.invokeExact(errno, __fd, __buf, __nbytes);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
+        return readHeapCopy(errno, __fd, __buf, __nbytes);
     }
 
-    /** The JDK 22/23 path of {@link #readHeap}: through the per-thread bounce buffer. */
+    /** {@link #readHeap} through this thread's bounce buffer: the path where no critical handle exists. */
     static long readHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __nbytes) {
         if (__buf.isNative()) {
             return read(errno, __fd, __buf, __nbytes);
         }
-        MemorySegment tmp$ = bounce();
-        long len$ = Math.min(__nbytes, BOUNCE_BYTES);
+        MemorySegment tmp$ = ErrnoCalls.bounce();
+        long len$ = Math.min(__nbytes, ErrnoCalls.BOUNCE_BYTES);
         long r$ = read(errno, __fd, tmp$, len$);
         if (r$ > 0) {
             MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
@@ -442,7 +450,7 @@ public final class LinuxErrno {
     }
 
     private static final class writeHeap {
-        static final MethodHandle HANDLE = criticalOrNull(Linux.write$address(), Linux.write$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.criticalOrNull(Linux.write$address(), Linux.write$descriptor(), CAPTURE);
     }
 
     /**
@@ -451,30 +459,32 @@ public final class LinuxErrno {
      */
     public static long writeHeap(MemorySegment errno, int __fd, MemorySegment __buf, long __n) {
         Objects.checkFromIndexSize(0L, __n, __buf.byteSize());
-        MethodHandle mh$ = writeHeap.HANDLE;
-        if (mh$ == null || __buf.isNative()) {
-            return writeHeapCopy(errno, __fd, __buf, __n);
+        if (!__buf.isNative()) {
+            MethodHandle mh$ = writeHeap.HANDLE;
+            if (mh$ != null) {
+                try {
+                    return (long) mh$.invokeExact(errno, __fd, __buf, __n);
+                } catch (Throwable ex$) {
+                    throw new AssertionError("should not reach here", ex$);
+                }
+            }
         }
-        try {
-            return (long) mh$.invokeExact(errno, __fd, __buf, __n);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
+        return writeHeapCopy(errno, __fd, __buf, __n);
     }
 
-    /** The JDK 22/23 path of {@link #writeHeap}: through the per-thread bounce buffer. */
+    /** {@link #writeHeap} through this thread's bounce buffer: the path where no critical handle exists. */
     static long writeHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n) {
         if (__buf.isNative()) {
             return write(errno, __fd, __buf, __n);
         }
-        MemorySegment tmp$ = bounce();
-        long len$ = Math.min(__n, BOUNCE_BYTES);
+        MemorySegment tmp$ = ErrnoCalls.bounce();
+        long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
         MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
         return write(errno, __fd, tmp$, len$);
     }
 
     private static final class recvHeap {
-        static final MethodHandle HANDLE = criticalOrNull(Linux.recv$address(), Linux.recv$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.criticalOrNull(Linux.recv$address(), Linux.recv$descriptor(), CAPTURE);
     }
 
     /**
@@ -483,24 +493,26 @@ public final class LinuxErrno {
      */
     public static long recvHeap(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
         Objects.checkFromIndexSize(0L, __n, __buf.byteSize());
-        MethodHandle mh$ = recvHeap.HANDLE;
-        if (mh$ == null || __buf.isNative()) {
-            return recvHeapCopy(errno, __fd, __buf, __n, __flags);
+        if (!__buf.isNative()) {
+            MethodHandle mh$ = recvHeap.HANDLE;
+            if (mh$ != null) {
+                try {
+                    return (long) mh$.invokeExact(errno, __fd, __buf, __n, __flags);
+                } catch (Throwable ex$) {
+                    throw new AssertionError("should not reach here", ex$);
+                }
+            }
         }
-        try {
-            return (long) mh$.invokeExact(errno, __fd, __buf, __n, __flags);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
+        return recvHeapCopy(errno, __fd, __buf, __n, __flags);
     }
 
-    /** The JDK 22/23 path of {@link #recvHeap}: through the per-thread bounce buffer. */
+    /** {@link #recvHeap} through this thread's bounce buffer: the path where no critical handle exists. */
     static long recvHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
         if (__buf.isNative()) {
             return recv(errno, __fd, __buf, __n, __flags);
         }
-        MemorySegment tmp$ = bounce();
-        long len$ = Math.min(__n, BOUNCE_BYTES);
+        MemorySegment tmp$ = ErrnoCalls.bounce();
+        long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
         long r$ = recv(errno, __fd, tmp$, len$, __flags);
         if (r$ > 0) {
             MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
@@ -509,7 +521,7 @@ public final class LinuxErrno {
     }
 
     private static final class sendHeap {
-        static final MethodHandle HANDLE = criticalOrNull(Linux.send$address(), Linux.send$descriptor());
+        static final MethodHandle HANDLE = ErrnoCalls.criticalOrNull(Linux.send$address(), Linux.send$descriptor(), CAPTURE);
     }
 
     /**
@@ -518,24 +530,26 @@ public final class LinuxErrno {
      */
     public static long sendHeap(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
         Objects.checkFromIndexSize(0L, __n, __buf.byteSize());
-        MethodHandle mh$ = sendHeap.HANDLE;
-        if (mh$ == null || __buf.isNative()) {
-            return sendHeapCopy(errno, __fd, __buf, __n, __flags);
+        if (!__buf.isNative()) {
+            MethodHandle mh$ = sendHeap.HANDLE;
+            if (mh$ != null) {
+                try {
+                    return (long) mh$.invokeExact(errno, __fd, __buf, __n, __flags);
+                } catch (Throwable ex$) {
+                    throw new AssertionError("should not reach here", ex$);
+                }
+            }
         }
-        try {
-            return (long) mh$.invokeExact(errno, __fd, __buf, __n, __flags);
-        } catch (Throwable ex$) {
-            throw new AssertionError("should not reach here", ex$);
-        }
+        return sendHeapCopy(errno, __fd, __buf, __n, __flags);
     }
 
-    /** The JDK 22/23 path of {@link #sendHeap}: through the per-thread bounce buffer. */
+    /** {@link #sendHeap} through this thread's bounce buffer: the path where no critical handle exists. */
     static long sendHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
         if (__buf.isNative()) {
             return send(errno, __fd, __buf, __n, __flags);
         }
-        MemorySegment tmp$ = bounce();
-        long len$ = Math.min(__n, BOUNCE_BYTES);
+        MemorySegment tmp$ = ErrnoCalls.bounce();
+        long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
         MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
         return send(errno, __fd, tmp$, len$, __flags);
     }
@@ -552,8 +566,9 @@ public final class LinuxErrno {
      * none), capturing {@code errno}. Unlike {@link Linux.fcntl} it allocates nothing per call.
      */
     public static int fcntl(MemorySegment errno, int __fd, int __cmd, int arg) {
+        var mh$ = fcntl.HANDLE;
         try {
-            return (int) fcntl.HANDLE.invokeExact(errno, __fd, __cmd, arg);
+            return (int) mh$.invokeExact(errno, __fd, __cmd, arg);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
