@@ -6,8 +6,6 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.SocketException;
 import java.time.Duration;
@@ -35,9 +33,9 @@ class CloseWakesTest {
     }
 
     /** Parks a goroutine in {@code blocker} on a connected stream, closes it from here. */
-    private static void closeWakes(int procs, Blocker blocker) throws Exception {
+    private static void closeWakes(Blocker blocker) throws Exception {
         AtomicReference<Throwable> outcome = new AtomicReference<>();
-        NetTesting.runWith(procs, () -> {
+        Go.run(() -> {
             try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
                  TcpStream a = TcpStream.connect(ln.localAddress());
                  TcpStream b = ln.accept()) {
@@ -66,24 +64,21 @@ class CloseWakesTest {
         assertEquals("Socket closed", t.getMessage());
     }
 
-    @ParameterizedTest(name = "GOMAXPROCS {0}")
-    @ValueSource(ints = {1, 2})
-    void closeWakesGoroutineParkedInRead(int procs) throws Exception {
-        closeWakes(procs, s -> s.read(new byte[10]));
+    @Test
+    void closeWakesGoroutineParkedInRead() throws Exception {
+        closeWakes(s -> s.read(new byte[10]));
     }
 
-    @ParameterizedTest(name = "GOMAXPROCS {0}")
-    @ValueSource(ints = {1, 2})
-    void closeWakesGoroutineParkedInWrite(int procs) throws Exception {
+    @Test
+    void closeWakesGoroutineParkedInWrite() throws Exception {
         // The peer never reads: the write fills both socket buffers and parks.
-        closeWakes(procs, s -> s.writeAll(new byte[64 << 20]));
+        closeWakes(s -> s.writeAll(new byte[64 << 20]));
     }
 
-    @ParameterizedTest(name = "GOMAXPROCS {0}")
-    @ValueSource(ints = {1, 2})
-    void closeWakesGoroutineParkedInAccept(int procs) throws Exception {
+    @Test
+    void closeWakesGoroutineParkedInAccept() throws Exception {
         AtomicReference<Throwable> outcome = new AtomicReference<>();
-        NetTesting.runWith(procs, () -> {
+        Go.run(() -> {
             TcpListener ln = TcpListener.bind("127.0.0.1:0");
             Latch done = new Latch(1);
             Go.go(() -> {
@@ -154,7 +149,7 @@ class CloseWakesTest {
     @RepeatedTest(5)
     void racingCloseNeverStrandsACall() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
-        NetTesting.runWith(2, () -> {
+        Go.run(() -> {
             SplittableRandom rnd = new SplittableRandom();
             try (TcpListener ln = TcpListener.bind("127.0.0.1:0")) {
                 for (int round = 0; round < 100; round++) {

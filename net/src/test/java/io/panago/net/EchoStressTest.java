@@ -5,8 +5,6 @@ import io.panago.Go;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -55,13 +53,32 @@ class EchoStressTest {
         });
     }
 
-    @ParameterizedTest(name = "GOMAXPROCS {0}")
-    @ValueSource(ints = {1, 2})
-    void thousandConnectionsEachEchoAMebibyteInRandomChunks(int procs) throws Exception {
+    /** GOMAXPROCS 2: net's pom fixes it for the test JVM (-Dpanago.maxprocs=2). */
+    @Test
+    void thousandConnectionsEachEchoAMebibyteInRandomChunksOnTwoProcs() throws Exception {
+        assertEquals(2, Go.gomaxprocs());
+        thousandConnections();
+    }
+
+    /**
+     * GOMAXPROCS 1, in a child JVM started with -Dpanago.maxprocs=1 (changing GOMAXPROCS of a
+     * running scheduler can strand a runnable goroutine today; see the net helper's report).
+     */
+    @Test
+    void thousandConnectionsEachEchoAMebibyteInRandomChunksOnOneProc() throws Exception {
+        Process p = startChild(List.of("-Dpanago.maxprocs=1"), EchoStressMain.class, "thousand");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(200, TimeUnit.SECONDS), "child did not finish");
+        assertEquals("ok GOMAXPROCS 1", out);
+        assertEquals(0, p.exitValue());
+    }
+
+    /** 1,000 connections, each echoing 1 MiB written and read in random-sized chunks. */
+    static void thousandConnections() throws Exception {
         int conns = 1000, size = 1 << 20;
         Queue<Throwable> errors = NetTesting.errors();
         AtomicLong received = new AtomicLong();
-        NetTesting.runWith(procs, () -> {
+        Go.run(() -> {
             try (TcpListener ln = TcpListener.bind("127.0.0.1:0")) {
                 Latch done = new Latch(3 * conns);
                 serve(ln, conns, errors, done);
@@ -122,7 +139,7 @@ class EchoStressTest {
     @Test
     void tenThousandConnectionsAtOnce() throws Exception {
         int conns = 10_000, size = 16 * 1024, chunk = 2048;
-        Process server = startChildEchoServer();
+        Process server = startChild(List.of(), EchoServerMain.class);
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             String first = out.readLine();
@@ -130,7 +147,7 @@ class EchoStressTest {
             InetSocketAddress addr = new InetSocketAddress("127.0.0.1", Integer.parseInt(first.substring(5)));
             Queue<Throwable> errors = NetTesting.errors();
             AtomicLong received = new AtomicLong();
-            NetTesting.runWith(2, () -> {
+            Go.run(() -> {
                 Latch connected = new Latch(conns);
                 Latch done = new Latch(conns);
                 for (int i = 0; i < conns; i++) {
@@ -177,8 +194,11 @@ class EchoStressTest {
         }
     }
 
-    /** Starts {@link EchoServerMain} in a JVM of its own, on this JVM's class and module path. */
-    private static Process startChildEchoServer() throws IOException {
+    /**
+     * Starts {@code main} in a JVM of its own, on the class path made of this JVM's module
+     * and class path, with the flags a class-path user passes; stderr goes to ours.
+     */
+    static Process startChild(List<String> jvmArgs, Class<?> main, String... args) throws IOException {
         List<String> cp = new ArrayList<>();
         for (String prop : new String[] {"jdk.module.path", "java.class.path"}) {
             String v = System.getProperty(prop);
@@ -186,14 +206,15 @@ class EchoStressTest {
                 cp.add(v);
             }
         }
-        cp.add(new File(EchoServerMain.class.getProtectionDomain().getCodeSource().getLocation().getPath()).getPath());
+        cp.add(new File(main.getProtectionDomain().getCodeSource().getLocation().getPath()).getPath());
         String java = ProcessHandle.current().info().command().orElse(
                 System.getProperty("java.home") + "/bin/java");
-        List<String> cmd = List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
                 "--add-exports", "java.base/jdk.internal.vm=ALL-UNNAMED",
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp", String.join(File.pathSeparator, cp),
-                EchoServerMain.class.getName());
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmArgs);
+        cmd.addAll(List.of("-cp", String.join(File.pathSeparator, cp), main.getName()));
+        cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 }

@@ -15,10 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Queue;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -123,12 +122,14 @@ final class NetTesting implements BeforeAllCallback, AfterAllCallback {
             return; // beforeAll failed and said so
         }
         int gs = s.get("gs", Integer.class);
-        // A goroutine that has just signalled its latch may still be on its way out.
+        // A goroutine that has just signalled its latch may still be on its way out (and the
+        // baseline may count one that was).
         long until = System.nanoTime() + 10_000_000_000L;
         while (Go.numGoroutine() > gs && System.nanoTime() < until) {
             Thread.sleep(5);
         }
-        assertEquals(gs, Go.numGoroutine(), "goroutines left behind");
+        int left = Go.numGoroutine();
+        assertTrue(left <= gs, left + " goroutines left behind, " + gs + " before:\n" + Go.dump());
         @SuppressWarnings("unchecked")
         TreeSet<String> before = s.get("fds", TreeSet.class);
         TreeSet<String> after = openSockets();
@@ -151,16 +152,6 @@ final class NetTesting implements BeforeAllCallback, AfterAllCallback {
                 }
             }
         });
-    }
-
-    /** Runs {@code main} in {@code Go.run} with GOMAXPROCS {@code procs}, then restores it. */
-    static <T> T runWith(int procs, Callable<T> main) throws Exception {
-        int old = Go.gomaxprocs(procs);
-        try {
-            return Go.run(main);
-        } finally {
-            Go.gomaxprocs(old);
-        }
     }
 
     /**

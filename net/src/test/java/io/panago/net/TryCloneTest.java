@@ -58,7 +58,7 @@ class TryCloneTest {
     void readerAndWriterGoroutinesMoveAHundredMebibytesEachWay() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         long[] got = new long[2];
-        NetTesting.runWith(2, () -> {
+        Go.run(() -> {
             try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
                  TcpStream a = TcpStream.connect(ln.localAddress());
                  TcpStream b = ln.accept();
