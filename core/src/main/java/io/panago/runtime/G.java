@@ -72,6 +72,8 @@ public final class G {
     Runnable task;
     /** Link in the all-goroutines list ({@link AllGs}). */
     G alllink;
+    /** Nesting depth of {@code lockOSThread}; owned by the goroutine itself. */
+    int lockedm;
     /** Lazily made timer of {@code Go.sleep}, and its deadline. */
     RTimer sleepTimer;
     long sleepWhen;

@@ -154,7 +154,11 @@ public final class Sched {
             g.waitArg = arg;
             g.waitReason = reason;
             g.yieldKind = Y_PARK;
-            GCont.yieldCurrent();
+            if (g.lockedm != 0) {
+                yieldPinned(g, "LOCKED"); // lockOSThread: park on this carrier, never migrate
+            } else {
+                GCont.yieldCurrent();
+            }
             // Resumed, maybe on another carrier: only locals from here on.
             Throwable f = g.parkFailure;
             if (f != null) {
@@ -225,7 +229,7 @@ public final class Sched {
      */
     public static void gosched() {
         Thread t = currentThread();
-        if (t instanceof M m && m.curg != null) {
+        if (t instanceof M m && m.curg != null && m.curg.lockedm == 0) {
             m.curg.yieldKind = Y_GOSCHED;
             GCont.yieldCurrent();
             return;
@@ -405,6 +409,25 @@ public final class Sched {
             wakep();
         }
         return old;
+    }
+
+    /**
+     * Go's {@code LockOSThread}: until the matching {@link #unlockOSThread}, the current
+     * goroutine stays on its carrier. Its parks block the carrier (with the P handed off, as a
+     * pinned park) instead of yielding, and {@code gosched} does not yield. Calls nest. A no-op
+     * outside goroutines.
+     */
+    public static void lockOSThread() {
+        if (currentThread() instanceof M m && m.curg != null) {
+            m.curg.lockedm++;
+        }
+    }
+
+    /** Go's {@code UnlockOSThread}: undoes one {@link #lockOSThread}; extra calls are ignored. */
+    public static void unlockOSThread() {
+        if (currentThread() instanceof M m && m.curg != null && m.curg.lockedm > 0) {
+            m.curg.lockedm--;
+        }
     }
 
     /** True when called from goroutine code. */
