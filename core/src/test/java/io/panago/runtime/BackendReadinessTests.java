@@ -47,7 +47,7 @@ abstract class BackendReadinessTests {
     abstract Class<? extends Netpoll> backendUnderTest();
 
     private int fdsBefore;
-    private int listener;
+    int listener;
     final List<PollDesc> pds = new ArrayList<>();
     final List<Integer> fds = new ArrayList<>();
 
