@@ -161,6 +161,16 @@ public final class Go {
     }
 
     /**
+     * Every goroutine's id, state, wait reason and stack, as Go's goroutine dump prints them
+     * ({@code goroutine 7 [chan receive]:} then its frames). The same dump goes to stderr on
+     * {@code kill -USR1 <pid>} (choose another signal with {@code -Dpanago.dumpsignal=NAME},
+     * {@code none} for none; an application's own handler of that signal is left alone).
+     */
+    public static String dump() {
+        return Sched.dump();
+    }
+
+    /**
      * Replaces the default panic behaviour (see {@link PanicHandler}); null restores it.
      *
      * @return the previous handler, or null

@@ -180,6 +180,10 @@ public final class Sched {
     public static void goready(G g) {
         for (;;) {
             int s = g.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait(); // a dump is reading its stack
+                continue;
+            }
             int st = s & ~G.WAKE;
             if (st == G.WAITING) {
                 if (g.casStatus(G.WAITING, G.RUNNABLE)) {
@@ -207,6 +211,10 @@ public final class Sched {
     static void readyInto(G g, GList out) {
         for (;;) {
             int s = g.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
             if ((s & ~G.WAKE) == G.WAITING) {
                 if (g.casStatus(G.WAITING, G.RUNNABLE)) {
                     Thread waiter = g.parkedOn;
@@ -267,6 +275,7 @@ public final class Sched {
                         pp.goidcacheend = pp.goidcache + 16;
                     }
                     G g = new G(pp.goidcache++, task, root);
+                    g.parentId = cur != null ? cur.id : 0;
                     g.status = G.RUNNABLE;
                     ngoroutines.increment();
                     AllGs.add(g);
@@ -286,6 +295,10 @@ public final class Sched {
     /** newproc with no P at hand: the goroutine goes to the global queue. */
     static G newprocGlobal(Runnable task, RunRoot root) {
         G g = new G(goidgen.incrementAndGet(), task, root);
+        M m = currentM();
+        if (m != null && m.curg != null) {
+            g.parentId = m.curg.id;
+        }
         g.status = G.RUNNABLE;
         ngoroutines.increment();
         AllGs.add(g);
@@ -430,6 +443,14 @@ public final class Sched {
         }
     }
 
+    /**
+     * Every goroutine's id, state, wait reason and stack, in the shape of Go's goroutine dump
+     * ({@code runtime.Stack(buf, true)}). For io.panago.Go.
+     */
+    public static String dump() {
+        return Traceback.dump();
+    }
+
     /** True when called from goroutine code. */
     public static boolean inGoroutine() {
         return currentThread() instanceof M m && m.curg != null;
@@ -456,6 +477,7 @@ public final class Sched {
         lastpoll.set(nanotime());
         procresize(initialProcs());
         Sysmon.start();
+        DumpSignal.install();
         started = true;
     }
 
@@ -602,6 +624,10 @@ public final class Sched {
     private static void toRunning(G gp) {
         for (;;) {
             int s = gp.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
             int st = s & ~G.WAKE;
             int next = st == G.RUNNABLE ? G.RUNNING | (s & G.WAKE) : G.RUNNING;
             if (st != G.RUNNABLE && st != G.RUNNING && st != G.SYSCALL) {
