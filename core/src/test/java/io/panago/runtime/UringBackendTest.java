@@ -1,5 +1,6 @@
 package io.panago.runtime;
 
+import io.panago.bindings.linux.Linux;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -31,10 +32,11 @@ class UringBackendTest extends BackendReadinessTests {
     }
 
     /**
-     * A thread of this JVM blocked in io_uring_enter(GETEVENTS|EXT_ARG) with no timeout in its
-     * {@code io_uring_getevents_arg} (read from our own memory), or null.
+     * A thread of this JVM blocked in io_uring_enter(GETEVENTS|EXT_ARG) whose
+     * {@code io_uring_getevents_arg} (read from our own memory) has no timeout or one of at
+     * least a second, or null.
      */
-    static String threadInEnterWithoutTimeout() throws IOException {
+    static String threadInEnterForAtLeastASecond() throws IOException {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
                 String line;
@@ -49,11 +51,11 @@ class UringBackendTest extends BackendReadinessTests {
                 }
                 long flags = Long.decode(f[4]);
                 long argp = Long.decode(f[5]);
-                if ((flags & io.panago.bindings.linux.Linux.IORING_ENTER_EXT_ARG()) == 0 || argp == 0) {
+                if ((flags & Linux.IORING_ENTER_EXT_ARG()) == 0 || argp == 0) {
                     continue;
                 }
                 long ts = MemorySegment.ofAddress(argp).reinterpret(24).get(ValueLayout.JAVA_LONG, 16);
-                if (ts == 0) {
+                if (ts == 0 || MemorySegment.ofAddress(ts).reinterpret(16).get(ValueLayout.JAVA_LONG, 0) >= 1) {
                     return t.getFileName().toString();
                 }
             }
@@ -62,12 +64,13 @@ class UringBackendTest extends BackendReadinessTests {
     }
 
     /**
-     * An M blocks in io_uring_enter without a timeout (a goroutine waits on a descriptor, no
-     * timer is armed); a timer added from another thread must end that wait through a wake-up
+     * An M blocks in io_uring_enter until a distant deadline (or none: a goroutine waits on an
+     * idle listener, and any timer left armed by earlier tests is a second or more away); a
+     * timer added from another thread for 30 ms from now must end that wait through a wake-up
      * NOP and then fire on time.
      */
     @Test
-    void aNewTimerWakesAnEnterBlockedWithoutTimeout() throws Exception {
+    void aNewTimerWakesAnEnterBlockedUntilALaterDeadline() throws Exception {
         // An accept on an idle listener: no readiness in either direction until we say so, so
         // the poller's wait ends for the wake-up and nothing else.
         PollDesc lpd = pd(listener);
@@ -79,9 +82,10 @@ class UringBackendTest extends BackendReadinessTests {
         });
         until(parked(1), "acceptor parked");
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (threadInEnterWithoutTimeout() == null) {
+        while (threadInEnterForAtLeastASecond() == null) {
             if (System.nanoTime() > end) {
-                fail("no thread blocked in io_uring_enter without a timeout");
+                fail("no thread blocked in io_uring_enter for a second or more; timers armed: " + Timers.count()
+                        + ", next in " + (Timers.next - Sched.nanotime()) + " ns");
             }
             Thread.onSpinWait();
         }
