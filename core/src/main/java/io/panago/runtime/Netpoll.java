@@ -54,9 +54,10 @@ abstract class Netpoll {
     private int seq;
 
     /**
-     * The backend named by {@code -Dpanago.netpoll=epoll|io_uring|kqueue|none}, by default the
-     * OS's own: epoll on Linux, kqueue on macOS and the BSDs, else a poller without descriptors.
-     * kqueue elsewhere runs against whatever {@code Macos.bindLookup} was given (a test fake).
+     * The backend named by {@code -Dpanago.netpoll=epoll|io_uring|kqueue|iocp|none}, by default
+     * the OS's own: epoll on Linux, kqueue on macOS and the BSDs, IOCP on Windows, else a poller
+     * without descriptors. kqueue and IOCP elsewhere run against whatever
+     * {@code Macos.bindLookup}/{@code Windows.bindLookup} was given (the tests' fakes).
      * io_uring falls back to epoll, saying why on stderr, where the kernel refuses it.
      */
     static Netpoll create() {
@@ -64,16 +65,18 @@ abstract class Netpoll {
         String want = System.getProperty("panago.netpoll", "");
         if (want.isEmpty()) {
             want = os.startsWith("linux") ? "epoll"
-                    : os.startsWith("mac") || os.contains("bsd") ? "kqueue" : "none";
+                    : os.startsWith("mac") || os.contains("bsd") ? "kqueue"
+                    : os.startsWith("windows") ? "iocp" : "none";
         }
         try {
             return switch (want) {
                 case "epoll" -> new NetpollEpoll();
                 case "io_uring" -> NetpollUring.openOrEpoll();
                 case "kqueue" -> new NetpollKqueue();
+                case "iocp" -> new NetpollIocp();
                 case "none" -> new NetpollStub();
                 default -> throw new IllegalStateException("panago.netpoll=" + want
-                        + " is unknown (epoll, io_uring, kqueue or none)");
+                        + " is unknown (epoll, io_uring, kqueue, iocp or none)");
             };
         } catch (LinkageError e) {
             throw new IllegalStateException("panago.netpoll=" + want + " is not available on " + os + ": " + e, e);

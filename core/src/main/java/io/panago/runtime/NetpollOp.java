@@ -43,7 +43,7 @@ import java.util.Objects;
  * allows one waiter per direction; {@link #close} may come from any thread at any time.
  */
 public final class NetpollOp implements AutoCloseable {
-    static final int READ = 1, WRITE = 2, RECV = 3, SEND = 4, ACCEPT = 5, CONNECT = 6;
+    static final int READ = 1, WRITE = 2, RECV = 3, SEND = 4, ACCEPT = 5, CONNECT = 6, ACCEPT_INTO = 7;
     /** Room for any socket address and, after it, the kernel's socklen_t for accept. */
     static final int ADDR_BYTES = 128;
     static final long ADDR_LEN_OFFSET = ADDR_BYTES;
@@ -81,14 +81,18 @@ public final class NetpollOp implements AutoCloseable {
     int addrLen;
     /** Whether a cancel was requested for the operation now in flight. */
     boolean cancelled;
+    /** ACCEPT_INTO: the socket AcceptEx accepts into. */
+    long acceptSocket;
 
     /** The completion: bytes or a descriptor (&gt;= 0), or a negated OS error code. */
     long res;
     /** Backend bookkeeping: the op's slot in the backend's table, and the submission count. */
     int slot = -1;
     int gen;
-    /** Backend bookkeeping: per-op native memory the backend needs (IOCP: the OVERLAPPED). */
-    MemorySegment nativeCtl;
+    /** Backend bookkeeping: per-op state the backend needs (IOCP: the OVERLAPPED and its words). */
+    Object backendData;
+    /** Backend bookkeeping: the op's own error capture segment (errno, GetLastError). */
+    MemorySegment capture;
 
     private NetpollOp(PollDesc pd, int mode, int capacity, Netpoll netpoll) {
         this.pd = pd;
@@ -185,7 +189,29 @@ public final class NetpollOp implements AutoCloseable {
         }
     }
 
-    /** Connects to the socket address {@code sockaddr[0..len)} (at most 128 bytes). */
+    /**
+     * Windows' {@code AcceptEx}: accepts a connection of this listening socket into
+     * {@code socket}, which the caller created beforehand (same family, unbound); then the
+     * caller sets {@code SO_UPDATE_ACCEPT_CONTEXT} on it and asks {@code getpeername} for the
+     * address. {@link #result()} is 0 or a negated error. Completion backends without
+     * {@code AcceptEx} (io_uring) use {@link #accept} instead.
+     */
+    public int acceptInto(long socket) {
+        enter();
+        try {
+            ensureAddr();
+            acceptSocket = socket;
+            return exec(ACCEPT_INTO);
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Connects to the socket address {@code sockaddr[0..len)} (at most 128 bytes);
+     * {@link #result()} is 0 or a negated error. On Windows ({@code ConnectEx}) the socket must
+     * be bound first, and the caller sets {@code SO_UPDATE_CONNECT_CONTEXT} afterwards.
+     */
     public int connect(MemorySegment sockaddr, int len) {
         if (len < 0 || len > ADDR_BYTES || len > sockaddr.byteSize()) {
             throw new IndexOutOfBoundsException("address length " + len);
@@ -300,6 +326,9 @@ public final class NetpollOp implements AutoCloseable {
     void complete(long result, GList out) {
         res = result;
         int s = (int) STATE.getAndBitwiseAnd(this, ~INFLIGHT);
+        if (out == null) {
+            return; // completed inside submit, on the caller's own thread: nobody to wake
+        }
         G w = (G) WAITER.getAndSet(this, null);
         if (w != null) {
             netpoll.waiters.decrementAndGet();

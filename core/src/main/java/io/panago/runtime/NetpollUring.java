@@ -326,7 +326,7 @@ final class NetpollUring extends Netpoll {
 
     @Override
     void opened(NetpollOp op) {
-        op.nativeCtl = LinuxErrno.captureSegment(Arena.ofAuto());
+        op.capture = LinuxErrno.captureSegment(Arena.ofAuto());
         synchronized (opLock) {
             int slot;
             if (nOpFree > 0) {
@@ -370,7 +370,7 @@ final class NetpollUring extends Netpoll {
     void submit(NetpollOp op) {
         op.gen++;
         long ud = userData(op);
-        MemorySegment errno = op.nativeCtl;
+        MemorySegment errno = op.capture;
         switch (op.kind) {
             case NetpollOp.READ -> push((byte) Linux.IORING_OP_READ(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno);
             case NetpollOp.WRITE -> push((byte) Linux.IORING_OP_WRITE(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno);
@@ -381,13 +381,14 @@ final class NetpollUring extends Netpoll {
                     op.addr.address() + NetpollOp.ADDR_LEN_OFFSET, op.addr.address(), 0, op.flags, ud, errno);
             case NetpollOp.CONNECT -> push((byte) Linux.IORING_OP_CONNECT(), op.pd.fd, op.addrLen, op.addr.address(), 0, 0,
                     ud, errno);
-            default -> throw new IllegalArgumentException("operation kind " + op.kind);
+            default -> throw new UnsupportedOperationException("io_uring has no operation of kind " + op.kind
+                    + " (AcceptEx is Windows': use accept)");
         }
     }
 
     @Override
     void cancel(NetpollOp op) {
-        push((byte) Linux.IORING_OP_ASYNC_CANCEL(), -1, 0, userData(op), 0, 0, KIND_IGNORE, op.nativeCtl);
+        push((byte) Linux.IORING_OP_ASYNC_CANCEL(), -1, 0, userData(op), 0, 0, KIND_IGNORE, op.capture);
     }
 
     @Override
