@@ -154,7 +154,11 @@ public final class Sched {
             g.waitArg = arg;
             g.waitReason = reason;
             g.yieldKind = Y_PARK;
-            GCont.yieldCurrent();
+            if (g.lockedm != 0) {
+                yieldPinned(g, "LOCKED"); // lockOSThread: park on this carrier, never migrate
+            } else {
+                GCont.yieldCurrent();
+            }
             // Resumed, maybe on another carrier: only locals from here on.
             Throwable f = g.parkFailure;
             if (f != null) {
@@ -176,6 +180,10 @@ public final class Sched {
     public static void goready(G g) {
         for (;;) {
             int s = g.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait(); // a dump is reading its stack
+                continue;
+            }
             int st = s & ~G.WAKE;
             if (st == G.WAITING) {
                 if (g.casStatus(G.WAITING, G.RUNNABLE)) {
@@ -203,6 +211,10 @@ public final class Sched {
     static void readyInto(G g, GList out) {
         for (;;) {
             int s = g.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
             if ((s & ~G.WAKE) == G.WAITING) {
                 if (g.casStatus(G.WAITING, G.RUNNABLE)) {
                     Thread waiter = g.parkedOn;
@@ -225,7 +237,7 @@ public final class Sched {
      */
     public static void gosched() {
         Thread t = currentThread();
-        if (t instanceof M m && m.curg != null) {
+        if (t instanceof M m && m.curg != null && m.curg.lockedm == 0) {
             m.curg.yieldKind = Y_GOSCHED;
             GCont.yieldCurrent();
             return;
@@ -263,6 +275,7 @@ public final class Sched {
                         pp.goidcacheend = pp.goidcache + 16;
                     }
                     G g = new G(pp.goidcache++, task, root);
+                    g.parentId = cur != null ? cur.id : 0;
                     g.status = G.RUNNABLE;
                     ngoroutines.increment();
                     AllGs.add(g);
@@ -282,6 +295,10 @@ public final class Sched {
     /** newproc with no P at hand: the goroutine goes to the global queue. */
     static G newprocGlobal(Runnable task, RunRoot root) {
         G g = new G(goidgen.incrementAndGet(), task, root);
+        M m = currentM();
+        if (m != null && m.curg != null) {
+            g.parentId = m.curg.id;
+        }
         g.status = G.RUNNABLE;
         ngoroutines.increment();
         AllGs.add(g);
@@ -407,6 +424,33 @@ public final class Sched {
         return old;
     }
 
+    /**
+     * Go's {@code LockOSThread}: until the matching {@link #unlockOSThread}, the current
+     * goroutine stays on its carrier. Its parks block the carrier (with the P handed off, as a
+     * pinned park) instead of yielding, and {@code gosched} does not yield. Calls nest. A no-op
+     * outside goroutines.
+     */
+    public static void lockOSThread() {
+        if (currentThread() instanceof M m && m.curg != null) {
+            m.curg.lockedm++;
+        }
+    }
+
+    /** Go's {@code UnlockOSThread}: undoes one {@link #lockOSThread}; extra calls are ignored. */
+    public static void unlockOSThread() {
+        if (currentThread() instanceof M m && m.curg != null && m.curg.lockedm > 0) {
+            m.curg.lockedm--;
+        }
+    }
+
+    /**
+     * Every goroutine's id, state, wait reason and stack, in the shape of Go's goroutine dump
+     * ({@code runtime.Stack(buf, true)}). For io.panago.Go.
+     */
+    public static String dump() {
+        return Traceback.dump();
+    }
+
     /** True when called from goroutine code. */
     public static boolean inGoroutine() {
         return currentThread() instanceof M m && m.curg != null;
@@ -433,6 +477,7 @@ public final class Sched {
         lastpoll.set(nanotime());
         procresize(initialProcs());
         Sysmon.start();
+        DumpSignal.install();
         started = true;
     }
 
@@ -579,6 +624,10 @@ public final class Sched {
     private static void toRunning(G gp) {
         for (;;) {
             int s = gp.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
             int st = s & ~G.WAKE;
             int next = st == G.RUNNABLE ? G.RUNNING | (s & G.WAKE) : G.RUNNING;
             if (st != G.RUNNABLE && st != G.RUNNING && st != G.SYSCALL) {
