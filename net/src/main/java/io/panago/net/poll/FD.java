@@ -286,14 +286,7 @@ public final class FD {
             for (;;) {
                 int nfd = Sys.accept(rerrno, sysfd);
                 if (nfd >= 0) {
-                    FD c = new FD(nfd, family, new Mem());
-                    try {
-                        c.init();
-                    } catch (IOException | RuntimeException | Error e) {
-                        c.close();
-                        throw e;
-                    }
-                    return c;
+                    return adopt(nfd, family, 0);
                 }
                 int e = -nfd;
                 if (e == Errors.EINTR || e == Errors.ECONNABORTED) {
@@ -444,7 +437,11 @@ public final class FD {
 
     /** An independent descriptor for the same socket, registered on its own (dup(2)). */
     public FD dup() throws IOException {
-        int nfd = cold("dup", m -> Sys.dup(m.cerrno, sysfd));
+        return adopt(cold("dup", m -> Sys.dup(m.cerrno, sysfd)), family, readTimeout);
+    }
+
+    /** A new, registered FD for descriptor {@code nfd}; closes it if registration fails. */
+    private static FD adopt(int nfd, int family, long readTimeout) throws IOException {
         FD c = new FD(nfd, family, new Mem());
         c.readTimeout = readTimeout;
         try {
