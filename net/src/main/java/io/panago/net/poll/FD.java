@@ -55,6 +55,8 @@ public final class FD {
     private static final int WAIT_OK = 0, WAIT_CLOSING = 1, WAIT_TIMEOUT = 2,
             WAIT_CALL_TIMEOUT = 3;
     private static final long BACKOFF_MIN = 5_000_000L, BACKOFF_MAX = 1_000_000_000L;
+    /** Calls that may complete without waiting before the goroutine yields its P once. */
+    private static final int BUDGET = 16;
     private static final System.Logger LOG = System.getLogger("io.panago.net");
 
     /** Socket options {@link #setOption}/{@link #getOption} know. */
@@ -92,6 +94,11 @@ public final class FD {
     private int rwake = -1, wwake = -1;
     /** Java's soTimeout for reads and accepts, in nanoseconds; 0 waits forever. */
     private volatile long readTimeout;
+    /**
+     * Reads and writes in a row that did not have to wait (shared by both directions; a lost
+     * update only shifts the next yield).
+     */
+    private int streak;
 
     private FD(int sysfd, int family, Mem mem) {
         this.sysfd = sysfd;
@@ -334,6 +341,7 @@ public final class FD {
             if (len == 0) {
                 return 0;
             }
+            spend();
             long callDl = 0;
             for (;;) {
                 long n = Sys.read(rerrno, sysfd, b, off, len);
@@ -374,6 +382,7 @@ public final class FD {
         }
         try {
             prepare(WRITE);
+            spend();
             int done = 0;
             while (done < len) {
                 long n = Sys.send(werrno, sysfd, b, off + done, len - done);
@@ -605,8 +614,24 @@ public final class FD {
         return wait == WAIT_CLOSING ? closed() : new SocketTimeoutException(timeoutText);
     }
 
+    /**
+     * Counts a read or write against the budget and, when it is used up, yields the P once.
+     * A goroutine whose socket always has data (a bulk transfer) would otherwise keep its P
+     * for as long as the data comes, and every goroutine queued behind it would wait: with
+     * the budget a light connection on the same P waits for at most {@link #BUDGET} calls.
+     */
+    private void spend() {
+        if (++streak >= BUDGET) {
+            streak = 0;
+            if (Go.inGoroutine()) {
+                Sched.gosched();
+            }
+        }
+    }
+
     /** Waits for readiness in {@code mode}, bounded also by {@code callDl} (0: unbounded). */
     private int await(int mode, long callDl) throws IOException {
+        streak = 0;
         return Go.inGoroutine() ? pdWait(mode, callDl) : threadWait(mode, callDl);
     }
 
