@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.panago.bench.net.EchoBench [options]
- *   --servers a,b,...      servers to run, in order (default: all: c-epoll,nio,netty,go,vthreads)
+ *   --servers a,b,...      servers to run, in order (default: all: c-epoll,nio,netty,go,vthreads,panago)
  *   --variant L=KIND:OPTS  also run KIND reported as L, with extra JVM options OPTS (space separated),
  *                          e.g. --variant 'panago-io_uring=panago:-Dpanago.netpoll=io_uring'
  *   --workloads a,b,...    workloads to run (default: all; see --list)

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * asserts on speed.
  */
 class EchoBenchTest {
-    private static final List<String> SERVERS = List.of("c-epoll", "nio", "netty", "vthreads");
+    private static final List<String> SERVERS = List.of("c-epoll", "nio", "netty", "vthreads", "panago");
 
     @Test
     void quickRunMeasuresEveryServerOnEveryWorkload() throws Exception {
