@@ -200,8 +200,8 @@ public final class EchoDemo {
     private static void serve(int port, PrintStream out) throws Exception {
         Go.run(() -> {
             TcpListener ln = TcpListener.bind(":" + port);
-            out.printf(Locale.ROOT, "panago echo server listening on %s (GOMAXPROCS %d); Ctrl-C to stop%n",
-                    ln.localAddress(), Go.gomaxprocs());
+            out.printf(Locale.ROOT, "panago echo server on port %d, all addresses (GOMAXPROCS %d);"
+                    + " Ctrl-C to stop%n", ln.localAddress().getPort(), Go.gomaxprocs());
             out.flush();
             acceptLoop(ln, 32 * 1024, new WaitGroup());
             return null;
