@@ -5,4 +5,6 @@
  * {@code --enable-native-access=io.panago.bindings,io.panago.core}.
  */
 module io.panago.bindings {
+    exports io.panago.bindings.linux to io.panago.core, io.panago.net, io.panago.bench;
+    exports io.panago.bindings.macos to io.panago.core, io.panago.net, io.panago.bench;
 }

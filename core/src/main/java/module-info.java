@@ -8,6 +8,8 @@ module io.panago.core {
     requires io.panago.bindings;
 
     // The scheduler and its public face (Go); the runtime only for net and bench.
+    exports io.panago;
+    exports io.panago.runtime to io.panago.net, io.panago.bench;
 
     // Channels, select, sync, context and timers.
 

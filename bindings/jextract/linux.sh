@@ -1,0 +1,80 @@
+#!/bin/sh
+# Regenerates io.panago.bindings.linux with jextract (JDK 22 build, https://jdk.java.net/jextract/).
+# Run on Linux x86-64 with glibc and linux-libc-dev headers (Debian 12: glibc 2.36, linux-libc-dev 6.1). No --library: libc comes from the default lookup.
+# Run from the repository root; then reapply the hand edits listed in bindings/jextract/README.md.
+set -eu
+exec jextract \
+  --output bindings/src/main/java \
+  --target-package io.panago.bindings.linux \
+  --header-class-name Linux \
+  --include-function epoll_create1 --include-function epoll_ctl --include-function epoll_wait --include-function eventfd \
+  --include-function read --include-function write --include-function close --include-function socket \
+  --include-function bind --include-function listen --include-function accept4 --include-function connect \
+  --include-function getsockname --include-function getpeername --include-function setsockopt --include-function getsockopt \
+  --include-function shutdown --include-function readv --include-function writev --include-function recv \
+  --include-function send --include-function dup --include-function fcntl --include-function poll \
+  --include-function syscall --include-function mmap --include-function munmap \
+  --include-struct epoll_event --include-struct in_addr --include-struct in6_addr --include-struct sockaddr \
+  --include-struct sockaddr_in --include-struct sockaddr_in6 --include-struct sockaddr_storage --include-struct iovec \
+  --include-struct pollfd --include-struct linger --include-struct __kernel_timespec --include-struct io_sqring_offsets \
+  --include-struct io_cqring_offsets --include-struct io_uring_params --include-struct io_uring_sqe --include-struct io_uring_cqe \
+  --include-union epoll_data \
+  --include-typedef size_t --include-typedef ssize_t --include-typedef socklen_t --include-typedef sa_family_t --include-typedef in_port_t \
+  --include-typedef in_addr_t --include-typedef nfds_t --include-typedef eventfd_t \
+  --include-constant EPERM --include-constant ENOENT --include-constant ESRCH --include-constant EINTR \
+  --include-constant EIO --include-constant ENXIO --include-constant E2BIG --include-constant EBADF \
+  --include-constant ECHILD --include-constant EAGAIN --include-constant EWOULDBLOCK --include-constant ENOMEM \
+  --include-constant EACCES --include-constant EFAULT --include-constant EBUSY --include-constant EEXIST \
+  --include-constant ENODEV --include-constant ENOTDIR --include-constant EISDIR --include-constant EINVAL \
+  --include-constant ENFILE --include-constant EMFILE --include-constant ENOTTY --include-constant EFBIG \
+  --include-constant ENOSPC --include-constant ESPIPE --include-constant EROFS --include-constant EPIPE \
+  --include-constant ERANGE --include-constant EDEADLK --include-constant ENAMETOOLONG --include-constant ENOSYS \
+  --include-constant ENOTEMPTY --include-constant ELOOP --include-constant ETIME --include-constant EOVERFLOW \
+  --include-constant EBADFD --include-constant ENOTSOCK --include-constant EDESTADDRREQ --include-constant EMSGSIZE \
+  --include-constant EPROTOTYPE --include-constant ENOPROTOOPT --include-constant EPROTONOSUPPORT --include-constant ESOCKTNOSUPPORT \
+  --include-constant EOPNOTSUPP --include-constant ENOTSUP --include-constant EPFNOSUPPORT --include-constant EAFNOSUPPORT \
+  --include-constant EADDRINUSE --include-constant EADDRNOTAVAIL --include-constant ENETDOWN --include-constant ENETUNREACH \
+  --include-constant ENETRESET --include-constant ECONNABORTED --include-constant ECONNRESET --include-constant ENOBUFS \
+  --include-constant EISCONN --include-constant ENOTCONN --include-constant ESHUTDOWN --include-constant ETIMEDOUT \
+  --include-constant ECONNREFUSED --include-constant EHOSTDOWN --include-constant EHOSTUNREACH --include-constant EALREADY \
+  --include-constant EINPROGRESS --include-constant ECANCELED --include-constant EPROTO --include-constant EPOLLIN \
+  --include-constant EPOLLPRI --include-constant EPOLLOUT --include-constant EPOLLERR --include-constant EPOLLHUP \
+  --include-constant EPOLLRDNORM --include-constant EPOLLRDBAND --include-constant EPOLLWRNORM --include-constant EPOLLWRBAND \
+  --include-constant EPOLLMSG --include-constant EPOLLRDHUP --include-constant EPOLLEXCLUSIVE --include-constant EPOLLWAKEUP \
+  --include-constant EPOLLONESHOT --include-constant EPOLLET --include-constant EPOLL_CTL_ADD --include-constant EPOLL_CTL_DEL \
+  --include-constant EPOLL_CTL_MOD --include-constant EPOLL_CLOEXEC --include-constant EFD_SEMAPHORE --include-constant EFD_CLOEXEC \
+  --include-constant EFD_NONBLOCK --include-constant AF_UNSPEC --include-constant AF_UNIX --include-constant AF_INET \
+  --include-constant AF_INET6 --include-constant SOCK_STREAM --include-constant SOCK_DGRAM --include-constant SOCK_RAW \
+  --include-constant SOCK_NONBLOCK --include-constant SOCK_CLOEXEC --include-constant SOL_SOCKET --include-constant SO_REUSEADDR \
+  --include-constant SO_REUSEPORT --include-constant SO_KEEPALIVE --include-constant SO_LINGER --include-constant SO_RCVBUF \
+  --include-constant SO_SNDBUF --include-constant SO_ERROR --include-constant SO_TYPE --include-constant SO_BROADCAST \
+  --include-constant SO_RCVLOWAT --include-constant SO_SNDLOWAT --include-constant SO_ACCEPTCONN --include-constant SOMAXCONN \
+  --include-constant IPPROTO_IP --include-constant IPPROTO_TCP --include-constant IPPROTO_UDP --include-constant IPPROTO_IPV6 \
+  --include-constant IPV6_V6ONLY --include-constant TCP_NODELAY --include-constant TCP_KEEPIDLE --include-constant TCP_KEEPINTVL \
+  --include-constant TCP_KEEPCNT --include-constant INADDR_ANY --include-constant INADDR_LOOPBACK --include-constant INET_ADDRSTRLEN \
+  --include-constant INET6_ADDRSTRLEN --include-constant O_RDONLY --include-constant O_WRONLY --include-constant O_RDWR \
+  --include-constant O_NONBLOCK --include-constant O_CLOEXEC --include-constant F_DUPFD --include-constant F_GETFD \
+  --include-constant F_SETFD --include-constant F_GETFL --include-constant F_SETFL --include-constant F_DUPFD_CLOEXEC \
+  --include-constant FD_CLOEXEC --include-constant MSG_PEEK --include-constant MSG_DONTWAIT --include-constant MSG_WAITALL \
+  --include-constant MSG_NOSIGNAL --include-constant SHUT_RD --include-constant SHUT_WR --include-constant SHUT_RDWR \
+  --include-constant POLLIN --include-constant POLLPRI --include-constant POLLOUT --include-constant POLLERR \
+  --include-constant POLLHUP --include-constant POLLNVAL --include-constant POLLRDHUP --include-constant IORING_OP_NOP \
+  --include-constant IORING_OP_READV --include-constant IORING_OP_WRITEV --include-constant IORING_OP_POLL_ADD --include-constant IORING_OP_POLL_REMOVE \
+  --include-constant IORING_OP_TIMEOUT --include-constant IORING_OP_TIMEOUT_REMOVE --include-constant IORING_OP_ACCEPT --include-constant IORING_OP_ASYNC_CANCEL \
+  --include-constant IORING_OP_LINK_TIMEOUT --include-constant IORING_OP_CONNECT --include-constant IORING_OP_CLOSE --include-constant IORING_OP_READ \
+  --include-constant IORING_OP_WRITE --include-constant IORING_OP_SEND --include-constant IORING_OP_RECV --include-constant IORING_OP_SHUTDOWN \
+  --include-constant IORING_OP_MSG_RING --include-constant IOSQE_FIXED_FILE --include-constant IOSQE_IO_DRAIN --include-constant IOSQE_IO_LINK \
+  --include-constant IOSQE_IO_HARDLINK --include-constant IOSQE_ASYNC --include-constant IOSQE_BUFFER_SELECT --include-constant IOSQE_CQE_SKIP_SUCCESS \
+  --include-constant IORING_SETUP_IOPOLL --include-constant IORING_SETUP_SQPOLL --include-constant IORING_SETUP_CQSIZE --include-constant IORING_SETUP_CLAMP \
+  --include-constant IORING_SETUP_SUBMIT_ALL --include-constant IORING_SETUP_COOP_TASKRUN --include-constant IORING_SETUP_TASKRUN_FLAG --include-constant IORING_SETUP_SINGLE_ISSUER \
+  --include-constant IORING_SETUP_DEFER_TASKRUN --include-constant IORING_ENTER_GETEVENTS --include-constant IORING_ENTER_SQ_WAKEUP --include-constant IORING_ENTER_SQ_WAIT \
+  --include-constant IORING_ENTER_EXT_ARG --include-constant IORING_OFF_SQ_RING --include-constant IORING_OFF_CQ_RING --include-constant IORING_OFF_SQES \
+  --include-constant IORING_FEAT_SINGLE_MMAP --include-constant IORING_FEAT_NODROP --include-constant IORING_FEAT_SUBMIT_STABLE --include-constant IORING_FEAT_FAST_POLL \
+  --include-constant IORING_FEAT_EXT_ARG --include-constant IORING_FEAT_NATIVE_WORKERS --include-constant IORING_FEAT_CQE_SKIP --include-constant IORING_SQ_NEED_WAKEUP \
+  --include-constant IORING_SQ_CQ_OVERFLOW --include-constant IORING_SQ_TASKRUN --include-constant IORING_CQ_EVENTFD_DISABLED --include-constant IORING_CQE_F_BUFFER \
+  --include-constant IORING_CQE_F_MORE --include-constant IORING_CQE_F_SOCK_NONEMPTY --include-constant IORING_TIMEOUT_ABS --include-constant IORING_TIMEOUT_ETIME_SUCCESS \
+  --include-constant IORING_POLL_ADD_MULTI --include-constant IORING_ASYNC_CANCEL_ALL --include-constant IORING_ASYNC_CANCEL_FD --include-constant IORING_ASYNC_CANCEL_ANY \
+  --include-constant IORING_ASYNC_CANCEL_USERDATA --include-constant IORING_REGISTER_EVENTFD --include-constant IORING_UNREGISTER_EVENTFD --include-constant IORING_REGISTER_PROBE \
+  --include-constant SYS_io_uring_setup --include-constant SYS_io_uring_enter --include-constant SYS_io_uring_register --include-constant PROT_READ \
+  --include-constant PROT_WRITE --include-constant MAP_SHARED --include-constant MAP_POPULATE --include-constant MAP_FAILED \
+  bindings/jextract/linux.h

@@ -1,0 +1,147 @@
+package io.panago;
+
+import io.panago.runtime.Panics;
+import io.panago.runtime.Sched;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Goroutines: Go's {@code go} statement and {@code runtime} package for Java.
+ *
+ * <p>Goroutines are continuations run by a port of Go's G/M/P scheduler on a few daemon
+ * carrier threads ({@link #gomaxprocs()} of them run goroutine code at a time). Blocking
+ * operations of panago (channels, select, sync, timers, sockets) park the goroutine, not its
+ * carrier. The JVM needs
+ * {@code --add-exports java.base/jdk.internal.vm=io.panago.core} and
+ * {@code --enable-native-access=io.panago.bindings,io.panago.core} ({@code =ALL-UNNAMED} for
+ * both on the class path); without them the first call fails with an
+ * {@link IllegalStateException} naming the flag.
+ *
+ * <p>What to know when writing goroutine code:
+ * <ul>
+ * <li><b>ThreadLocals and {@code Thread.currentThread()} belong to the carrier</b>, and a
+ *     goroutine may move to another carrier at every park or yield. Do not keep per-goroutine
+ *     state in ThreadLocals.</li>
+ * <li>Code that blocks the carrier thread (file I/O, JDBC, {@code Thread.sleep},
+ *     {@code Object.wait}, a contended {@code synchronized}) does not stop other goroutines: the
+ *     runtime's monitor hands the carrier's processor to another carrier after ~10 ms. Wrap
+ *     such calls in {@link #blocking} to hand it off after ~20 &micro;s instead.</li>
+ * <li>A goroutine that parks while it cannot yield (a native frame on its stack, such as an
+ *     FFM upcall, or a monitor where the JVM cannot release it) is <i>pinned</i>: it blocks its
+ *     carrier until woken, with its processor handed off, so it still works, at the cost of a
+ *     thread. On JDK 24+ holding {@code synchronized} across a park does not pin: the goroutine
+ *     parks normally and may resume on another carrier still owning the monitor.</li>
+ * <li>A goroutine that runs without parking or yielding keeps its carrier; after ~10 ms its
+ *     processor is handed to another carrier, so the rest keep running.</li>
+ * </ul>
+ */
+public final class Go {
+    private Go() {
+    }
+
+    /**
+     * Runs {@code main} as a goroutine and waits for it, starting the runtime if needed. Callable
+     * from a plain thread (which then blocks) or from a goroutine (which then parks).
+     *
+     * @throws RuntimeException what {@code main} threw, or what a goroutine started by it panicked
+     *         with (checked throwables wrapped in a {@link CompletionException})
+     */
+    public static void run(Runnable main) {
+        try {
+            Sched.run(() -> {
+                main.run();
+                return null;
+            });
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    /**
+     * Runs {@code main} as a goroutine, waits for it and returns its result. A panic of a
+     * goroutine it started, directly or not, ends the wait too, unless a
+     * {@linkplain #setPanicHandler panic handler} handles it.
+     *
+     * @throws Exception what {@code main} threw, or what a goroutine started by it panicked with
+     */
+    public static <T> T run(Callable<T> main) throws Exception {
+        return Sched.run(main);
+    }
+
+    /**
+     * Starts a goroutine (Go's {@code go} statement). Callable from anywhere; the runtime starts
+     * lazily and its threads never keep the JVM alive.
+     */
+    public static void go(Runnable task) {
+        if (task == null) {
+            throw new NullPointerException("task");
+        }
+        Sched.newproc(task);
+    }
+
+    /** Lets other goroutines run (Go's {@code runtime.Gosched}); {@link Thread#yield()} outside goroutines. */
+    public static void yield() {
+        Sched.gosched();
+    }
+
+    /**
+     * Parks the goroutine (or blocks the thread) for at least {@code d} (Go's {@code time.Sleep}).
+     * Zero or negative returns at once.
+     */
+    public static void sleep(Duration d) {
+        long ns;
+        try {
+            ns = d.toNanos();
+        } catch (ArithmeticException e) {
+            ns = Long.MAX_VALUE;
+        }
+        Sched.sleep(ns);
+    }
+
+    /** The number of goroutines that exist now (Go's {@code runtime.NumGoroutine}). */
+    public static int numGoroutine() {
+        return Sched.numGoroutine();
+    }
+
+    /** How many goroutines may run at once (Go's {@code GOMAXPROCS}). */
+    public static int gomaxprocs() {
+        return Sched.gomaxprocs();
+    }
+
+    /**
+     * Sets GOMAXPROCS and returns the previous value; {@code n < 1} changes nothing, as in Go.
+     * Safe while goroutines run. The initial value comes from {@code -Dpanago.maxprocs}, else
+     * the {@code GOMAXPROCS} environment variable, else the available processors.
+     */
+    public static int gomaxprocs(int n) {
+        return Sched.gomaxprocs(n);
+    }
+
+    /** True when the caller is a goroutine. */
+    public static boolean inGoroutine() {
+        return Sched.inGoroutine();
+    }
+
+    /**
+     * Runs {@code call}, which may block its carrier thread (file I/O, JDBC, a
+     * {@code synchronized} wait), the way Go runs a system call: the goroutine keeps its carrier
+     * and the processor is handed to another carrier if the call takes longer than ~20 &micro;s,
+     * so other goroutines keep running. Outside goroutines, just calls it.
+     */
+    public static <T> T blocking(Callable<T> call) throws Exception {
+        return Sched.blocking(call);
+    }
+
+    /**
+     * Replaces the default panic behaviour (see {@link PanicHandler}); null restores it.
+     *
+     * @return the previous handler, or null
+     */
+    public static PanicHandler setPanicHandler(PanicHandler handler) {
+        return Panics.setHandler(handler);
+    }
+}

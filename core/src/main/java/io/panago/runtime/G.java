@@ -1,0 +1,143 @@
+package io.panago.runtime;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A goroutine (Go's {@code g}), or the stand-in of a plain thread that uses the runtime.
+ *
+ * <p>Status values follow runtime2.go and are documented by who owns the goroutine's stack
+ * while it is in that state. Every change is a CAS on {@link #status}. The {@link #WAKE} bit
+ * may be added to RUNNABLE, RUNNING or SYSCALL: it records a {@code goready} that arrived before
+ * the park it ends had committed, and it is consumed by that park.
+ */
+public final class G {
+    /** Just allocated; owned by its creator, not yet visible to the scheduler. */
+    static final int IDLE = 0;
+    /** On a run queue, not running. The stack is owned by whoever dequeues it. */
+    static final int RUNNABLE = 1;
+    /** Running on an M, which owns the stack. Also a plain thread's stand-in while it runs. */
+    static final int RUNNING = 2;
+    /** In {@code Go.blocking}: running on an M that has given up its P. The M owns the stack. */
+    static final int SYSCALL = 3;
+    /**
+     * Parked. Nobody owns the stack: the single {@code goready} that CASes WAITING to RUNNABLE
+     * takes it (and queues the goroutine, or unparks the thread it waits on).
+     */
+    static final int WAITING = 4;
+    /** Finished; the stack has been released. */
+    static final int DEAD = 6;
+    /** A wake-up arrived early (see the class comment); or-ed into RUNNABLE/RUNNING/SYSCALL. */
+    static final int WAKE = 8;
+
+    static final VarHandle STATUS;
+
+    static {
+        try {
+            STATUS = MethodHandles.lookup().findVarHandle(G.class, "status", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final long id;
+    /** The continuation running this goroutine; null for a stand-in, and once dead. */
+    GCont cont;
+    /** The stand-in's thread; null for a goroutine. */
+    final Thread thread;
+    /** Status word (see the constants); accessed through {@link #STATUS}. */
+    volatile int status;
+
+    /** The M running this goroutine; written by that M before it mounts the continuation. */
+    M m;
+    /** Link in the global run queue or a {@link GList}; owned by whoever holds the list. */
+    G schedlink;
+    /** What the goroutine wants from the scheduler when it yields (Sched.Y_*); owned by the stack's owner. */
+    int yieldKind;
+    ParkCommit waitCommit;
+    Object waitArg;
+    /** Why it is parked; read racily by goroutine dumps. */
+    volatile WaitReason waitReason;
+    /** A throwable thrown by the park's commit step, rethrown from {@code gopark}. */
+    Throwable parkFailure;
+    /**
+     * The thread blocked for this G while it is WAITING: the stand-in's thread, or the carrier of
+     * a pinned goroutine. Written before the CAS to WAITING, read by the goready after its CAS.
+     */
+    Thread parkedOn;
+
+    /** The {@code Go.run} this goroutine belongs to (inherited by the goroutines it starts). */
+    RunRoot root;
+    /** The goroutine's code. */
+    Runnable task;
+    /** Link in the all-goroutines list ({@link AllGs}). */
+    G alllink;
+    /** Lazily made timer of {@code Go.sleep}, and its deadline. */
+    RTimer sleepTimer;
+    long sleepWhen;
+
+    G(long id, Runnable task, RunRoot root) {
+        this.id = id;
+        this.thread = null;
+        this.task = task;
+        this.root = root;
+        this.cont = new GCont(this);
+    }
+
+    G(long id, Thread thread) {
+        this.id = id;
+        this.thread = thread;
+        this.status = RUNNING;
+    }
+
+    /** The goroutine id (Go's goid): unique, greater than zero. Stand-ins have ids too. */
+    public long id() {
+        return id;
+    }
+
+    /** False for a plain thread's stand-in. */
+    public boolean isGoroutine() {
+        return thread == null;
+    }
+
+    boolean casStatus(int expect, int update) {
+        return STATUS.compareAndSet(this, expect, update);
+    }
+
+    /** Status without the WAKE bit. */
+    int state() {
+        return status & ~WAKE;
+    }
+
+    /** Body of the continuation: the task, with an escaping throwable turned into a panic. */
+    void body() {
+        try {
+            task.run();
+        } catch (Throwable t) {
+            Panics.gopanic(this, t);
+        }
+    }
+
+    /** Go's status name, as printed in goroutine dumps. */
+    String statusText() {
+        int s = state();
+        return switch (s) {
+            case IDLE -> "idle";
+            case RUNNABLE -> "runnable";
+            case RUNNING -> "running";
+            case SYSCALL -> "syscall";
+            case WAITING -> {
+                WaitReason r = waitReason;
+                yield r == null || r == WaitReason.ZERO ? "waiting" : r.toString();
+            }
+            case DEAD -> "dead";
+            default -> "unknown " + s;
+        };
+    }
+
+    /** "goroutine 7 [chan receive]", as Go prints it. */
+    @Override
+    public String toString() {
+        return (thread == null ? "goroutine " : "thread-goroutine ") + id + " [" + statusText() + "]";
+    }
+}

@@ -1,0 +1,360 @@
+package io.panago.runtime;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A descriptor registered with the network poller (Go's {@code pollDesc}, runtime/netpoll.go
+ * with internal/poll's {@code fd_poll_runtime.go}): goroutines park on it until the descriptor
+ * is ready, its deadline passes, or it is evicted.
+ *
+ * <h2>Implementation overview</h2>
+ * Each direction has a slot ({@link #rg}, {@link #wg}) holding one of: null (nothing),
+ * {@link #READY} (a readiness event is pending), {@link #WAIT} (a goroutine is about to park)
+ * or the parked {@link G}. The waiter moves null&rarr;WAIT, parks, and in the park's commit step
+ * (after its continuation has yielded) moves WAIT&rarr;G; readiness, a deadline or eviction
+ * moves the slot to READY (readiness) or null (the others) and readies the G it took. Each
+ * step is a CAS, so exactly one party readies a parked goroutine, and an event between WAIT and
+ * the commit makes the commit fail and the park return at once: no lost wake-up.
+ *
+ * <p>Deadlines ({@link #rd}, {@link #wd}: 0 none, -1 expired, else a nanotime) are changed
+ * under this object's lock and enforced by one {@link RTimer} per direction; a timer whose
+ * deadline was moved while it was firing sees that the current deadline has not passed yet and
+ * does nothing (where Go compares sequence numbers).
+ *
+ * <p>Thread-safety: any number of goroutines or threads may use a PollDesc, but at most one
+ * waits per direction at a time, as in Go (the net layer serialises readers and writers).
+ */
+public final class PollDesc {
+    /** Result: the wait ended because the descriptor may be ready (retry the syscall). */
+    public static final int OK = 0;
+    /** Result: the descriptor was evicted (closing). */
+    public static final int ERR_CLOSING = 1;
+    /** Result: the deadline of that direction has passed. */
+    public static final int ERR_TIMEOUT = 2;
+    /** Direction: reading (and accept). */
+    public static final int MODE_READ = 1;
+    /** Direction: writing (and connect). */
+    public static final int MODE_WRITE = 2;
+
+    private static final Object READY = new Object();
+    private static final Object WAIT = new Object();
+    private static final VarHandle RG, WG;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            RG = l.findVarHandle(PollDesc.class, "rg", Object.class);
+            WG = l.findVarHandle(PollDesc.class, "wg", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final int fd;
+    /** Poller tag: slot | sequence &lt;&lt; 32 (see {@link Netpoll#register}). */
+    volatile long tag;
+    private final Netpoll netpoll;
+    @SuppressWarnings("unused") // through RG
+    private volatile Object rg;
+    @SuppressWarnings("unused") // through WG
+    private volatile Object wg;
+    private volatile boolean closing;
+    private volatile boolean released;
+    /** Read and write deadlines; written under the lock. */
+    private volatile long rd, wd;
+    private RTimer rt, wt;
+
+    private PollDesc(int fd, Netpoll netpoll) {
+        this.fd = fd;
+        this.netpoll = netpoll;
+    }
+
+    /**
+     * Registers {@code fd} with the poller, once, edge-triggered (Go's {@code pollOpen}). The
+     * descriptor must be non-blocking.
+     *
+     * @throws IOException if the poller refuses it
+     */
+    public static PollDesc open(int fd) throws IOException {
+        Sched.start();
+        PollDesc pd = new PollDesc(fd, Sched.netpoll);
+        pd.netpoll.open(pd);
+        return pd;
+    }
+
+    /**
+     * Prepares a wait in {@code mode} (Go's {@code pollReset}): clears a stale readiness
+     * notification. Call before the syscall whose EAGAIN leads to {@link #waitRead} or
+     * {@link #waitWrite}.
+     *
+     * @return {@link #OK}, {@link #ERR_CLOSING} or {@link #ERR_TIMEOUT}
+     */
+    public int prepare(int mode) {
+        int err = checkerr(mode);
+        if (err != OK) {
+            return err;
+        }
+        if ((mode & MODE_READ) != 0) {
+            RG.setVolatile(this, null);
+        }
+        if ((mode & MODE_WRITE) != 0) {
+            WG.setVolatile(this, null);
+        }
+        return OK;
+    }
+
+    /**
+     * Parks the calling goroutine (or thread) until the descriptor may be readable, its read
+     * deadline passes or it is evicted (Go's {@code pollWait(pd, 'r')}).
+     *
+     * @return {@link #OK} (retry the read), {@link #ERR_CLOSING} or {@link #ERR_TIMEOUT}
+     */
+    public int waitRead() {
+        return await(MODE_READ);
+    }
+
+    /**
+     * Parks until the descriptor may be writable, its write deadline passes or it is evicted.
+     *
+     * @return {@link #OK} (retry the write), {@link #ERR_CLOSING} or {@link #ERR_TIMEOUT}
+     */
+    public int waitWrite() {
+        return await(MODE_WRITE);
+    }
+
+    private int await(int mode) {
+        int err = checkerr(mode);
+        if (err != OK) {
+            return err;
+        }
+        while (!netpollblock(mode)) {
+            err = checkerr(mode);
+            if (err != OK) {
+                return err;
+            }
+            // A deadline fired and was reset before we ran: as Go does, wait again.
+        }
+        return OK;
+    }
+
+    /** Go's {@code netpollcheckerr}. */
+    private int checkerr(int mode) {
+        if (closing) {
+            return ERR_CLOSING;
+        }
+        if (((mode & MODE_READ) != 0 && rd < 0) || ((mode & MODE_WRITE) != 0 && wd < 0)) {
+            return ERR_TIMEOUT;
+        }
+        return OK;
+    }
+
+    /** Go's {@code netpollblock}: true if woken by readiness, false by deadline or eviction. */
+    private boolean netpollblock(int mode) {
+        VarHandle h = mode == MODE_READ ? RG : WG;
+        for (;;) {
+            if (h.compareAndSet(this, READY, null)) {
+                return true;
+            }
+            if (h.compareAndSet(this, null, WAIT)) {
+                break;
+            }
+            Object v = h.getVolatile(this);
+            if (v != READY && v != null) {
+                throw new IllegalStateException("PollDesc: two goroutines wait to "
+                        + (mode == MODE_READ ? "read" : "write") + " fd " + fd);
+            }
+        }
+        // Re-check after publishing WAIT: an eviction or deadline in between would not see us.
+        if (checkerr(mode) == OK) {
+            Sched.gopark(mode == MODE_READ ? COMMIT_READ : COMMIT_WRITE, this, WaitReason.IO_WAIT);
+        }
+        Object old = h.getAndSet(this, null);
+        if (old != READY && old != null && old != WAIT) {
+            throw new IllegalStateException("PollDesc: corrupted slot of fd " + fd);
+        }
+        return old == READY;
+    }
+
+    private static final ParkCommit COMMIT_READ = (g, pd) -> ((PollDesc) pd).commit(RG, g);
+    private static final ParkCommit COMMIT_WRITE = (g, pd) -> ((PollDesc) pd).commit(WG, g);
+
+    /** Go's {@code netpollblockcommit}. */
+    private boolean commit(VarHandle h, G g) {
+        if (h.compareAndSet(this, WAIT, g)) {
+            netpoll.waiters.incrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Go's {@code netpollunblock}: moves the slot to READY (ioready) or null and returns the
+     * goroutine that was parked there, if any.
+     */
+    private G netpollunblock(VarHandle h, boolean ioready) {
+        for (;;) {
+            Object old = h.getVolatile(this);
+            if (old == READY) {
+                return null;
+            }
+            if (old == null && !ioready) {
+                // Only readiness is remembered; a deadline or close is seen through checkerr.
+                return null;
+            }
+            Object next = ioready ? READY : null;
+            if (h.compareAndSet(this, old, next)) {
+                if (old instanceof G g) {
+                    netpoll.waiters.decrementAndGet();
+                    return g;
+                }
+                return null;
+            }
+        }
+    }
+
+    /** Go's {@code netpollready}: the poller saw {@code mode} ready; queue whoever waited. */
+    void netpollready(GList out, int mode) {
+        if ((mode & MODE_READ) != 0) {
+            G g = netpollunblock(RG, true);
+            if (g != null) {
+                Sched.readyInto(g, out);
+            }
+        }
+        if ((mode & MODE_WRITE) != 0) {
+            G g = netpollunblock(WG, true);
+            if (g != null) {
+                Sched.readyInto(g, out);
+            }
+        }
+    }
+
+    /**
+     * Sets the deadline of {@code mode} (Go's {@code pollSetDeadline}); a waiter whose deadline
+     * is now in the past is woken with {@link #ERR_TIMEOUT}.
+     *
+     * @param when a {@link Sched#nanotime()}; 0 for none; at or before now for already expired
+     * @param mode {@link #MODE_READ}, {@link #MODE_WRITE} or both or-ed
+     */
+    public void setDeadline(long when, int mode) {
+        G rgp = null, wgp = null;
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            long d = when;
+            if (d != 0 && d <= Sched.nanotime()) {
+                d = -1;
+            }
+            if ((mode & MODE_READ) != 0) {
+                rd = d;
+                rt = arm(rt, d, READ_DEADLINE);
+                if (d < 0) {
+                    rgp = netpollunblock(RG, false);
+                }
+            }
+            if ((mode & MODE_WRITE) != 0) {
+                wd = d;
+                wt = arm(wt, d, WRITE_DEADLINE);
+                if (d < 0) {
+                    wgp = netpollunblock(WG, false);
+                }
+            }
+        }
+        if (rgp != null) {
+            Sched.goready(rgp);
+        }
+        if (wgp != null) {
+            Sched.goready(wgp);
+        }
+    }
+
+    private RTimer arm(RTimer t, long d, TimerFunc f) {
+        if (d > 0) {
+            if (t == null) {
+                t = new RTimer(f, this);
+            }
+            t.reset(d, 0);
+        } else if (t != null) {
+            t.stop();
+        }
+        return t;
+    }
+
+    private static final TimerFunc READ_DEADLINE = (pd, now) -> ((PollDesc) pd).deadlineFired(MODE_READ, now);
+    private static final TimerFunc WRITE_DEADLINE = (pd, now) -> ((PollDesc) pd).deadlineFired(MODE_WRITE, now);
+
+    /** Go's {@code netpolldeadlineimpl}, on a scheduler thread. */
+    private void deadlineFired(int mode, long now) {
+        G g = null;
+        synchronized (this) {
+            if (mode == MODE_READ) {
+                if (rd <= 0 || rd > now) {
+                    return; // moved or cleared while this firing was under way
+                }
+                rd = -1;
+                g = netpollunblock(RG, false);
+            } else {
+                if (wd <= 0 || wd > now) {
+                    return;
+                }
+                wd = -1;
+                g = netpollunblock(WG, false);
+            }
+        }
+        if (g != null) {
+            Sched.goready(g);
+        }
+    }
+
+    /**
+     * Wakes every waiter with {@link #ERR_CLOSING}; later waits fail at once (Go's
+     * {@code pollUnblock}). Idempotent.
+     */
+    public void evict() {
+        G rgp, wgp;
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            rgp = netpollunblock(RG, false);
+            wgp = netpollunblock(WG, false);
+            if (rt != null) {
+                rt.stop();
+            }
+            if (wt != null) {
+                wt.stop();
+            }
+        }
+        if (rgp != null) {
+            Sched.goready(rgp);
+        }
+        if (wgp != null) {
+            Sched.goready(wgp);
+        }
+    }
+
+    /**
+     * Deregisters the descriptor (EPOLL_CTL_DEL) and releases this PollDesc, evicting first if
+     * that has not happened (Go's {@code pollClose}). The caller closes the fd afterwards.
+     * Idempotent.
+     */
+    public void close() {
+        evict();
+        synchronized (this) {
+            if (released) {
+                return;
+            }
+            released = true;
+        }
+        netpoll.close(this);
+    }
+
+    /** For dumps: "fd 7". */
+    @Override
+    public String toString() {
+        return "PollDesc[fd " + fd + (closing ? ", closing" : "") + "]";
+    }
+}

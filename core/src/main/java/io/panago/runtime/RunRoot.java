@@ -1,0 +1,36 @@
+package io.panago.runtime;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One {@code Go.run}: the caller parks on it until the main goroutine returns or a goroutine of
+ * its tree panics, whichever comes first. Goroutines inherit the root of the goroutine that
+ * started them.
+ */
+final class RunRoot {
+    static final ParkCommit COMMIT = (g, arg) -> true;
+
+    final G waiter;
+    private final AtomicBoolean done = new AtomicBoolean();
+    volatile Object result;
+    volatile Throwable failure;
+
+    RunRoot(G waiter) {
+        this.waiter = waiter;
+    }
+
+    /** Ends the wait with a result or a failure; only the first call counts. */
+    boolean finish(Object r, Throwable f) {
+        if (!done.compareAndSet(false, true)) {
+            return false;
+        }
+        result = r;
+        failure = f;
+        Sched.goready(waiter);
+        return true;
+    }
+
+    boolean isDone() {
+        return done.get();
+    }
+}

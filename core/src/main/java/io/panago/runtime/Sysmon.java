@@ -1,0 +1,131 @@
+package io.panago.runtime;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Go's {@code sysmon}: a platform thread outside the Ps that keeps the scheduler honest.
+ * Every 20 &micro;s (backing off to 10 ms while nothing happens) it
+ * <ul>
+ * <li>polls the network if nobody has for 10 ms, and injects what it finds;</li>
+ * <li>retakes a P whose M has been in {@code Go.blocking} since its last look (&ge; 20 &micro;s)
+ *     when there is other work, or for more than 10 ms in any case (Go's {@code retake});</li>
+ * <li>retakes a P whose goroutine has run 10 ms without yielding while there is other work
+ *     (runnable goroutines, due timers, descriptors nobody polls). Go would preempt the
+ *     goroutine; a continuation cannot be preempted, so its carrier keeps it and the P goes to
+ *     another M ({@link Sched#handoffp}). This covers a goroutine blocked in plain JDK code
+ *     ({@code Thread.sleep}, a monitor, file I/O) as well as a spinner;</li>
+ * <li>sweeps dead goroutines out of the all-goroutines list.</li>
+ * </ul>
+ */
+final class Sysmon {
+    /** Go's forcePreemptNS: how long a goroutine may run before its P is taken. */
+    static final long FORCE_PREEMPT_NS = 10_000_000L;
+    /** How long the network may go unpolled while goroutines wait on it. */
+    static final long POLL_INTERVAL_NS = 10_000_000L;
+
+    private static final GList pollList = new GList();
+    /** Number of Ps retaken so far (tests observe hand-offs through it). */
+    static volatile long retakes;
+
+    private Sysmon() {
+    }
+
+    static void start() {
+        Thread t = new Thread(Sysmon::loop, "panago-sysmon");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void loop() {
+        long delayNs = 20_000;
+        int idle = 0;
+        for (;;) {
+            if (idle == 0) {
+                delayNs = 20_000;
+            } else if (idle > 50) {
+                delayNs *= 2;
+            }
+            if (delayNs > 10_000_000) {
+                delayNs = 10_000_000;
+            }
+            LockSupport.parkNanos(delayNs);
+            long now = Sched.nanotime();
+            boolean acted = false;
+            long lp = Sched.lastpoll.get();
+            if (Sched.netpoll.anyWaiters() && lp != 0 && lp + POLL_INTERVAL_NS < now
+                    && Sched.lastpoll.compareAndSet(lp, now)) {
+                Sched.netpoll.poll(0, pollList);
+                if (!pollList.isEmpty()) {
+                    Sched.injectglist(pollList);
+                    acted = true;
+                }
+            }
+            if (Timers.next <= now && Sched.npidle > 0 && Sched.nmspinning.get() == 0) {
+                Sched.startm(null, false); // overdue timers and nobody to run them
+                acted = true;
+            }
+            if (retake(now) != 0) {
+                acted = true;
+            }
+            if (AllGs.sweepDue()) {
+                AllGs.sweep();
+            }
+            idle = acted ? 0 : idle + 1;
+        }
+    }
+
+    /** Go's {@code retake}; returns the number of Ps taken. */
+    private static int retake(long now) {
+        int n = 0;
+        for (P pp : Sched.allp) {
+            long s = pp.state;
+            int code = (int) (s & 7);
+            if (code == P.SYSCALL) {
+                long t = pp.syscalltick;
+                if (pp.sysmonSyscalltick != t) {
+                    pp.sysmonSyscalltick = t;
+                    pp.sysmonSyscallwhen = now;
+                    continue;
+                }
+                // Keep the P with its M if there is nothing else to do, unless it has been away
+                // long: handing off would only wake an M for nothing.
+                if (pp.runqempty() && Sched.nmspinning.get() + Sched.npidle > 0
+                        && pp.sysmonSyscallwhen + FORCE_PREEMPT_NS > now) {
+                    continue;
+                }
+                if (pp.retake(s)) {
+                    n++;
+                    retakes++;
+                    Sched.handoffp(pp);
+                }
+            } else if (code == P.USER) {
+                long t = pp.schedtick;
+                if (pp.sysmonSchedtick != t) {
+                    pp.sysmonSchedtick = t;
+                    pp.sysmonSchedwhen = now;
+                    continue;
+                }
+                if (pp.sysmonSchedwhen + FORCE_PREEMPT_NS > now || !otherWork(pp, now)) {
+                    continue;
+                }
+                if (pp.retake(s)) {
+                    n++;
+                    retakes++;
+                    Sched.handoffp(pp);
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Whether a P stuck with one goroutine is holding up anything else. */
+    private static boolean otherWork(P pp, long now) {
+        if (!pp.runqempty() || Sched.runqsize > 0) {
+            return true;
+        }
+        if (Sched.npidle > 0) {
+            return false; // an idle P can serve timers and the network
+        }
+        return Timers.next <= now || (Sched.netpoll.anyWaiters() && Sched.lastpoll.get() != 0);
+    }
+}

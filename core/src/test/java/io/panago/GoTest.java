@@ -1,0 +1,108 @@
+package io.panago;
+
+import io.panago.runtime.Sched;
+import io.panago.runtime.WaitReason;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class GoTest {
+    @Test
+    void runReturnsMainsResult() throws Exception {
+        assertEquals("done", Go.run(() -> "done"));
+    }
+
+    @Test
+    void runRethrowsWhatMainThrew() {
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Go.run(() -> {
+                    throw new IllegalStateException("boom");
+                }));
+        assertEquals("boom", e.getMessage());
+    }
+
+    @Test
+    void runRethrowsCheckedExceptionOfCallable() {
+        Exception e = assertThrows(java.io.IOException.class, () -> Go.run(() -> {
+            throw new java.io.IOException("io");
+        }));
+        assertEquals("io", e.getMessage());
+    }
+
+    @Test
+    void mainRunsAsAGoroutine() throws Exception {
+        assertFalse(Go.inGoroutine());
+        assertTrue(Go.run(Go::inGoroutine));
+    }
+
+    @Test
+    void goFromAPlainThreadRunsTheTask() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        AtomicBoolean inG = new AtomicBoolean();
+        Go.go(() -> {
+            inG.set(Go.inGoroutine());
+            done.countDown();
+        });
+        assertTrue(done.await(10, TimeUnit.SECONDS));
+        assertTrue(inG.get());
+    }
+
+    @Test
+    void panicInAGoroutineFailsTheEnclosingRun() {
+        RuntimeException e = assertThrows(RuntimeException.class, () -> Go.run(() -> {
+            Go.go(() -> {
+                throw new ArithmeticException("child");
+            });
+            // Park forever: only the child's panic can end this run.
+            Sched.gopark((g, a) -> true, null, WaitReason.SELECT_NO_CASES);
+        }));
+        assertEquals("child", e.getMessage());
+    }
+
+    @Test
+    void panicHandlerReceivesThePanicInstead() throws Exception {
+        AtomicReference<Throwable> seen = new AtomicReference<>();
+        CountDownLatch handled = new CountDownLatch(1);
+        PanicHandler old = Go.setPanicHandler((id, t) -> {
+            seen.set(t);
+            handled.countDown();
+        });
+        try {
+            Go.run(() -> {
+                Go.go(() -> {
+                    throw new IllegalArgumentException("handled");
+                });
+            });
+            assertTrue(handled.await(10, TimeUnit.SECONDS));
+            assertEquals("handled", seen.get().getMessage());
+        } finally {
+            Go.setPanicHandler(old);
+        }
+    }
+
+    @Test
+    void sleepNeverWakesEarly() throws Exception {
+        Go.run(() -> {
+            for (int i = 0; i < 20; i++) {
+                long d = 1_000_000L * (1 + i % 5);
+                long t0 = System.nanoTime();
+                Go.sleep(Duration.ofNanos(d));
+                long took = System.nanoTime() - t0;
+                assertTrue(took >= d, "slept " + took + " ns of " + d);
+            }
+        });
+    }
+
+    @Test
+    void sleepOnAPlainThreadBlocksIt() {
+        long t0 = System.nanoTime();
+        Go.sleep(Duration.ofMillis(20));
+        assertTrue(System.nanoTime() - t0 >= 20_000_000L);
+    }
+}
