@@ -7,4 +7,5 @@
 module io.panago.bindings {
     exports io.panago.bindings.linux to io.panago.core, io.panago.net, io.panago.bench;
     exports io.panago.bindings.macos to io.panago.core, io.panago.net, io.panago.bench;
+    exports io.panago.bindings.windows to io.panago.core, io.panago.net, io.panago.bench;
 }

@@ -21,7 +21,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *
  * <p>Loading this class on any OS is safe: constants and layouts are plain values. Functions
  * resolve on first call, against libSystem on macOS or against the lookup given to
- * {@link #bind(SymbolLookup)} (a test fake, or a compatible library such as libkqueue) anywhere.
+ * {@link #bindLookup(SymbolLookup)} (a test fake, or a compatible library such as libkqueue) anywhere.
  * The errno-capturing variants sit beside this class in {@link MacosErrno}.
  */
 public class Macos {
@@ -44,7 +44,7 @@ public class Macos {
      * Hand edit (see bindings/jextract/README.md): jextract resolves every symbol through a
      * {@code SYMBOL_LOOKUP} built when this class initialises. Here the lookup is chosen on the
      * first function call instead, so loading this class (its constants, its layouts) on another
-     * OS touches no native library, and {@link #bind(SymbolLookup)} can serve the functions from
+     * OS touches no native library, and {@link #bindLookup(SymbolLookup)} can serve the functions from
      * elsewhere (a fake, or a compatible library) on any OS.
      */
     private static final java.util.concurrent.atomic.AtomicReference<SymbolLookup> SYMBOL_LOOKUP =
@@ -63,7 +63,7 @@ public class Macos {
      *
      * @throws IllegalStateException if the functions are already bound to another lookup
      */
-    public static void bind(SymbolLookup lookup) {
+    public static void bindLookup(SymbolLookup lookup) {
         Objects.requireNonNull(lookup, "lookup");
         if (!SYMBOL_LOOKUP.compareAndSet(null, lookup) && SYMBOL_LOOKUP.get() != lookup) {
             throw new IllegalStateException("Macos's functions are already bound to " + SYMBOL_LOOKUP.get());
@@ -80,7 +80,7 @@ public class Macos {
         if (lookup == null) {
             if (!NATIVE_OS) {
                 throw new UnsatisfiedLinkError("unresolved symbol: " + symbol + " (io.panago.bindings.macos binds macOS; on "
-                        + System.getProperty("os.name") + " call Macos.bind(SymbolLookup) before the first call)");
+                        + System.getProperty("os.name") + " call Macos.bindLookup(SymbolLookup) before the first call)");
             }
             SYMBOL_LOOKUP.compareAndSet(null, SymbolLookup.loaderLookup().or(Linker.nativeLinker().defaultLookup()));
             lookup = SYMBOL_LOOKUP.get();

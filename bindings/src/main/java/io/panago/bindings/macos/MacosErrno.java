@@ -19,7 +19,7 @@ import java.util.Objects;
  * <p>Each method takes a leading capture segment from {@link #captureSegment(SegmentAllocator)};
  * after a failed call {@link #errno(MemorySegment)} reads the {@code errno} it set. On macOS the
  * JDK captures {@code errno} itself ({@code captureCallState("errno")}). On any other OS the
- * functions can only run against a lookup given to {@link Macos#bind}, and there each call is
+ * functions can only run against a lookup given to {@link Macos#bindLookup}, and there each call is
  * followed by a call of that lookup's {@code __error} (macOS's {@code int *__error(void)}, the
  * address of the calling thread's {@code errno}), whose value is copied into the capture
  * segment: a fake serves {@code __error} from a per-thread slot it sets, since a Java upcall

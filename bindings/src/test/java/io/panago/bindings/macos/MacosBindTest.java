@@ -51,7 +51,7 @@ class MacosBindTest {
     @Order(2)
     void anUnboundCallFailsNamingBindAndLeavesBindingOpen() {
         UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class, () -> Macos.listen(3, 1));
-        assertTrue(e.getMessage().contains("Macos.bind(SymbolLookup)"), e.getMessage());
+        assertTrue(e.getMessage().contains("Macos.bindLookup(SymbolLookup)"), e.getMessage());
         assertEquals(Optional.empty(), Macos.boundLookup());
     }
 
@@ -102,9 +102,9 @@ class MacosBindTest {
         stub("read", "read", Macos.read$descriptor());
         stub("__error", "error", Macos.__error$descriptor());
         SymbolLookup fake = name -> Optional.ofNullable(STUBS.get(name));
-        Macos.bind(fake);
-        Macos.bind(fake);
-        assertThrows(IllegalStateException.class, () -> Macos.bind(name -> Optional.empty()));
+        Macos.bindLookup(fake);
+        Macos.bindLookup(fake);
+        assertThrows(IllegalStateException.class, () -> Macos.bindLookup(name -> Optional.empty()));
 
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = MacosErrno.captureSegment(arena);
