@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 
 /** The README's first example: an echo server and its client as goroutines, results over a channel. */
 public final class Main {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         String reply = Go.run(() -> {
             try (TcpListener listener = TcpListener.bind("127.0.0.1:0")) {
                 Go.go(() -> {
