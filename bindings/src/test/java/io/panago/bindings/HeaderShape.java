@@ -235,4 +235,47 @@ public final class HeaderShape {
     private static boolean isPublicStatic(Method m) {
         return Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers());
     }
+
+    /**
+     * {@return the constants {@code isError} selects whose name in {@code table} is not a constant
+     * of the same value (an alias is fine), as "NAME -> tableName"}
+     */
+    public List<String> misnamed(java.util.function.Predicate<String> isError, java.util.function.IntFunction<String> table) {
+        Map<String, Constant> constants = constants();
+        List<String> wrong = new ArrayList<>();
+        for (Constant k : constants.values()) {
+            if (isError.test(k.name())) {
+                String name = table.apply((int) k.asLong());
+                if (!constants.containsKey(name) || constants.get(name).asLong() != k.asLong()) {
+                    wrong.add(k.name() + " -> " + name);
+                }
+            }
+        }
+        return wrong;
+    }
+
+    /**
+     * {@return the fixed-arity functions, other than those in {@code except}, for which
+     * {@code variant} has no method of the same name taking a capture segment first and the
+     * function's parameters after it, with the same return type}
+     */
+    public List<String> missingVariants(Class<?> variant, java.util.Set<String> except) {
+        List<String> missing = new ArrayList<>();
+        for (Function f : functions().values()) {
+            if (f.variadic() || except.contains(f.name())) {
+                continue;
+            }
+            List<Class<?>> params = new ArrayList<>();
+            params.add(MemorySegment.class);
+            params.addAll(f.parameters());
+            try {
+                if (variant.getMethod(f.name(), params.toArray(Class<?>[]::new)).getReturnType() != f.returns()) {
+                    missing.add(f.name() + " (return type)");
+                }
+            } catch (NoSuchMethodException e) {
+                missing.add(f.name());
+            }
+        }
+        return missing;
+    }
 }

@@ -5,17 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.panago.bindings.FakeLibrary;
 import io.panago.bindings.HeaderShape;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -34,7 +30,6 @@ class MacosBindTest {
     private static final Arena FAKE = Arena.ofShared();
     private static final ThreadLocal<MemorySegment> FAKE_ERRNO =
             ThreadLocal.withInitial(() -> FAKE.allocate(ValueLayout.JAVA_INT));
-    private static final Map<String, MemorySegment> STUBS = new HashMap<>();
     private static int lastKeventChanges;
 
     @Test
@@ -88,20 +83,15 @@ class MacosBindTest {
         return FAKE_ERRNO.get();
     }
 
-    private static void stub(String name, String method, FunctionDescriptor d) throws ReflectiveOperationException {
-        MethodType t = d.toMethodType();
-        var mh = MethodHandles.lookup().findStatic(MacosBindTest.class, method, t);
-        STUBS.put(name, Linker.nativeLinker().upcallStub(mh, d, FAKE));
-    }
-
     @Test
     @Order(3)
     void boundFunctionsReachTheFakeAndCaptureItsErrno() throws ReflectiveOperationException {
-        stub("kqueue", "kqueue", Macos.kqueue$descriptor());
-        stub("kevent", "kevent", Macos.kevent$descriptor());
-        stub("read", "read", Macos.read$descriptor());
-        stub("__error", "error", Macos.__error$descriptor());
-        SymbolLookup fake = name -> Optional.ofNullable(STUBS.get(name));
+        SymbolLookup fake = new FakeLibrary(MethodHandles.lookup())
+                .define("kqueue", "kqueue", Macos.kqueue$descriptor())
+                .define("kevent", "kevent", Macos.kevent$descriptor())
+                .define("read", "read", Macos.read$descriptor())
+                .define("__error", "error", Macos.__error$descriptor())
+                .lookup();
         Macos.bindLookup(fake);
         Macos.bindLookup(fake);
         assertThrows(IllegalStateException.class, () -> Macos.bindLookup(name -> Optional.empty()));

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -148,17 +147,13 @@ class MacosDocumentedValuesTest {
 
     @Test
     void errnoNamesEveryErrnoConstant() {
-        List<String> wrong = new ArrayList<>();
-        for (String name : new TreeSet<>(CONSTANTS.keySet())) {
-            if (name.matches("E[A-Z0-9]+") && !name.startsWith("EV")) {
-                String named = Errno.name((int) (long) CONSTANTS.get(name));
-                if (!CONSTANTS.get(named).equals(CONSTANTS.get(name))) {
-                    wrong.add(name + " -> " + named);
-                }
-            }
-        }
-        assertEquals(List.of(), wrong);
+        assertEquals(List.of(), SHAPE.misnamed(n -> n.matches("E[A-Z0-9]+") && !n.startsWith("EV"), Errno::name));
         assertEquals("EAGAIN", Errno.name(35));
+    }
+
+    @Test
+    void macosErrnoHasACapturingVariantOfEveryFixedArityFunction() {
+        assertEquals(List.of(), SHAPE.missingVariants(MacosErrno.class, java.util.Set.of("__error")));
     }
 
     @Test

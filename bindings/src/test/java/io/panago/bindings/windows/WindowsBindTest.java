@@ -5,16 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.panago.bindings.FakeLibrary;
 import io.panago.bindings.HeaderShape;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -30,9 +27,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WindowsBindTest {
 
-    private static final Arena FAKE = Arena.ofShared();
     private static final ThreadLocal<int[]> LAST = ThreadLocal.withInitial(() -> new int[2]);
-    private static final Map<String, MemorySegment> STUBS = new HashMap<>();
 
     @Test
     @Order(1)
@@ -84,19 +79,15 @@ class WindowsBindTest {
         return 0;
     }
 
-    private static void stub(String name, String method, FunctionDescriptor d) throws ReflectiveOperationException {
-        var mh = MethodHandles.lookup().findStatic(WindowsBindTest.class, method, d.toMethodType());
-        STUBS.put(name, Linker.nativeLinker().upcallStub(mh, d, FAKE));
-    }
-
     @Test
     @Order(3)
     void boundFunctionsReachTheFakeWithWindowsErrorSemantics() throws ReflectiveOperationException {
-        stub("GetLastError", "getLastError", Windows.GetLastError$descriptor());
-        stub("WSAGetLastError", "wsaGetLastError", Windows.WSAGetLastError$descriptor());
-        stub("WSARecv", "wsaRecv", Windows.WSARecv$descriptor());
-        stub("GetQueuedCompletionStatusEx", "gqcsEx", Windows.GetQueuedCompletionStatusEx$descriptor());
-        SymbolLookup fake = name -> Optional.ofNullable(STUBS.get(name));
+        SymbolLookup fake = new FakeLibrary(MethodHandles.lookup())
+                .define("GetLastError", "getLastError", Windows.GetLastError$descriptor())
+                .define("WSAGetLastError", "wsaGetLastError", Windows.WSAGetLastError$descriptor())
+                .define("WSARecv", "wsaRecv", Windows.WSARecv$descriptor())
+                .define("GetQueuedCompletionStatusEx", "gqcsEx", Windows.GetQueuedCompletionStatusEx$descriptor())
+                .lookup();
         Windows.bindLookup(fake);
 
         try (Arena arena = Arena.ofConfined()) {

@@ -19,9 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -207,37 +205,13 @@ class WindowsLayoutProbeTest {
 
     @Test
     void windowsErrnoCapturesEveryFunctionButTheErrorAccessors() {
-        List<String> missing = new ArrayList<>();
-        for (HeaderShape.Function f : SHAPE.functions().values()) {
-            if (f.name().equals("GetLastError") || f.name().equals("WSAGetLastError")) {
-                continue;
-            }
-            List<Class<?>> params = new ArrayList<>();
-            params.add(MemorySegment.class);
-            params.addAll(f.parameters());
-            try {
-                WindowsErrno.class.getMethod(f.name(), params.toArray(Class<?>[]::new));
-            } catch (NoSuchMethodException e) {
-                missing.add(f.name());
-            }
-        }
-        assertEquals(List.of(), missing);
+        assertEquals(List.of(), SHAPE.missingVariants(WindowsErrno.class, Set.of("GetLastError", "WSAGetLastError")));
     }
 
     @Test
     void winErrorNamesEveryErrorConstant() {
-        Map<String, HeaderShape.Constant> constants = SHAPE.constants();
-        List<String> wrong = new ArrayList<>();
-        for (HeaderShape.Constant k : constants.values()) {
-            if (k.name().startsWith("ERROR_") || k.name().startsWith("WSAE") || k.name().startsWith("WSA_")
-                    || k.name().equals("WSANOTINITIALISED")) {
-                String name = WinError.name((int) k.asLong());
-                if (!constants.containsKey(name) || constants.get(name).asLong() != k.asLong()) {
-                    wrong.add(k.name() + " -> " + name);
-                }
-            }
-        }
-        assertEquals(List.of(), wrong);
+        assertEquals(List.of(), SHAPE.misnamed(n -> n.startsWith("ERROR_") || n.startsWith("WSAE")
+                || n.startsWith("WSA_") || n.equals("WSANOTINITIALISED"), WinError::name));
         assertEquals("ERROR_IO_PENDING", WinError.name(Windows.WSA_IO_PENDING()));
         assertEquals("WSAECONNRESET", WinError.name(10054));
     }
