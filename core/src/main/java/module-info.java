@@ -12,5 +12,8 @@ module io.panago.core {
     exports io.panago.runtime to io.panago.net, io.panago.bench;
 
     // Channels, select, sync, context and timers.
+    exports io.panago.sync;
+    exports io.panago.context;
+    exports io.panago.time;
 
 }

@@ -54,17 +54,29 @@ abstract class Netpoll {
     private int nslots;
     private int seq;
 
-    /** The backend for this platform: epoll on Linux, else a poller without descriptors. */
+    /**
+     * The backend named by {@code -Dpanago.netpoll=epoll|io_uring|kqueue|none}, by default the
+     * OS's own: epoll on Linux, kqueue on macOS and the BSDs, else a poller without descriptors.
+     * kqueue elsewhere runs against whatever {@code Macos.bindLookup} was given (a test fake).
+     */
     static Netpoll create() {
         String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
         String want = System.getProperty("panago.netpoll", "");
-        if (os.startsWith("linux") && (want.isEmpty() || want.equals("epoll"))) {
-            return new NetpollEpoll();
+        if (want.isEmpty()) {
+            want = os.startsWith("linux") ? "epoll"
+                    : os.startsWith("mac") || os.contains("bsd") ? "kqueue" : "none";
         }
-        if (!want.isEmpty() && !want.equals("none")) {
-            throw new IllegalStateException("panago.netpoll=" + want + " is not available on " + os);
+        try {
+            return switch (want) {
+                case "epoll" -> new NetpollEpoll();
+                case "kqueue" -> new NetpollKqueue();
+                case "none" -> new NetpollStub();
+                default -> throw new IllegalStateException("panago.netpoll=" + want
+                        + " is unknown (epoll, io_uring, kqueue or none)");
+            };
+        } catch (LinkageError e) {
+            throw new IllegalStateException("panago.netpoll=" + want + " is not available on " + os + ": " + e, e);
         }
-        return new NetpollStub();
     }
 
     /** Go's {@code netpollopen}: registers {@code pd.fd} once for both directions. */

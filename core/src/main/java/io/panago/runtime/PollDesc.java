@@ -129,7 +129,9 @@ public final class PollDesc {
         if (err != OK) {
             return err;
         }
-        while (!netpollblock(mode)) {
+        // One call site per direction, each with constant arguments: C2 (JDK 25) has crashed
+        // compiling this loop when the VarHandle was chosen at run time.
+        while (!(mode == MODE_READ ? netpollblock(RG, COMMIT_READ, mode) : netpollblock(WG, COMMIT_WRITE, mode))) {
             err = checkerr(mode);
             if (err != OK) {
                 return err;
@@ -151,8 +153,7 @@ public final class PollDesc {
     }
 
     /** Go's {@code netpollblock}: true if woken by readiness, false by deadline or eviction. */
-    private boolean netpollblock(int mode) {
-        VarHandle h = mode == MODE_READ ? RG : WG;
+    private boolean netpollblock(VarHandle h, ParkCommit commit, int mode) {
         for (;;) {
             if (h.compareAndSet(this, READY, null)) {
                 return true;
@@ -168,7 +169,7 @@ public final class PollDesc {
         }
         // Re-check after publishing WAIT: an eviction or deadline in between would not see us.
         if (checkerr(mode) == OK) {
-            Sched.gopark(mode == MODE_READ ? COMMIT_READ : COMMIT_WRITE, this, WaitReason.IO_WAIT);
+            Sched.gopark(commit, this, WaitReason.IO_WAIT);
         }
         Object old = h.getAndSet(this, null);
         if (old != READY && old != null && old != WAIT) {

@@ -1,0 +1,85 @@
+package io.panago.bench.net;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A quick run of the whole harness, so that it cannot rot: every server below starts in its
+ * own process, echoes correctly for every workload, and is gone afterwards. Nothing here
+ * asserts on speed.
+ */
+class EchoBenchTest {
+    private static final List<String> SERVERS = List.of("c-epoll", "nio", "netty", "vthreads");
+
+    @Test
+    void quickRunMeasuresEveryServerOnEveryWorkload() throws Exception {
+        EchoBench.Options options = EchoBench.parse("--quick", "--no-pin",
+                "--servers", String.join(",", SERVERS), "--workloads", "pingpong-10,bulk-2",
+                "--warmup", "0.2", "--measure", "0.4");
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        EchoBench.Run run = EchoBench.run(options, new PrintStream(progress, true, StandardCharsets.UTF_8));
+
+        assertEquals(List.of(), run.skipped(), "gcc is needed for the C peer");
+        assertEquals(SERVERS.size() * 2, run.results().size());
+        for (EchoBench.Result r : run.results()) {
+            String what = r.server() + " on " + r.workload().name();
+            assertNull(r.error(), what);
+            LoadClient.Measurement m = r.measurement();
+            assertTrue(m.messages() > 0, what + ": no message echoed");
+            assertEquals(m.messages(), m.latency().count(), what);
+            assertTrue(m.serverCpuNanos() >= 0, what);
+            assertEquals(0, m.starved(), what);
+            if (r.workload().probe() != null) {
+                assertTrue(m.probeMessages() > 0, what + ": the probe got no echo");
+            }
+        }
+        assertEquals(0, ProcessHandle.current().children().filter(ProcessHandle::isAlive).count(),
+                "a server process outlived the run");
+
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        Report.print(run, "EchoBenchTest", new PrintStream(report, true, StandardCharsets.UTF_8));
+        String text = report.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("### pingpong-10: "), text);
+        assertTrue(text.contains("### bulk-2: "), text);
+        for (String s : SERVERS) {
+            assertEquals(2, text.lines().filter(l -> l.startsWith("| " + s + " | ")).count(), text);
+        }
+    }
+
+    @Test
+    void aServerThatCannotStartIsReportedAndTheRunGoesOn() throws Exception {
+        EchoBench.Options options = EchoBench.parse("--quick", "--no-pin", "--servers", "nio",
+                "--variant", "broken=vthreads:-XX:+NoSuchJvmOption", "--workloads", "pingpong-1",
+                "--warmup", "0.1", "--measure", "0.2");
+        EchoBench.Run run = EchoBench.run(options, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertEquals(2, run.results().size());
+        assertNull(run.results().get(0).error());
+        String error = run.results().get(1).error();
+        assertTrue(error.startsWith("cannot start:") && error.contains("NoSuchJvmOption"), error);
+    }
+
+    @Test
+    void optionsNameServersWorkloadsAndVariants() {
+        EchoBench.Options o = EchoBench.parse("--servers", "nio,c-epoll", "--workloads", "bulk-10",
+                "--variant", "vthreads-2=vthreads:-Djdk.virtualThreadScheduler.parallelism=2 -Xmx1g", "--measure", "5");
+        assertEquals(List.of("nio", "c-epoll", "vthreads-2"),
+                o.servers().stream().map(Peers.Spec::label).toList());
+        assertEquals(List.of("-Djdk.virtualThreadScheduler.parallelism=2", "-Xmx1g"), o.servers().get(2).jvmOptions());
+        assertEquals("vthreads", o.servers().get(2).kind());
+        assertEquals(List.of("bulk-10"), o.workloads().stream().map(Workload::name).toList());
+        assertEquals(5000, o.measure().toMillis());
+        assertEquals(Peers.KINDS, EchoBench.parse().servers().stream().map(Peers.Spec::kind).toList());
+        assertThrows(IllegalArgumentException.class, () -> EchoBench.parse("--servers", "rust"));
+        assertThrows(IllegalArgumentException.class, () -> EchoBench.parse("--workloads", "nope"));
+        assertThrows(IllegalArgumentException.class, () -> EchoBench.parse("--warmup"));
+    }
+}

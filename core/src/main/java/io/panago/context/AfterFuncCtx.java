@@ -1,0 +1,62 @@
+package io.panago.context;
+
+import io.panago.Go;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * {@link Context#afterFunc}, Go's {@code afterFuncCtx}: a cancel context registered under
+ * the watched one whose cancellation starts the function in a new goroutine. A CAS on
+ * {@code once} decides between running the function and {@link #stop()}.
+ */
+final class AfterFuncCtx extends CancelCtx implements AfterFunc {
+    private static final VarHandle ONCE;
+
+    static {
+        try {
+            ONCE = MethodHandles.lookup().findVarHandle(AfterFuncCtx.class, "once", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Runnable f;
+    @SuppressWarnings("unused") // accessed through ONCE
+    private volatile boolean once;
+
+    private AfterFuncCtx(Context parent, Runnable f) {
+        super(parent);
+        this.f = f;
+    }
+
+    static AfterFunc create(Context ctx, Runnable f) {
+        AfterFuncCtx a = new AfterFuncCtx(ctx, f);
+        a.propagateCancel();
+        return a;
+    }
+
+    @Override
+    void cancel(boolean removeFromParent, ContextError e, Throwable why) {
+        super.cancel(false, e, why);
+        if (removeFromParent) {
+            removeFromParent();
+        }
+        if (ONCE.compareAndSet(this, false, true)) {
+            Go.go(f);
+        }
+    }
+
+    @Override
+    public boolean stop() {
+        if (ONCE.compareAndSet(this, false, true)) {
+            cancel(true, CANCELED, null);
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public String toString() {
+        return parent + ".AfterFunc";
+    }
+}

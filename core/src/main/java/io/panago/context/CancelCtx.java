@@ -1,0 +1,230 @@
+package io.panago.context;
+
+import io.panago.Chan;
+import io.panago.RecvChan;
+import io.panago.internal.RuntimeLock;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * {@link Context#withCancel}, Go's {@code cancelCtx}; the base of the deadline and
+ * after-func contexts.
+ *
+ * <p>Implementation overview (Go's {@code context.go}). A context registers with its
+ * nearest cancellable ancestor ({@link #nearest}), skipping value contexts, unless that
+ * ancestor is already done, in which case it is cancelled at once. Registered children
+ * form an intrusive doubly linked list guarded by the parent's lock, so detaching a
+ * child on its own cancel is O(1). {@link #cancel(boolean, ContextError, Throwable)}
+ * sets {@code err} and {@code cause}, closes {@code done} and cancels the children while
+ * holding its lock (locks are always taken parent before child), then detaches itself
+ * from its parent. The lock is a {@link RuntimeLock}, never a parking one, because
+ * deadline expiry cancels from a timer function, which must not park. {@code done} is
+ * created lazily; a context cancelled before anyone asked for it shares one closed
+ * channel. {@code err} is volatile so {@link #err()} needs no lock.
+ */
+sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
+    private static final Chan<Void> CLOSED = Chan.make();
+
+    static {
+        CLOSED.close();
+    }
+
+    final Context parent;
+    final RuntimeLock mu = new RuntimeLock();
+    private volatile Chan<Void> done;
+    private volatile ContextError err;
+    private Throwable cause;
+    /** Head of this context's registered children, guarded by {@link #mu}. */
+    private CancelCtx children;
+    /** The context whose child list this one is in, guarded by that context's lock. */
+    private CancelCtx registeredWith;
+    private CancelCtx prevSibling;
+    private CancelCtx nextSibling;
+
+    CancelCtx(Context parent) {
+        this.parent = parent;
+    }
+
+    static CancelCtx create(Context parent) {
+        CancelCtx c = new CancelCtx(parent);
+        c.propagateCancel();
+        return c;
+    }
+
+    /**
+     * The nearest ancestor-or-self that can be cancelled and whose done channel is
+     * therefore {@code ctx}'s, Go's {@code parentCancelCtx}; null if {@code ctx} can never
+     * be cancelled.
+     */
+    static CancelCtx nearest(Context ctx) {
+        Context c = ctx;
+        for (;;) {
+            switch (c) {
+                case CancelCtx cc -> {
+                    return cc;
+                }
+                case ValueCtx v -> c = v.parent;
+                case EmptyCtx e -> {
+                    return null;
+                }
+            }
+        }
+    }
+
+    /** Arranges for this context to be cancelled with its parent, Go's {@code propagateCancel}. */
+    final void propagateCancel() {
+        CancelCtx p = nearest(parent);
+        if (p == null) {
+            return;
+        }
+        p.mu.lock();
+        try {
+            if (p.err != null) {
+                cancel(false, p.err, p.cause);
+            } else {
+                registeredWith = p;
+                nextSibling = p.children;
+                if (p.children != null) {
+                    p.children.prevSibling = this;
+                }
+                p.children = this;
+            }
+        } finally {
+            p.mu.unlock();
+        }
+    }
+
+    /** Unlinks this context from its parent's child list, Go's {@code removeChild}. */
+    final void removeFromParent() {
+        CancelCtx p = nearest(parent);
+        if (p == null) {
+            return;
+        }
+        p.mu.lock();
+        if (registeredWith == p) {
+            if (prevSibling != null) {
+                prevSibling.nextSibling = nextSibling;
+            } else {
+                p.children = nextSibling;
+            }
+            if (nextSibling != null) {
+                nextSibling.prevSibling = prevSibling;
+            }
+            prevSibling = null;
+            nextSibling = null;
+            registeredWith = null;
+        }
+        p.mu.unlock();
+    }
+
+    /**
+     * Cancels this context and its children; {@code removeFromParent} also detaches it.
+     * Idempotent: only the first call has an effect. Go's {@code cancelCtx.cancel}.
+     */
+    void cancel(boolean removeFromParent, ContextError e, Throwable why) {
+        Throwable c = why == null ? e : why;
+        mu.lock();
+        if (err != null) {
+            mu.unlock();
+            return;
+        }
+        cause = c;
+        err = e;
+        Chan<Void> d = done;
+        if (d == null) {
+            done = CLOSED;
+        } else {
+            d.close();
+        }
+        CancelCtx child = children;
+        children = null;
+        while (child != null) {
+            CancelCtx next = child.nextSibling;
+            child.prevSibling = null;
+            child.nextSibling = null;
+            child.registeredWith = null;
+            child.cancel(false, e, c);
+            child = next;
+        }
+        mu.unlock();
+        if (removeFromParent) {
+            removeFromParent();
+        }
+    }
+
+    @Override
+    public void cancel() {
+        cancel(true, CANCELED, null);
+    }
+
+    @Override
+    public void cancel(Throwable why) {
+        cancel(true, CANCELED, why);
+    }
+
+    final Throwable cause() {
+        mu.lock();
+        Throwable c = cause;
+        mu.unlock();
+        return c;
+    }
+
+    @Override
+    public Optional<Instant> deadline() {
+        return parent.deadline();
+    }
+
+    @Override
+    public final RecvChan<Void> done() {
+        Chan<Void> d = done;
+        if (d != null) {
+            return d;
+        }
+        mu.lock();
+        d = done;
+        if (d == null) {
+            d = Chan.make();
+            done = d;
+        }
+        mu.unlock();
+        return d;
+    }
+
+    @Override
+    public final ContextError err() {
+        return err;
+    }
+
+    @Override
+    public final <T> T value(Key<T> key) {
+        return parent.value(key);
+    }
+
+    /** True if {@code c} is registered as this context's child; for tests of detaching. */
+    final boolean hasChild(CancelCtx c) {
+        mu.lock();
+        try {
+            for (CancelCtx x = children; x != null; x = x.nextSibling) {
+                if (x == c) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            mu.unlock();
+        }
+    }
+
+    /** True if any child is registered; for tests of detaching. */
+    final boolean hasAnyChild() {
+        mu.lock();
+        boolean any = children != null;
+        mu.unlock();
+        return any;
+    }
+
+    @Override
+    public String toString() {
+        return parent + ".WithCancel";
+    }
+}

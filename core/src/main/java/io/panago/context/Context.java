@@ -1,0 +1,147 @@
+package io.panago.context;
+
+import io.panago.RecvChan;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Carries a deadline, a cancellation signal and request-scoped values across API
+ * boundaries and goroutines, Go's {@code context.Context}.
+ *
+ * <p>Start from {@link #background()} and derive: {@link #withCancel},
+ * {@link #withTimeout}, {@link #withDeadline} (each a {@link CancelContext}, closed to
+ * cancel), {@link #withValue}, {@link #withoutCancel}. Cancelling a context cancels
+ * every context derived from it and stops their timers. Wait for cancellation by
+ * receiving from {@link #done()}, typically as a case of a {@link io.panago.Select}.
+ *
+ * <p>The implementations are this package's own (the interface is sealed), which lets a
+ * child register directly with its nearest cancellable ancestor instead of watching it
+ * from a goroutine, as Go does for its own context types.
+ */
+public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
+
+    /** The error of a context cancelled by its cancel function (Go's {@code Canceled}). */
+    ContextError CANCELED = new ContextError("context canceled", false);
+
+    /** The error of a context whose deadline passed (Go's {@code DeadlineExceeded}). */
+    ContextError DEADLINE_EXCEEDED = new ContextError("context deadline exceeded", true);
+
+    /**
+     * A key for {@link #withValue}; keys are compared by identity, so two keys never
+     * collide even with equal names.
+     *
+     * @param <T> the type of the value stored under the key
+     */
+    final class Key<T> {
+        private final String name;
+
+        /** Creates a key; {@code name} appears in {@code toString} only. */
+        public Key(String name) {
+            this.name = Objects.requireNonNull(name);
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /**
+     * The deadline after which this context is cancelled with
+     * {@link #DEADLINE_EXCEEDED}, if it has one.
+     */
+    Optional<Instant> deadline();
+
+    /**
+     * A channel closed when this context is cancelled. For a context that can never be
+     * cancelled it is {@link io.panago.Chan#nil()}, which blocks forever and is never
+     * chosen by a select (Go returns a nil channel there).
+     */
+    RecvChan<Void> done();
+
+    /**
+     * Null while {@link #done()} is open; afterwards {@link #CANCELED} or
+     * {@link #DEADLINE_EXCEEDED} (Go's {@code Err}).
+     */
+    ContextError err();
+
+    /** The value stored under {@code key} by this context or an ancestor, or null. */
+    <T> T value(Key<T> key);
+
+    /** The root context: never cancelled, no deadline, no values. */
+    static Context background() {
+        return EmptyCtx.BACKGROUND;
+    }
+
+    /** A placeholder root for code not yet given a context; behaves as background. */
+    static Context todo() {
+        return EmptyCtx.TODO;
+    }
+
+    /** A child that is cancelled by its cancel function or when {@code parent} is. */
+    static CancelContext withCancel(Context parent) {
+        return CancelCtx.create(Objects.requireNonNull(parent, "cannot create context from nil parent"));
+    }
+
+    /**
+     * A child cancelled at {@code deadline} (with {@link #DEADLINE_EXCEEDED}), by its
+     * cancel function, or with {@code parent}. If the parent's deadline is earlier this
+     * is just {@link #withCancel}.
+     */
+    static CancelContext withDeadline(Context parent, Instant deadline) {
+        return withDeadlineCause(parent, deadline, null);
+    }
+
+    /** As {@link #withDeadline}, with {@code cause} as the {@link #cause} on expiry. */
+    static CancelContext withDeadlineCause(Context parent, Instant deadline, Throwable cause) {
+        Objects.requireNonNull(parent, "cannot create context from nil parent");
+        Duration left = Duration.between(Instant.now(), deadline);
+        return TimerCtx.create(parent, deadline, left, cause);
+    }
+
+    /** {@code withDeadline(parent, now + timeout)}. */
+    static CancelContext withTimeout(Context parent, Duration timeout) {
+        return withTimeoutCause(parent, timeout, null);
+    }
+
+    /** As {@link #withTimeout}, with {@code cause} as the {@link #cause} on expiry. */
+    static CancelContext withTimeoutCause(Context parent, Duration timeout, Throwable cause) {
+        Objects.requireNonNull(parent, "cannot create context from nil parent");
+        return TimerCtx.create(parent, Instant.now().plus(timeout), timeout, cause);
+    }
+
+    /** A child that carries {@code value} under {@code key}. */
+    static <T> Context withValue(Context parent, Key<T> key, T value) {
+        return new ValueCtx(Objects.requireNonNull(parent, "cannot create context from nil parent"),
+                Objects.requireNonNull(key, "nil key"), value);
+    }
+
+    /**
+     * A child that keeps {@code parent}'s values but is never cancelled and has no
+     * deadline (Go's {@code WithoutCancel}).
+     */
+    static Context withoutCancel(Context parent) {
+        return new WithoutCancelCtx(Objects.requireNonNull(parent, "cannot create context from nil parent"));
+    }
+
+    /**
+     * Why {@code ctx} was cancelled: the cause given to {@link CancelContext#cancel(Throwable)}
+     * or {@link #withDeadlineCause}, else {@link #err()}; null while not cancelled.
+     */
+    static Throwable cause(Context ctx) {
+        CancelCtx c = CancelCtx.nearest(ctx);
+        return c == null ? ctx.err() : c.cause();
+    }
+
+    /**
+     * Arranges for {@code f} to run in its own goroutine once {@code ctx} is done (at
+     * once if it already is). Go's {@code AfterFunc}.
+     *
+     * @return a handle whose {@link AfterFunc#stop()} prevents {@code f} from starting
+     */
+    static AfterFunc afterFunc(Context ctx, Runnable f) {
+        return AfterFuncCtx.create(Objects.requireNonNull(ctx), Objects.requireNonNull(f));
+    }
+}

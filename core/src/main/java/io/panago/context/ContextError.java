@@ -1,0 +1,23 @@
+package io.panago.context;
+
+/**
+ * Why a context is done: {@link Context#CANCELED} or {@link Context#DEADLINE_EXCEEDED},
+ * Go's {@code context.Canceled} and {@code context.DeadlineExceeded}. Both are shared,
+ * immutable instances without a stack trace, compared by identity like Go's sentinel
+ * errors; they may be thrown to abandon work when a context ends.
+ */
+public final class ContextError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final boolean timeout;
+
+    ContextError(String message, boolean timeout) {
+        super(message, null, false, false);
+        this.timeout = timeout;
+    }
+
+    /** True for {@link Context#DEADLINE_EXCEEDED} (Go's {@code Timeout() bool}). */
+    public boolean isTimeout() {
+        return timeout;
+    }
+}

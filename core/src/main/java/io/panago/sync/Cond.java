@@ -1,0 +1,59 @@
+package io.panago.sync;
+
+/**
+ * A condition variable, Go's {@code sync.Cond}: goroutines wait for an event while
+ * holding {@link #locker()}, which {@link #await()} releases while parked and re-acquires
+ * before returning. As in Go, check the condition in a loop:
+ *
+ * <pre>{@code
+ * mu.lock();
+ * while (!ready) cond.await();
+ * ...
+ * mu.unlock();
+ * }</pre>
+ *
+ * {@code await()} never returns without a {@link #signal()} or {@link #broadcast()}.
+ */
+public final class Cond {
+    private final Locker l;
+    private final NotifyList notify = new NotifyList();
+
+    /** Creates a condition variable waiting with {@code l}. */
+    public Cond(Locker l) {
+        this.l = java.util.Objects.requireNonNull(l);
+    }
+
+    /** The lock held while observing or changing the condition (Go's {@code c.L}). */
+    public Locker locker() {
+        return l;
+    }
+
+    /**
+     * Atomically unlocks {@link #locker()} and parks until signalled, then locks again
+     * (Go's {@code Wait}; named so because {@code Object.wait} is final).
+     */
+    public void await() {
+        int t = notify.add();
+        l.unlock();
+        try {
+            notify.await(t);
+        } finally {
+            l.lock();
+        }
+    }
+
+    /** Goroutines parked in {@link #await()}; for tests that wait for a situation. */
+    int parked() {
+        return notify.parked();
+    }
+
+    /** Wakes one waiting goroutine, if any, in FIFO order. */
+    public void signal() {
+        notify.wakeOne();
+    }
+
+    /** Wakes all waiting goroutines. */
+    public void broadcast() {
+        notify.wakeAll();
+    }
+}

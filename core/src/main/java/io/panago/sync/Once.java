@@ -1,0 +1,80 @@
+package io.panago.sync;
+
+import java.util.function.Supplier;
+
+/**
+ * Performs exactly one action, Go's {@code sync.Once}. All callers of {@link #run} return
+ * only after the action has completed; if it throws, the exception reaches the caller
+ * that ran it and the Once still counts as done, as in Go.
+ *
+ * <p>Implementation: a volatile {@code done} flag for the fast path and a {@link Mutex}
+ * on the slow path (Go's {@code doSlow}), so waiters park rather than spin.
+ */
+public final class Once {
+    private volatile boolean done;
+    private final Mutex m = new Mutex();
+
+    /** Creates a Once that has not run. */
+    public Once() {}
+
+    /**
+     * Runs {@code f} if and only if no call of this method has run it before (Go's
+     * {@code Do}).
+     */
+    public void run(Runnable f) {
+        if (!done) {
+            runSlow(f);
+        }
+    }
+
+    private void runSlow(Runnable f) {
+        m.lock();
+        try {
+            if (!done) {
+                try {
+                    f.run();
+                } finally {
+                    done = true;
+                }
+            }
+        } finally {
+            m.unlock();
+        }
+    }
+
+    /** True once the action has run. */
+    public boolean isDone() {
+        return done;
+    }
+
+    /**
+     * Returns a supplier that computes {@code f} once and then returns its value, Go's
+     * {@code sync.OnceValue}; if {@code f} throws, every call rethrows that exception.
+     */
+    public static <T> Supplier<T> value(Supplier<T> f) {
+        return new Supplier<>() {
+            private final Once once = new Once();
+            private T value;
+            private Throwable failure;
+
+            @Override
+            public T get() {
+                once.run(() -> {
+                    try {
+                        value = f.get();
+                    } catch (RuntimeException | Error e) {
+                        failure = e;
+                        throw e;
+                    }
+                });
+                if (failure instanceof RuntimeException e) {
+                    throw e;
+                }
+                if (failure instanceof Error e) {
+                    throw e;
+                }
+                return value;
+            }
+        };
+    }
+}

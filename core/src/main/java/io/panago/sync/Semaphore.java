@@ -1,0 +1,194 @@
+package io.panago.sync;
+
+import io.panago.Chan;
+import io.panago.RecvChan;
+import io.panago.Select;
+import io.panago.context.Context;
+import io.panago.internal.RuntimeLock;
+
+/**
+ * A weighted semaphore, {@code golang.org/x/sync/semaphore.Weighted}: a pool of
+ * {@code size} tokens that callers acquire and release in any amounts. Waiters are
+ * served strictly in FIFO order: a large request at the head is not overtaken by small
+ * ones, so it cannot starve.
+ *
+ * <p>Implementation overview. {@code cur} and the FIFO are guarded by a short
+ * {@link RuntimeLock}. A waiter that cannot be served at once queues an entry with its
+ * own unbuffered {@code ready} channel and selects on it and on the context's done
+ * channel; {@link #notifyWaiters()} grants tokens from the head and closes the ready
+ * channels. A waiter cancelled after it was granted gives the tokens back; one cancelled
+ * while at the head lets the next waiters try, as in x/sync.
+ */
+public final class Semaphore {
+    private static final class Entry {
+        final long n;
+        final Chan<Void> ready = Chan.make();
+        /** Set with {@code ready}'s close, under the semaphore's lock. */
+        boolean granted;
+        Entry next;
+        Entry prev;
+
+        Entry(long n) {
+            this.n = n;
+        }
+    }
+
+    private final long size;
+    private final RuntimeLock mu = new RuntimeLock();
+    private long cur;
+    private Entry head;
+    private Entry tail;
+
+    /** Creates a semaphore with {@code size} tokens, all available. */
+    public Semaphore(long size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("semaphore: negative size");
+        }
+        this.size = size;
+    }
+
+    /** Acquires {@code n} tokens, parking until they are available. */
+    public void acquire(long n) {
+        acquire(Context.background(), n);
+    }
+
+    /**
+     * Acquires {@code n} tokens, parking until they are available or {@code ctx} is done.
+     * On failure no tokens are held.
+     *
+     * @throws io.panago.context.ContextError {@code ctx.err()} if {@code ctx} ended first
+     *     (at once if it already had)
+     */
+    public void acquire(Context ctx, long n) {
+        RecvChan<Void> done = ctx.done();
+        mu.lock();
+        if (ctx.err() != null) {
+            mu.unlock();
+            throw ctx.err();
+        }
+        if (size - cur >= n && head == null) {
+            cur += n;
+            mu.unlock();
+            return;
+        }
+        if (n > size) {
+            // Can never succeed: wait for the context, as x/sync does.
+            mu.unlock();
+            done.recv();
+            throw ctx.err();
+        }
+        Entry w = new Entry(n);
+        enqueue(w);
+        mu.unlock();
+
+        Select sel = new Select();
+        Select.RecvCase<Void> ready = sel.recv(w.ready);
+        sel.recv(done);
+        if (sel.select() == ready.index()) {
+            if (ctx.err() != null) {
+                release(n);
+                throw ctx.err();
+            }
+            return;
+        }
+        mu.lock();
+        if (w.granted) {
+            cur -= n;
+            notifyWaiters();
+        } else {
+            boolean front = head == w;
+            remove(w);
+            if (front && size > cur) {
+                notifyWaiters();
+            }
+        }
+        mu.unlock();
+        throw ctx.err();
+    }
+
+    /** Acquires {@code n} tokens if that needs no waiting; never blocks. */
+    public boolean tryAcquire(long n) {
+        mu.lock();
+        boolean ok = size - cur >= n && head == null;
+        if (ok) {
+            cur += n;
+        }
+        mu.unlock();
+        return ok;
+    }
+
+    /**
+     * Returns {@code n} tokens and serves the waiters that now fit, in order.
+     *
+     * @throws IllegalStateException "semaphore: released more than held"
+     */
+    public void release(long n) {
+        mu.lock();
+        cur -= n;
+        if (cur < 0) {
+            cur += n;
+            mu.unlock();
+            throw new IllegalStateException("semaphore: released more than held");
+        }
+        notifyWaiters();
+        mu.unlock();
+    }
+
+    /** Tokens currently held; a snapshot for diagnostics. */
+    public long held() {
+        mu.lock();
+        long c = cur;
+        mu.unlock();
+        return c;
+    }
+
+    /** Callers queued in {@link #acquire}; for tests that wait for a situation. */
+    int waiters() {
+        mu.lock();
+        int n = 0;
+        for (Entry w = head; w != null; w = w.next) {
+            n++;
+        }
+        mu.unlock();
+        return n;
+    }
+
+    /** Under {@link #mu}: grants tokens to head waiters while they fit. */
+    private void notifyWaiters() {
+        for (Entry w = head; w != null; w = head) {
+            if (size - cur < w.n) {
+                // Serving a later, smaller waiter could starve this one.
+                break;
+            }
+            cur += w.n;
+            remove(w);
+            w.granted = true;
+            w.ready.close();
+        }
+    }
+
+    private void enqueue(Entry w) {
+        w.prev = tail;
+        if (tail == null) {
+            head = w;
+        } else {
+            tail.next = w;
+        }
+        tail = w;
+    }
+
+    private void remove(Entry w) {
+        if (w.prev == null) {
+            head = w.next;
+        } else {
+            w.prev.next = w.next;
+        }
+        if (w.next == null) {
+            tail = w.prev;
+        } else {
+            w.next.prev = w.prev;
+        }
+        w.prev = null;
+        w.next = null;
+    }
+}

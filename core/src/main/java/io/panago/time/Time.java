@@ -1,0 +1,56 @@
+package io.panago.time;
+
+import io.panago.RecvChan;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * Go's {@code time} package functions for timers and tickers; all run on the runtime's
+ * timers and park goroutines, not threads.
+ */
+public final class Time {
+    private Time() {}
+
+    /**
+     * A channel that receives the time once {@code d} has elapsed, Go's
+     * {@code time.After}. Equivalent to {@code newTimer(d).c()}; keep the {@link Timer}
+     * instead if it may need stopping.
+     */
+    public static RecvChan<Instant> after(Duration d) {
+        return newTimer(d).c();
+    }
+
+    /** A timer that delivers the time on its channel after {@code d}, Go's {@code NewTimer}. */
+    public static Timer newTimer(Duration d) {
+        return new Timer(Objects.requireNonNull(d), 0, null);
+    }
+
+    /**
+     * Runs {@code f} in its own goroutine after {@code d}, Go's {@code time.AfterFunc};
+     * the returned timer's {@link Timer#stop()} cancels it if it has not started.
+     */
+    public static Timer afterFunc(Duration d, Runnable f) {
+        return new Timer(Objects.requireNonNull(d), 0, Objects.requireNonNull(f));
+    }
+
+    /**
+     * A ticker that delivers the time every {@code period}, Go's {@code NewTicker}.
+     *
+     * @throws IllegalArgumentException if {@code period} is not positive
+     */
+    public static Ticker newTicker(Duration period) {
+        return new Ticker(Objects.requireNonNull(period));
+    }
+
+    /**
+     * The channel of a new ticker that is never stopped, Go's {@code time.Tick}; null for
+     * a non-positive period, as in Go.
+     */
+    public static RecvChan<Instant> tick(Duration period) {
+        if (period.isNegative() || period.isZero()) {
+            return null;
+        }
+        return newTicker(period).c();
+    }
+}

@@ -1,0 +1,158 @@
+package io.panago.time;
+
+import io.panago.Chan;
+import io.panago.Go;
+import io.panago.RecvChan;
+import io.panago.internal.RuntimeLock;
+import io.panago.runtime.RTimer;
+import io.panago.runtime.Sched;
+import io.panago.runtime.TimerFunc;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * A single event in the future, Go's {@code time.Timer}: when it expires the current
+ * {@link Instant} is delivered on {@link #c()}, or, for {@link Time#afterFunc}, a
+ * function starts in its own goroutine. Runs on the runtime's timers (Go's
+ * {@code runtime/time.go}); no thread is created per timer.
+ *
+ * <p>{@link #stop()} and {@link #reset(Duration)} follow Go 1.23: once either returns, no
+ * value from before the call can be received, whether it was still in flight or already
+ * waiting in the channel.
+ *
+ * <p>Implementation overview. The channel has a one-value buffer so an expiry never
+ * waits for a receiver (Go 1.23 hides that buffer; here {@code len(c)} may show it).
+ * {@code mu} orders expiries against stop/reset: the runtime timer's function delivers
+ * under {@code mu} and only while {@code armed}; stop/reset clear or re-arm under
+ * {@code mu} and drain the buffer there, so nothing delivered before them stays
+ * visible. One case is left: the runtime has already taken an expiry (its heap lock is
+ * released before the function runs) but the function has not reached {@code mu} when
+ * a reset re-arms. That expiry carries the {@code now} the runtime read before the
+ * reset, which is below the new deadline {@code notBefore}; a real expiry of the new
+ * arming always has {@code now >= when}. So the function drops any expiry with
+ * {@code now < notBefore}. Ticker expiries drop a tick when the buffer is full, as
+ * Go's do.
+ */
+public final class Timer implements TimerFunc {
+    private final RuntimeLock mu = new RuntimeLock();
+    private final Chan<Instant> c;
+    private final Runnable f;
+    private final RTimer rt;
+    /** Ticker period in nanoseconds, 0 for a one-shot timer; guarded by {@link #mu}. */
+    private long period;
+    /** Guarded by {@link #mu}. */
+    private boolean armed;
+    /** Deadline of the current arming; earlier expiries are stale. Guarded by {@link #mu}. */
+    private long notBefore;
+
+    Timer(Duration d, long period, Runnable f) {
+        this.period = period;
+        this.f = f;
+        this.c = f == null ? Chan.make(1) : null;
+        this.rt = new RTimer(this, null);
+        long when = when(d);
+        mu.lock();
+        armed = true;
+        notBefore = when;
+        mu.unlock();
+        rt.reset(when, period);
+    }
+
+    /**
+     * The channel on which the expiry time is delivered; {@code null} for a timer made by
+     * {@link Time#afterFunc}.
+     */
+    public RecvChan<Instant> c() {
+        return c;
+    }
+
+    /**
+     * Prevents the timer from firing. Returns true if this call stopped it, meaning no
+     * value will be received from this expiry (including one that was ready but not yet
+     * received); false if it had already fired and been received, or was stopped.
+     */
+    public boolean stop() {
+        mu.lock();
+        try {
+            return disarm();
+        } finally {
+            mu.unlock();
+        }
+    }
+
+    /**
+     * Re-arms the timer to expire after {@code d}, discarding any pending expiry. Returns
+     * what {@link #stop()} would have: true if the timer was active.
+     */
+    public boolean reset(Duration d) {
+        mu.lock();
+        return rearm(d, period);
+    }
+
+    /** Ticker's reset: a new period, first tick after {@code d}. */
+    void resetPeriodic(Duration d, long newPeriod) {
+        mu.lock();
+        rearm(d, newPeriod);
+    }
+
+    /** Called holding {@link #mu}; releases it before arming the runtime timer. */
+    private boolean rearm(Duration d, long newPeriod) {
+        boolean wasActive;
+        long when = when(d);
+        try {
+            wasActive = disarm();
+            armed = true;
+            period = newPeriod;
+            notBefore = when;
+        } finally {
+            mu.unlock();
+        }
+        rt.reset(when, newPeriod);
+        return wasActive;
+    }
+
+    /** Under {@link #mu}. */
+    private boolean disarm() {
+        boolean active = armed;
+        if (armed) {
+            armed = false;
+            rt.stop();
+        }
+        if (c != null && c.tryRecv() != null) {
+            active = true;
+        }
+        return active;
+    }
+
+    /** The runtime timer's function: deliver unless stopped or reset meanwhile. */
+    @Override
+    public void fire(Object arg, long now) {
+        mu.lock();
+        if (!armed || now < notBefore) {
+            mu.unlock();
+            return;
+        }
+        if (period == 0) {
+            armed = false;
+        }
+        if (c != null) {
+            c.trySend(Instant.now());
+            mu.unlock();
+        } else {
+            mu.unlock();
+            Go.go(f);
+        }
+    }
+
+    private static long when(Duration d) {
+        long ns;
+        try {
+            ns = d.toNanos();
+        } catch (ArithmeticException e) {
+            ns = d.isNegative() ? 0 : Long.MAX_VALUE / 4;
+        }
+        // At least now + 1: an expiry taken before this arming read a now <= this now.
+        long now = Sched.nanotime();
+        return now + Math.max(1, Math.min(ns, Long.MAX_VALUE / 4));
+    }
+}

@@ -1,0 +1,133 @@
+package io.panago.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.panago.Chan;
+import io.panago.TestMode;
+import io.panago.context.Context;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** {@code golang.org/x/sync/errgroup}'s behaviour as a structured scope. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ErrGroupTest {
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void awaitWaitsForEveryChild(TestMode mode) throws Exception {
+        mode.run(() -> {
+            AtomicInteger done = new AtomicInteger();
+            try (ErrGroup g = new ErrGroup()) {
+                for (int i = 0; i < 50; i++) {
+                    g.go(done::incrementAndGet);
+                }
+                g.await();
+                assertEquals(50, done.get());
+                // Await cancels the group's context once everyone is done, as in Go.
+                assertSame(Context.CANCELED, g.context().err());
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void firstFailureCancelsTheOthersAndIsRethrown(TestMode mode) throws Exception {
+        mode.run(() -> {
+            IOException boom = new IOException("boom");
+            AtomicInteger cancelled = new AtomicInteger();
+            try (ErrGroup g = ErrGroup.withContext(Context.background())) {
+                Context ctx = g.context();
+                for (int i = 0; i < 5; i++) {
+                    g.go(() -> {
+                        ctx.done().recv();
+                        cancelled.incrementAndGet();
+                        throw ctx.err();
+                    });
+                }
+                g.go(() -> {
+                    throw boom;
+                });
+                assertSame(boom, assertThrows(IOException.class, g::await));
+                assertEquals(5, cancelled.get());
+                assertSame(boom, Context.cause(ctx));
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void parentCancellationReachesTheChildren(TestMode mode) throws Exception {
+        mode.run(() -> {
+            try (var parent = Context.withCancel(Context.background()); ErrGroup g = ErrGroup.withContext(parent)) {
+                g.go(() -> g.context().done().recv());
+                parent.cancel();
+                g.await();
+                assertSame(Context.CANCELED, g.context().err());
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void limitBoundsConcurrentChildren(TestMode mode) throws Exception {
+        mode.run(() -> {
+            AtomicInteger running = new AtomicInteger();
+            AtomicInteger peak = new AtomicInteger();
+            Chan<Void> gate = Chan.make();
+            try (ErrGroup g = new ErrGroup()) {
+                g.setLimit(3);
+                for (int i = 0; i < 3; i++) {
+                    g.go(() -> {
+                        peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+                        gate.recv();
+                        running.decrementAndGet();
+                    });
+                }
+                assertFalse(g.tryGo(() -> {}));
+                assertThrows(IllegalStateException.class, () -> g.setLimit(5));
+                gate.close();
+                for (int i = 0; i < 20; i++) {
+                    g.go(() -> {
+                        peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+                        io.panago.runtime.Sched.gosched();
+                        running.decrementAndGet();
+                    });
+                }
+                g.await();
+                assertTrue(peak.get() <= 3, "peak " + peak.get());
+                assertTrue(g.tryGo(() -> {}));
+                g.await();
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void closeCancelsAndWaitsWhenTheBodyFails(TestMode mode) throws Exception {
+        mode.run(() -> {
+            AtomicInteger finished = new AtomicInteger();
+            ErrGroup[] scope = new ErrGroup[1];
+            assertThrows(IllegalStateException.class, () -> {
+                try (ErrGroup g = new ErrGroup()) {
+                    scope[0] = g;
+                    for (int i = 0; i < 4; i++) {
+                        g.go(() -> {
+                            g.context().done().recv();
+                            finished.incrementAndGet();
+                        });
+                    }
+                    throw new IllegalStateException("body failed");
+                }
+            });
+            assertEquals(4, finished.get());
+            assertSame(Context.CANCELED, scope[0].context().err());
+        });
+    }
+}

@@ -1,0 +1,218 @@
+package io.panago.time;
+
+import static io.panago.TestMode.until;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.panago.Chan;
+import io.panago.RecvChan;
+import io.panago.Select;
+import io.panago.TestMode;
+import io.panago.sync.WaitGroup;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Go's {@code time/sleep_test.go} and {@code tick_test.go}, with Go 1.23 timer channels. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class TimerTest {
+
+    private static final Duration LONG = Duration.ofHours(1);
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void afterDeliversTheTimeOnceTheDurationElapsed(TestMode mode) throws Exception {
+        mode.run(() -> {
+            long t0 = System.nanoTime();
+            Instant before = Instant.now();
+            Instant fired = Time.after(Duration.ofMillis(20)).recv();
+            assertTrue(System.nanoTime() - t0 >= 20_000_000L);
+            assertFalse(fired.isBefore(before));
+        });
+    }
+
+    @Test
+    void stopBeforeExpiryPreventsDelivery() throws Exception {
+        Timer t = Time.newTimer(Duration.ofMillis(10));
+        assertTrue(t.stop());
+        assertFalse(t.stop());
+        Time.after(Duration.ofMillis(30)).recv();
+        assertNull(t.c().tryRecv());
+    }
+
+    /** Go 1.23: a value that arrived but was not received is discarded by stop. */
+    @Test
+    void stopAfterExpiryDiscardsTheUnreceivedValue() {
+        Timer t = Time.newTimer(Duration.ofMillis(1));
+        until(() -> t.c().len() == 1);
+        assertTrue(t.stop(), "stop must report it kept a value from being received");
+        assertNull(t.c().tryRecv());
+    }
+
+    @Test
+    void stopAfterReceiveReportsFalse() {
+        Timer t = Time.newTimer(Duration.ofMillis(1));
+        assertNotNull(t.c().recv());
+        assertFalse(t.stop());
+    }
+
+    /** Go 1.23: after reset no value of the earlier arming can be received. */
+    @Test
+    void resetDiscardsTheStaleValueAndRearms() {
+        Timer t = Time.newTimer(Duration.ofMillis(1));
+        until(() -> t.c().len() == 1);
+        Instant armed = Instant.now();
+        assertTrue(t.reset(Duration.ofMillis(20)));
+        assertNull(t.c().tryRecv());
+        long t0 = System.nanoTime();
+        Instant v = t.c().recv();
+        assertTrue(System.nanoTime() - t0 >= 15_000_000L);
+        assertFalse(v.isBefore(armed));
+        assertFalse(t.reset(Duration.ofMillis(1)));
+        assertNotNull(t.c().recv());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void stopWakesNobodyAndAParkedReceiverGetsTheRearmedValue(TestMode mode) throws Exception {
+        mode.run(() -> {
+            Timer t = Time.newTimer(LONG);
+            RecvChan<Instant> got = mode.async(() -> t.c().recv());
+            until(() -> io.panago.ChanProbe.waitingReceivers(t.c()) == 1);
+            t.stop();
+            assertNull(got.tryRecv());
+            t.reset(Duration.ofMillis(5));
+            assertNotNull(got.recv());
+        });
+    }
+
+    /**
+     * Timers stopped and reset at random from many parties at once: a received value is
+     * never older than the arming it was received under, and after stop nothing arrives.
+     */
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void stopAndResetUnderLoadNeverDeliverAStaleValue(TestMode mode) throws Exception {
+        mode.run(() -> {
+            int parties = 16;
+            int rounds = mode == TestMode.THREADS ? 100 : 300;
+            AtomicReference<String> failure = new AtomicReference<>();
+            WaitGroup wg = new WaitGroup();
+            wg.add(parties);
+            for (int p = 0; p < parties; p++) {
+                mode.go(() -> {
+                    Timer t = Time.newTimer(LONG);
+                    Select sel = new Select();
+                    var rc = sel.recv(t.c());
+                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                    for (int i = 0; i < rounds; i++) {
+                        Instant armed = Instant.now();
+                        t.reset(Duration.ofNanos(rnd.nextLong(300_000)));
+                        switch (rnd.nextInt(3)) {
+                            case 0 -> {
+                                if (sel.select(Duration.ofSeconds(10)) != rc.index()) {
+                                    failure.set("timer did not fire");
+                                } else if (rc.value().isBefore(armed)) {
+                                    failure.set("stale value " + rc.value() + " < " + armed);
+                                }
+                            }
+                            case 1 -> {
+                                t.stop();
+                                if (t.c().tryRecv() != null) {
+                                    failure.set("value after stop");
+                                }
+                            }
+                            default -> {
+                                if (rnd.nextBoolean()) {
+                                    io.panago.runtime.Sched.gosched();
+                                }
+                            }
+                        }
+                    }
+                    t.stop();
+                    wg.done();
+                });
+            }
+            wg.await();
+            assertNull(failure.get());
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void afterFuncRunsInAGoroutineUnlessStopped(TestMode mode) throws Exception {
+        mode.run(() -> {
+            Chan<String> ran = Chan.make(2);
+            Timer stopped = Time.afterFunc(Duration.ofMillis(5), () -> ran.send("stopped"));
+            assertNull(stopped.c());
+            assertTrue(stopped.stop());
+            Time.afterFunc(Duration.ofMillis(10), () -> ran.send("ran"));
+            assertEquals("ran", ran.recv());
+            Time.after(Duration.ofMillis(10)).recv();
+            assertNull(ran.tryRecv());
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void tickerTicksUntilStopped(TestMode mode) throws Exception {
+        mode.run(() -> {
+            Ticker tk = Time.newTicker(Duration.ofMillis(5));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 5; i++) {
+                tk.c().recv();
+            }
+            assertTrue(System.nanoTime() - t0 >= 20_000_000L);
+            tk.stop();
+            assertNull(tk.c().tryRecv(), "stop must discard a pending tick");
+            Time.after(Duration.ofMillis(20)).recv();
+            assertNull(tk.c().tryRecv(), "tick after stop");
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void slowTickerReceiverMissesTicksInsteadOfQueueingThem(TestMode mode) throws Exception {
+        mode.run(() -> {
+            Ticker tk = Time.newTicker(Duration.ofMillis(2));
+            TestMode.sleep(Duration.ofMillis(30));
+            Instant first = tk.c().recv();
+            Instant next = tk.c().recv();
+            // The ticks due while nobody received were dropped, not queued behind the first.
+            assertTrue(Duration.between(first, next).toMillis() >= 20, first + " then " + next);
+            tk.stop();
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void tickerResetChangesThePeriod(TestMode mode) throws Exception {
+        mode.run(() -> {
+            Ticker tk = Time.newTicker(LONG);
+            tk.reset(Duration.ofMillis(5));
+            long t0 = System.nanoTime();
+            tk.c().recv();
+            tk.c().recv();
+            assertTrue(System.nanoTime() - t0 >= 9_000_000L);
+            tk.reset(LONG);
+            assertNull(tk.c().tryRecv());
+            tk.stop();
+        });
+    }
+
+    @Test
+    void nonPositiveTickerPeriodIsRejected() {
+        assertThrows(IllegalArgumentException.class, () -> Time.newTicker(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> Time.newTicker(LONG).reset(Duration.ofMillis(-1)));
+        assertNull(Time.tick(Duration.ZERO));
+    }
+}
