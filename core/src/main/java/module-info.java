@@ -10,6 +10,7 @@ module io.panago.core {
     // The scheduler and its public face (Go); the runtime only for net and bench.
     exports io.panago;
     exports io.panago.runtime to io.panago.net, io.panago.bench;
+    requires jdk.unsupported; // sun.misc.Signal: the goroutine dump on SIGUSR1
 
     // Channels, select, sync, context and timers.
     exports io.panago.sync;

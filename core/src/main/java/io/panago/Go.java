@@ -29,10 +29,18 @@ import java.util.concurrent.CompletionException;
  *     runtime's monitor hands the carrier's processor to another carrier after ~10 ms. Wrap
  *     such calls in {@link #blocking} to hand it off after ~20 &micro;s instead.</li>
  * <li>A goroutine that parks while it cannot yield (a native frame on its stack, such as an
- *     FFM upcall, or a monitor where the JVM cannot release it) is <i>pinned</i>: it blocks its
- *     carrier until woken, with its processor handed off, so it still works, at the cost of a
- *     thread. On JDK 24+ holding {@code synchronized} across a park does not pin: the goroutine
- *     parks normally and may resume on another carrier still owning the monitor.</li>
+ *     FFM upcall; a held monitor before JDK 24) is <i>pinned</i>: it blocks its carrier until
+ *     woken, with its processor handed off, so it still works, at the cost of a thread.</li>
+ * <li><b>Do not park while holding {@code synchronized}</b> (a channel operation, a sleep, a
+ *     socket read inside a synchronized block). On JDK 24+ such a park does not pin: the
+ *     goroutine yields with the monitor and may resume on another carrier. A thin
+ *     (fast-locked) monitor goes with it; but a monitor that was already inflated when the
+ *     goroutine entered it (it had been contended, or {@code wait} was used on it) records the
+ *     <i>carrier thread</i> as owner, and the JVM moves that ownership with the continuation for
+ *     virtual threads only: after the migration the goroutine no longer owns it, its exit does
+ *     not release it, and others then deadlock or enter together. Use
+ *     {@code io.panago.sync.Mutex}, or wrap the section in {@link #lockOSThread()} /
+ *     {@link #unlockOSThread()}, which keeps the goroutine on its carrier.</li>
  * <li>A goroutine that runs without parking or yielding keeps its carrier; after ~10 ms its
  *     processor is handed to another carrier, so the rest keep running.</li>
  * </ul>
@@ -134,6 +142,32 @@ public final class Go {
      */
     public static <T> T blocking(Callable<T> call) throws Exception {
         return Sched.blocking(call);
+    }
+
+    /**
+     * Wires the calling goroutine to its carrier thread until the matching
+     * {@link #unlockOSThread()} (Go's {@code runtime.LockOSThread}; calls nest): its parks block
+     * the carrier, with the processor handed to another carrier, instead of yielding, so it
+     * resumes on the same thread. Use it around code that needs thread identity across parks,
+     * such as {@code synchronized} sections that park. A no-op outside goroutines.
+     */
+    public static void lockOSThread() {
+        Sched.lockOSThread();
+    }
+
+    /** Undoes one {@link #lockOSThread()} (Go's {@code runtime.UnlockOSThread}). */
+    public static void unlockOSThread() {
+        Sched.unlockOSThread();
+    }
+
+    /**
+     * Every goroutine's id, state, wait reason and stack, as Go's goroutine dump prints them
+     * ({@code goroutine 7 [chan receive]:} then its frames). The same dump goes to stderr on
+     * {@code kill -USR1 <pid>} (choose another signal with {@code -Dpanago.dumpsignal=NAME},
+     * {@code none} for none; an application's own handler of that signal is left alone).
+     */
+    public static String dump() {
+        return Sched.dump();
     }
 
     /**

@@ -29,6 +29,12 @@ public final class G {
     static final int DEAD = 6;
     /** A wake-up arrived early (see the class comment); or-ed into RUNNABLE/RUNNING/SYSCALL. */
     static final int WAKE = 8;
+    /**
+     * Go's {@code _Gscan}: or-ed into WAITING or RUNNABLE while a goroutine dump reads the
+     * unmounted stack. Whoever wants to change the status spins until it is cleared, so the
+     * continuation is never mounted while it is walked.
+     */
+    static final int SCAN = 16;
 
     static final VarHandle STATUS;
 
@@ -66,12 +72,16 @@ public final class G {
      */
     Thread parkedOn;
 
+    /** Id of the goroutine that started this one, 0 if a plain thread did. */
+    long parentId;
     /** The {@code Go.run} this goroutine belongs to (inherited by the goroutines it starts). */
     RunRoot root;
     /** The goroutine's code. */
     Runnable task;
     /** Link in the all-goroutines list ({@link AllGs}). */
     G alllink;
+    /** Nesting depth of {@code lockOSThread}; owned by the goroutine itself. */
+    int lockedm;
     /** Lazily made timer of {@code Go.sleep}, and its deadline. */
     RTimer sleepTimer;
     long sleepWhen;
@@ -104,9 +114,9 @@ public final class G {
         return STATUS.compareAndSet(this, expect, update);
     }
 
-    /** Status without the WAKE bit. */
+    /** Status without the WAKE and SCAN bits. */
     int state() {
-        return status & ~WAKE;
+        return status & ~(WAKE | SCAN);
     }
 
     /** Body of the continuation: the task, with an escaping throwable turned into a panic. */

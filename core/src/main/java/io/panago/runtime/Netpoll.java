@@ -28,19 +28,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <h2>Completion backends (io_uring, IOCP)</h2>
  * The same seam takes a completion backend without a change to {@link PollDesc}'s protocol,
- * the way Go's IOCP poller does it: the net layer does not try a syscall but submits the
- * operation (read, write, accept, connect) with an off-heap buffer it owns, through a
- * {@code submit(PollDesc, op)} the completion backend adds beside {@link #open}, and then
- * waits on the same slot ({@code prepare(mode)}, submit, {@code waitRead()}). The backend's
- * {@link #poll} reaps completions, stores each result (bytes, errno) in its operation and
- * readies the descriptor's slot exactly as a readiness event does. A deadline or
- * {@link PollDesc#evict} wakes the waiter with ERR_TIMEOUT/ERR_CLOSING as usual; the net layer
- * then cancels the operation ({@code IORING_OP_ASYNC_CANCEL}, {@code CancelIoEx}) and waits for
- * its completion (success or "cancelled") before it reuses or frees the buffer, because the
- * kernel owns the buffer until then. With such a backend, PollDesc gains a static
- * {@code completionModel()} that tells the net layer which of the two I/O loops to run;
- * everything above the descriptor (deadlines, close,
- * goroutine parking) is shared.
+ * the way Go's IOCP poller does it. When {@link PollDesc#completionModel()} is true the net
+ * layer does not try a syscall: it runs the operation (read, write, recv, send, accept,
+ * connect) through a {@link NetpollOp}, which submits it with an off-heap buffer it owns
+ * ({@link #submit}), waits on the descriptor's slot of that direction, and is woken when
+ * {@link #poll} reaps the completion and hands it over ({@link NetpollOp#complete}), which
+ * readies the slot exactly as a readiness event does. A deadline or {@link PollDesc#evict}
+ * wakes the waiter with ERR_TIMEOUT/ERR_CLOSING as usual; the op then cancels the operation
+ * ({@link #cancel}: {@code IORING_OP_ASYNC_CANCEL}, {@code CancelIoEx}) and waits for its
+ * completion (success or "cancelled") before the buffer can be reused or freed, because the
+ * kernel owns it until then. Everything above the descriptor (deadlines, close, goroutine
+ * parking) is shared. Readiness waits stay possible on a completion backend where the OS
+ * offers readiness ({@link #arm}: io_uring's multishot poll).
  */
 abstract class Netpoll {
     /** Goroutines parked on a descriptor (Go's netpollWaiters): polling is only worth it if &gt; 0. */
@@ -55,24 +54,29 @@ abstract class Netpoll {
     private int seq;
 
     /**
-     * The backend named by {@code -Dpanago.netpoll=epoll|io_uring|kqueue|none}, by default the
-     * OS's own: epoll on Linux, kqueue on macOS and the BSDs, else a poller without descriptors.
-     * kqueue elsewhere runs against whatever {@code Macos.bindLookup} was given (a test fake).
+     * The backend named by {@code -Dpanago.netpoll=epoll|io_uring|kqueue|iocp|none}, by default
+     * the OS's own: epoll on Linux, kqueue on macOS and the BSDs, IOCP on Windows, else a poller
+     * without descriptors. kqueue and IOCP elsewhere run against whatever
+     * {@code Macos.bindLookup}/{@code Windows.bindLookup} was given (the tests' fakes).
+     * io_uring falls back to epoll, saying why on stderr, where the kernel refuses it.
      */
     static Netpoll create() {
         String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
         String want = System.getProperty("panago.netpoll", "");
         if (want.isEmpty()) {
             want = os.startsWith("linux") ? "epoll"
-                    : os.startsWith("mac") || os.contains("bsd") ? "kqueue" : "none";
+                    : os.startsWith("mac") || os.contains("bsd") ? "kqueue"
+                    : os.startsWith("windows") ? "iocp" : "none";
         }
         try {
             return switch (want) {
                 case "epoll" -> new NetpollEpoll();
+                case "io_uring" -> NetpollUring.openOrEpoll();
                 case "kqueue" -> new NetpollKqueue();
+                case "iocp" -> new NetpollIocp();
                 case "none" -> new NetpollStub();
                 default -> throw new IllegalStateException("panago.netpoll=" + want
-                        + " is unknown (epoll, io_uring, kqueue or none)");
+                        + " is unknown (epoll, io_uring, kqueue, iocp or none)");
             };
         } catch (LinkageError e) {
             throw new IllegalStateException("panago.netpoll=" + want + " is not available on " + os + ": " + e, e);
@@ -94,6 +98,45 @@ abstract class Netpoll {
 
     /** Go's {@code netpollBreak}: makes a blocked {@link #poll} return soon. Any thread. */
     abstract void wakeup();
+
+    /** Whether this is a completion backend: the net layer then runs {@link NetpollOp}s. */
+    boolean completionModel() {
+        return false;
+    }
+
+    /**
+     * Called before every readiness wait on {@code pd}: a backend whose readiness registration
+     * is not made at {@link #open} makes it here (io_uring's multishot poll). Any thread.
+     */
+    void arm(PollDesc pd) {
+    }
+
+    /** A completion backend registers a new operation (gives it a slot for its completions). */
+    void opened(NetpollOp op) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");
+    }
+
+    /** The operation is closed and nothing of it is in flight: release its slot. */
+    void closed(NetpollOp op) {
+    }
+
+    /**
+     * Submits {@code op} (its kind, buffer and lengths are set); its completion arrives through
+     * {@link #poll} as {@link NetpollOp#complete}. Called by the op's caller, any thread.
+     */
+    void submit(NetpollOp op) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");
+    }
+
+    /** Asks the kernel to cancel {@code op} in flight; its completion still arrives. */
+    void cancel(NetpollOp op) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");
+    }
+
+    /** Whether the completed {@code op}'s result says it was cancelled (not completed first). */
+    boolean wasCancelled(NetpollOp op) {
+        return false;
+    }
 
     /** Whether goroutines wait on descriptors (Go's {@code netpollAnyWaiters}). */
     final boolean anyWaiters() {

@@ -2,8 +2,6 @@ package io.panago.runtime;
 
 import io.panago.PanicHandler;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -35,7 +33,7 @@ public final class Panics {
                 t.addSuppressed(e);
             }
         }
-        System.err.print(format(g.id, t));
+        System.err.print(Traceback.panic(g.id, t));
         System.err.flush();
         RunRoot r = g.root;
         if (r != null) {
@@ -43,24 +41,9 @@ public final class Panics {
         }
     }
 
-    /** Go's panic output: the message, then the goroutine and its stack. */
-    static String format(long goid, Throwable t) {
-        StringWriter sw = new StringWriter();
-        PrintWriter pw = new PrintWriter(sw);
-        pw.print("panic: ");
-        pw.println(t);
-        pw.println();
-        pw.print("goroutine ");
-        pw.print(goid);
-        pw.println(" [running]:");
-        t.printStackTrace(pw);
-        pw.flush();
-        return sw.toString();
-    }
-
     /** A timer function threw: report it like a panic; the scheduler carries on. */
     static void timerFailed(Throwable e) {
-        System.err.print(format(0, e));
+        System.err.print(Traceback.panic(0, e));
         System.err.flush();
     }
 

@@ -55,12 +55,17 @@ public final class PollDesc {
     final int fd;
     /** Poller tag: slot | sequence &lt;&lt; 32 (see {@link Netpoll#register}). */
     volatile long tag;
-    private final Netpoll netpoll;
+    final Netpoll netpoll;
     @SuppressWarnings("unused") // through RG
     private volatile Object rg;
     @SuppressWarnings("unused") // through WG
     private volatile Object wg;
-    private volatile boolean closing;
+    volatile boolean closing;
+    /**
+     * Kernel requests the backend keeps on this descriptor and must cancel at close (io_uring:
+     * the multishot poll of readiness waits); written under this object's lock.
+     */
+    volatile int armed;
     private volatile boolean released;
     /** Read and write deadlines; written under the lock. */
     private volatile long rd, wd;
@@ -82,6 +87,16 @@ public final class PollDesc {
         PollDesc pd = new PollDesc(fd, Sched.netpoll);
         pd.netpoll.open(pd);
         return pd;
+    }
+
+    /**
+     * Whether the poller is a completion backend (io_uring, IOCP): then the net layer submits
+     * its operations through {@link NetpollOp} instead of trying non-blocking syscalls and
+     * waiting for readiness.
+     */
+    public static boolean completionModel() {
+        Sched.start();
+        return Sched.netpoll.completionModel();
     }
 
     /**
@@ -112,6 +127,7 @@ public final class PollDesc {
      * @return {@link #OK} (retry the read), {@link #ERR_CLOSING} or {@link #ERR_TIMEOUT}
      */
     public int waitRead() {
+        netpoll.arm(this);
         return await(MODE_READ);
     }
 
@@ -121,10 +137,12 @@ public final class PollDesc {
      * @return {@link #OK} (retry the write), {@link #ERR_CLOSING} or {@link #ERR_TIMEOUT}
      */
     public int waitWrite() {
+        netpoll.arm(this);
         return await(MODE_WRITE);
     }
 
-    private int await(int mode) {
+    /** Parks until the slot of {@code mode} is readied (readiness or a completion), or an error. */
+    int await(int mode) {
         int err = checkerr(mode);
         if (err != OK) {
             return err;

@@ -90,6 +90,8 @@ public final class Sched {
     static final AtomicLong goidgen = new AtomicLong();
     private static final AtomicLong mgen = new AtomicLong();
     static final AtomicInteger mcount = new AtomicInteger();
+    /** Successful steals (rare next to scheduling rounds; for tests and schedtrace). */
+    static final AtomicLong steals = new AtomicLong();
     /** Parks that blocked their carrier because the goroutine was pinned (tests, dumps). */
     static final AtomicLong pinnedParks = new AtomicLong();
     private static final LongAdder ngoroutines = new LongAdder();
@@ -154,7 +156,11 @@ public final class Sched {
             g.waitArg = arg;
             g.waitReason = reason;
             g.yieldKind = Y_PARK;
-            GCont.yieldCurrent();
+            if (g.lockedm != 0) {
+                yieldPinned(g, "LOCKED"); // lockOSThread: park on this carrier, never migrate
+            } else {
+                GCont.yieldCurrent();
+            }
             // Resumed, maybe on another carrier: only locals from here on.
             Throwable f = g.parkFailure;
             if (f != null) {
@@ -176,6 +182,10 @@ public final class Sched {
     public static void goready(G g) {
         for (;;) {
             int s = g.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait(); // a dump is reading its stack
+                continue;
+            }
             int st = s & ~G.WAKE;
             if (st == G.WAITING) {
                 if (g.casStatus(G.WAITING, G.RUNNABLE)) {
@@ -203,6 +213,10 @@ public final class Sched {
     static void readyInto(G g, GList out) {
         for (;;) {
             int s = g.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
             if ((s & ~G.WAKE) == G.WAITING) {
                 if (g.casStatus(G.WAITING, G.RUNNABLE)) {
                     Thread waiter = g.parkedOn;
@@ -225,7 +239,7 @@ public final class Sched {
      */
     public static void gosched() {
         Thread t = currentThread();
-        if (t instanceof M m && m.curg != null) {
+        if (t instanceof M m && m.curg != null && m.curg.lockedm == 0) {
             m.curg.yieldKind = Y_GOSCHED;
             GCont.yieldCurrent();
             return;
@@ -263,6 +277,7 @@ public final class Sched {
                         pp.goidcacheend = pp.goidcache + 16;
                     }
                     G g = new G(pp.goidcache++, task, root);
+                    g.parentId = cur != null ? cur.id : 0;
                     g.status = G.RUNNABLE;
                     ngoroutines.increment();
                     AllGs.add(g);
@@ -282,6 +297,10 @@ public final class Sched {
     /** newproc with no P at hand: the goroutine goes to the global queue. */
     static G newprocGlobal(Runnable task, RunRoot root) {
         G g = new G(goidgen.incrementAndGet(), task, root);
+        M m = currentM();
+        if (m != null && m.curg != null) {
+            g.parentId = m.curg.id;
+        }
         g.status = G.RUNNABLE;
         ngoroutines.increment();
         AllGs.add(g);
@@ -407,6 +426,33 @@ public final class Sched {
         return old;
     }
 
+    /**
+     * Go's {@code LockOSThread}: until the matching {@link #unlockOSThread}, the current
+     * goroutine stays on its carrier. Its parks block the carrier (with the P handed off, as a
+     * pinned park) instead of yielding, and {@code gosched} does not yield. Calls nest. A no-op
+     * outside goroutines.
+     */
+    public static void lockOSThread() {
+        if (currentThread() instanceof M m && m.curg != null) {
+            m.curg.lockedm++;
+        }
+    }
+
+    /** Go's {@code UnlockOSThread}: undoes one {@link #lockOSThread}; extra calls are ignored. */
+    public static void unlockOSThread() {
+        if (currentThread() instanceof M m && m.curg != null && m.curg.lockedm > 0) {
+            m.curg.lockedm--;
+        }
+    }
+
+    /**
+     * Every goroutine's id, state, wait reason and stack, in the shape of Go's goroutine dump
+     * ({@code runtime.Stack(buf, true)}). For io.panago.Go.
+     */
+    public static String dump() {
+        return Traceback.dump();
+    }
+
     /** True when called from goroutine code. */
     public static boolean inGoroutine() {
         return currentThread() instanceof M m && m.curg != null;
@@ -433,6 +479,7 @@ public final class Sched {
         lastpoll.set(nanotime());
         procresize(initialProcs());
         Sysmon.start();
+        DumpSignal.install();
         started = true;
     }
 
@@ -579,6 +626,10 @@ public final class Sched {
     private static void toRunning(G gp) {
         for (;;) {
             int s = gp.status;
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
             int st = s & ~G.WAKE;
             int next = st == G.RUNNABLE ? G.RUNNING | (s & G.WAKE) : G.RUNNING;
             if (st != G.RUNNABLE && st != G.RUNNING && st != G.SYSCALL) {
@@ -615,9 +666,17 @@ public final class Sched {
     private static G findRunnable(M m) {
         for (;;) {
             P pp = m.p;
-            if (pp.id >= gomaxprocs && retire(m, pp)) {
-                stopm(m);
-                continue;
+            if (pp.id >= gomaxprocs) {
+                if (m.spinning) {
+                    // An idle M must not stay counted as spinning, or wakep would never wake
+                    // anyone again; retire's wakep comes after this.
+                    m.spinning = false;
+                    nmspinning.decrementAndGet();
+                }
+                if (retire(m, pp)) {
+                    stopm(m);
+                    continue;
+                }
             }
             long now = 0;
             if (Timers.next != Long.MAX_VALUE) {
@@ -794,6 +853,7 @@ public final class Sched {
                 if (!p2.runqempty()) {
                     G gp = pp.runqsteal(p2, stealRunNext);
                     if (gp != null) {
+                        steals.incrementAndGet();
                         return gp;
                     }
                 }
@@ -806,6 +866,9 @@ public final class Sched {
 
     /** Go's {@code stopm}: puts m on the idle list and sleeps until startm gives it a P. */
     static void stopm(M m) {
+        if (m.spinning) {
+            throw new IllegalStateException("stopm: an idle M still counted as spinning");
+        }
         synchronized (lock) {
             m.schedlink = midle;
             midle = m;
@@ -1250,6 +1313,13 @@ public final class Sched {
 
     // ---------------------------------------------------------------- introspection
 
+    /** Number of Ms on the idle list (tests). */
+    static int idleMs() {
+        synchronized (lock) {
+            return nmidle;
+        }
+    }
+
     /** Snapshot of the scheduler's counters, for tests and dumps. */
     static String schedtrace() {
         StringBuilder sb = new StringBuilder();
@@ -1259,6 +1329,8 @@ public final class Sched {
           .append(" spinningthreads=").append(nmspinning.get())
           .append(" needspinning=").append(needspinning ? 1 : 0)
           .append(" idlethreads=").append(nmidle)
+          .append(" steals=").append(steals.get())
+          .append(" retakes=").append(Sysmon.retakes)
           .append(" runqueue=").append(runqsize)
           .append(" [");
         P[] ps = allp;

@@ -89,6 +89,39 @@ final class BackendFds {
         }
     }
 
+    /** A blocking eventfd (for io_uring's READ and WRITE, which hand EAGAIN back on O_NONBLOCK). */
+    static int blockingEventfd() {
+        try (Scratch s = new Scratch()) {
+            int fd = LinuxErrno.eventfd(s.errno, 0, Linux.EFD_CLOEXEC());
+            assertTrue(fd >= 0, () -> "eventfd: " + Errno.name(LinuxErrno.errno(s.errno)));
+            return fd;
+        }
+    }
+
+    /** A non-blocking, unconnected TCP socket. */
+    static int socket() {
+        try (Scratch s = new Scratch()) {
+            int fd = LinuxErrno.socket(s.errno, Linux.AF_INET(),
+                    Linux.SOCK_STREAM() | Linux.SOCK_NONBLOCK() | Linux.SOCK_CLOEXEC(), 0);
+            assertTrue(fd >= 0, () -> "socket: " + Errno.name(LinuxErrno.errno(s.errno)));
+            return fd;
+        }
+    }
+
+    /** {@code struct sockaddr_in} for 127.0.0.1:port, from {@code arena}. */
+    static MemorySegment loopbackAddress(int port, Arena arena) {
+        MemorySegment a = sockaddr_in.allocate(arena);
+        sockaddr_in.sin_family(a, (short) Linux.AF_INET());
+        sockaddr_in.sin_port(a, Short.reverseBytes((short) port));
+        a.set(ValueLayout.JAVA_INT, sockaddr_in.sin_addr$offset(), Integer.reverseBytes(0x7f000001));
+        return a;
+    }
+
+    /** The port of a {@code struct sockaddr_in}. */
+    static int portOf(MemorySegment sockaddrIn) {
+        return Short.toUnsignedInt(Short.reverseBytes(sockaddr_in.sin_port(sockaddrIn)));
+    }
+
     /** A non-blocking listener on 127.0.0.1, ephemeral port. */
     static int listener() {
         try (Scratch s = new Scratch()) {

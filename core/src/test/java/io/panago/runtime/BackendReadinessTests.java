@@ -47,7 +47,7 @@ abstract class BackendReadinessTests {
     abstract Class<? extends Netpoll> backendUnderTest();
 
     private int fdsBefore;
-    private int listener;
+    int listener;
     final List<PollDesc> pds = new ArrayList<>();
     final List<Integer> fds = new ArrayList<>();
 
@@ -284,11 +284,14 @@ abstract class BackendReadinessTests {
         PollDesc reader = pd(p[1]);
         long[] r = {-1};
         Group g = new Group(1);
-        reader.setDeadline(Sched.nanotime() + 30_000_000L, PollDesc.MODE_READ);
         g.go(() -> r[0] = BackendFds.read(reader, p[1], new byte[8], 0, 8));
         until(parked(1), "reader parked");
-        reader.setDeadline(Sched.nanotime() + 10_000_000_000L, PollDesc.MODE_READ);
-        Go.run(() -> Go.sleep(Duration.ofMillis(80))); // past the first deadline
+        // A first deadline far enough out that moving it cannot lose the race on a busy machine.
+        long first = Sched.nanotime() + 500_000_000L;
+        reader.setDeadline(first, PollDesc.MODE_READ);
+        reader.setDeadline(Sched.nanotime() + 30_000_000_000L, PollDesc.MODE_READ);
+        Go.run(() -> Go.sleep(Duration.ofMillis(600))); // past the first deadline
+        assertTrue(Sched.nanotime() > first);
         assertEquals(1, Sched.netpoll.waiters.get(), "the moved deadline fired");
         assertEquals(1, BackendFds.tryWrite(p[0], new byte[] {1}, 0, 1));
         g.join(10);

@@ -68,11 +68,16 @@ class KqueueBackendTest extends BackendReadinessTests {
      */
     @Test
     void aNewTimerWakesAPollBlockedWithoutTimeout() throws Exception {
-        int efd = fd(BackendFds.eventfd());
-        PollDesc pd = pd(efd);
+        // An accept on an idle listener: no readiness in either direction until we say so, so
+        // the poller's wait ends for the wake-up and nothing else.
+        PollDesc lpd = pd(listener);
         Group g = new Group(1);
-        g.go(() -> assertEquals(1L, BackendFds.consume(pd, efd)));
-        until(parked(1), "consumer parked");
+        g.go(() -> {
+            assertEquals(PollDesc.OK, lpd.prepare(PollDesc.MODE_READ));
+            assertEquals(-BackendFds.EAGAIN, BackendFds.tryAccept(listener));
+            assertEquals(PollDesc.ERR_CLOSING, lpd.waitRead());
+        });
+        until(parked(1), "acceptor parked");
         assertTrue(FAKE.awaitForeverWaiter(10, TimeUnit.SECONDS), "no M blocked in kevent without a timeout");
         int triggers = FAKE.triggers.get();
         int ended = FAKE.foreverWaitsEndedByUser.get();
@@ -88,7 +93,7 @@ class KqueueBackendTest extends BackendReadinessTests {
         assertTrue(firedAt[0] >= start + 30_000_000L, "fired early");
         assertTrue(FAKE.triggers.get() > triggers, "no NOTE_TRIGGER");
         assertTrue(FAKE.foreverWaitsEndedByUser.get() > ended, "the blocked kevent did not end on EVFILT_USER");
-        BackendFds.signal(efd);
+        lpd.evict();
         g.join(10);
     }
 

@@ -1,0 +1,433 @@
+package io.panago.runtime;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One direction's I/O operation on a descriptor, for the completion backends (io_uring, IOCP):
+ * Go's internal/poll {@code operation} with {@code execIO} (fd_windows.go). Where a readiness
+ * backend tells the net layer "try again", a completion backend takes the operation itself: the
+ * net layer calls {@link #recv}, {@link #send}, {@link #accept}, {@link #connect} (or
+ * {@link #read}/{@link #write}), which submit the operation with this object's off-heap buffer,
+ * park the goroutine on the {@link PollDesc} slot of the direction, and return once the
+ * completion arrived. Use it when {@link PollDesc#completionModel()} is true.
+ *
+ * <p>Each call returns the wait's status, as {@link PollDesc#waitRead} does: {@link PollDesc#OK}
+ * (the operation completed: see {@link #result()}), {@link PollDesc#ERR_TIMEOUT} (the
+ * direction's deadline passed) or {@link PollDesc#ERR_CLOSING} (the descriptor was evicted). On
+ * a timeout or eviction the operation is cancelled ({@code IORING_OP_ASYNC_CANCEL},
+ * {@code CancelIoEx}) and the call still waits for its completion, because the kernel owns the
+ * buffer until then; if the operation completed before the cancel took effect, the call reports
+ * that completion instead ({@link PollDesc#OK}), so no data is lost.
+ *
+ * <h2>Implementation overview</h2>
+ * {@link #state} holds three bits: {@code BUSY} (a call is inside this op; only the caller
+ * sets and clears it), {@code INFLIGHT} (the kernel owns the op and its memory; set by the
+ * caller before submitting, cleared by the poller when the completion arrives, after it stored
+ * {@link #res}) and {@code CLOSED}. The buffer goes back to the pool exactly once, by whoever
+ * clears the last of BUSY and INFLIGHT after CLOSED is set ({@link #close} itself if neither is
+ * set): so neither the kernel nor a caller copying data out ever sees it reused. The poller
+ * wakes the caller through the PollDesc slot ({@code netpollready}), so deadlines and eviction
+ * work as for readiness waits; after a cancel the caller parks on {@link #waiter} instead,
+ * which neither deadlines nor eviction touch. The completion clears INFLIGHT and then takes
+ * the waiter, the parking caller publishes itself as waiter and then re-checks INFLIGHT: both
+ * are sequentially consistent, so one of them sees the other.
+ *
+ * <p>Thread-safety: one caller at a time per op (a second concurrent call throws), as PollDesc
+ * allows one waiter per direction; {@link #close} may come from any thread at any time.
+ */
+public final class NetpollOp implements AutoCloseable {
+    static final int READ = 1, WRITE = 2, RECV = 3, SEND = 4, ACCEPT = 5, CONNECT = 6, ACCEPT_INTO = 7;
+    /** Room for any socket address and, after it, the kernel's socklen_t for accept. */
+    static final int ADDR_BYTES = 128;
+    static final long ADDR_LEN_OFFSET = ADDR_BYTES;
+    private static final int BUSY = 1, INFLIGHT = 2, CLOSED = 4;
+    private static final VarHandle STATE, WAITER;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(NetpollOp.class, "state", int.class);
+            WAITER = l.findVarHandle(NetpollOp.class, "waiter", G.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final PollDesc pd;
+    /** {@link PollDesc#MODE_READ} or {@link PollDesc#MODE_WRITE}: the slot this op waits on. */
+    final int mode;
+    final Netpoll netpoll;
+    private final int capacity;
+    @SuppressWarnings("unused") // through STATE
+    private volatile int state;
+    @SuppressWarnings("unused") // through WAITER
+    private volatile G waiter;
+
+    // Set by the caller before submitting, read by the backend's submit.
+    int kind;
+    /** Data buffer, or null until the first data operation. */
+    MemorySegment buf;
+    /** Socket address area for accept and connect, or null until the first of them. */
+    MemorySegment addr;
+    int len;
+    int flags;
+    int addrLen;
+    /** Whether a cancel was requested for the operation now in flight. */
+    boolean cancelled;
+    /** ACCEPT_INTO: the socket AcceptEx accepts into. */
+    long acceptSocket;
+
+    /** The completion: bytes or a descriptor (&gt;= 0), or a negated OS error code. */
+    long res;
+    /** Backend bookkeeping: the op's slot in the backend's table, and the submission count. */
+    int slot = -1;
+    int gen;
+    /** Backend bookkeeping: per-op state the backend needs (IOCP: the OVERLAPPED and its words). */
+    Object backendData;
+    /** Backend bookkeeping: the op's own error capture segment (errno, GetLastError). */
+    MemorySegment capture;
+
+    private NetpollOp(PollDesc pd, int mode, int capacity, Netpoll netpoll) {
+        this.pd = pd;
+        this.mode = mode;
+        this.capacity = capacity;
+        this.netpoll = netpoll;
+    }
+
+    /**
+     * An operation slot for {@code pd}'s direction {@code mode}, with a data buffer of
+     * {@code capacity} bytes (rounded up to 4, 16 or 64 KiB; allocated on first use, pooled).
+     * One per direction per descriptor, closed with the descriptor.
+     *
+     * @throws IllegalStateException if the poller is not a completion backend
+     */
+    public static NetpollOp open(PollDesc pd, int mode, int capacity) {
+        Objects.requireNonNull(pd, "pd");
+        if (mode != PollDesc.MODE_READ && mode != PollDesc.MODE_WRITE) {
+            throw new IllegalArgumentException("mode must be MODE_READ or MODE_WRITE: " + mode);
+        }
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("capacity must be positive: " + capacity);
+        }
+        Netpoll np = pd.netpoll;
+        if (!np.completionModel()) {
+            throw new IllegalStateException("the network poller " + np.getClass().getSimpleName()
+                    + " is a readiness backend: use PollDesc.waitRead/waitWrite");
+        }
+        NetpollOp op = new NetpollOp(pd, mode, Pool.roundUp(capacity), np);
+        np.opened(op);
+        return op;
+    }
+
+    /** {@return the data buffer's size: the most one {@code recv}/{@code send} moves} */
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * The completion of the last call that returned {@link PollDesc#OK}: bytes moved (0 at
+     * end of stream) or, for accept, the new descriptor; negative: the OS error, negated
+     * ({@code -errno} on Linux, {@code -GetLastError()} on Windows).
+     */
+    public long result() {
+        return res;
+    }
+
+    /** The address length the last {@link #accept} reported. */
+    public int addressLength() {
+        return addrLen;
+    }
+
+    /** Go's {@code fd.Read} through {@code execIO}: reads up to {@code len} bytes into {@code b}. */
+    public int read(byte[] b, int off, int len) {
+        return transfer(READ, b, off, len, 0);
+    }
+
+    /** {@code recv(2)} with {@code flags} into {@code b}, at most {@link #capacity()} bytes. */
+    public int recv(byte[] b, int off, int len, int flags) {
+        return transfer(RECV, b, off, len, flags);
+    }
+
+    /** Writes up to {@code min(len, capacity())} bytes of {@code b}; see {@link #result()}. */
+    public int write(byte[] b, int off, int len) {
+        return transfer(WRITE, b, off, len, 0);
+    }
+
+    /** {@code send(2)} with {@code flags} of up to {@code min(len, capacity())} bytes of {@code b}. */
+    public int send(byte[] b, int off, int len, int flags) {
+        return transfer(SEND, b, off, len, flags);
+    }
+
+    /**
+     * Accepts a connection ({@code accept4} flags, e.g. {@code SOCK_NONBLOCK|SOCK_CLOEXEC});
+     * {@link #result()} is the new descriptor. The peer's address is copied into
+     * {@code addrOut} (as much as fits; pass {@link MemorySegment#NULL} for none) and its
+     * length is {@link #addressLength()}.
+     */
+    public int accept(int flags, MemorySegment addrOut) {
+        enter();
+        try {
+            ensureAddr();
+            addr.set(ValueLayout.JAVA_INT, ADDR_LEN_OFFSET, ADDR_BYTES);
+            this.flags = flags;
+            int st = exec(ACCEPT);
+            if (st == PollDesc.OK && res >= 0) {
+                addrLen = addr.get(ValueLayout.JAVA_INT, ADDR_LEN_OFFSET);
+                long n = Math.min(Math.min(addrLen, ADDR_BYTES), addrOut.byteSize());
+                MemorySegment.copy(addr, 0, addrOut, 0, n);
+            }
+            return st;
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Windows' {@code AcceptEx}: accepts a connection of this listening socket into
+     * {@code socket}, which the caller created beforehand (same family, unbound); then the
+     * caller sets {@code SO_UPDATE_ACCEPT_CONTEXT} on it and asks {@code getpeername} for the
+     * address. {@link #result()} is 0 or a negated error. Completion backends without
+     * {@code AcceptEx} (io_uring) use {@link #accept} instead.
+     */
+    public int acceptInto(long socket) {
+        enter();
+        try {
+            ensureAddr();
+            acceptSocket = socket;
+            return exec(ACCEPT_INTO);
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Connects to the socket address {@code sockaddr[0..len)} (at most 128 bytes);
+     * {@link #result()} is 0 or a negated error. On Windows ({@code ConnectEx}) the socket must
+     * be bound first, and the caller sets {@code SO_UPDATE_CONNECT_CONTEXT} afterwards.
+     */
+    public int connect(MemorySegment sockaddr, int len) {
+        if (len < 0 || len > ADDR_BYTES || len > sockaddr.byteSize()) {
+            throw new IndexOutOfBoundsException("address length " + len);
+        }
+        enter();
+        try {
+            ensureAddr();
+            MemorySegment.copy(sockaddr, 0, addr, 0, len);
+            addrLen = len;
+            return exec(CONNECT);
+        } finally {
+            leave();
+        }
+    }
+
+    private int transfer(int kind, byte[] b, int off, int len, int flags) {
+        Objects.checkFromIndexSize(off, len, b.length);
+        enter();
+        try {
+            if (buf == null) {
+                buf = Pool.take(capacity);
+            }
+            int n = Math.min(len, capacity);
+            boolean out = kind == WRITE || kind == SEND;
+            if (out) {
+                MemorySegment.copy(b, off, buf, ValueLayout.JAVA_BYTE, 0, n);
+            }
+            this.len = n;
+            this.flags = flags;
+            int st = exec(kind);
+            if (st == PollDesc.OK && !out && res > 0) {
+                MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, b, off, (int) res);
+            }
+            return st;
+        } finally {
+            leave();
+        }
+    }
+
+    private void ensureAddr() {
+        if (addr == null) {
+            addr = Arena.ofAuto().allocate(ADDR_BYTES + 8, 8);
+        }
+    }
+
+    private void enter() {
+        int s = (int) STATE.compareAndExchange(this, 0, BUSY);
+        if (s != 0) {
+            throw new IllegalStateException((s & CLOSED) != 0 ? "operation closed"
+                    : "two callers in one operation of fd " + pd.fd);
+        }
+    }
+
+    private void leave() {
+        int s = (int) STATE.getAndBitwiseAnd(this, ~BUSY);
+        if (s == (BUSY | CLOSED)) {
+            free();
+        }
+    }
+
+    /** Go's {@code execIO}: submit, wait, and on deadline or eviction cancel and wait again. */
+    private int exec(int kind) {
+        int err = pd.prepare(mode);
+        if (err != PollDesc.OK) {
+            return err;
+        }
+        this.kind = kind;
+        cancelled = false;
+        res = 0;
+        STATE.getAndBitwiseOr(this, INFLIGHT);
+        try {
+            netpoll.submit(this);
+        } catch (RuntimeException | Error e) {
+            STATE.getAndBitwiseAnd(this, ~INFLIGHT); // never reached the kernel
+            throw e;
+        }
+        while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
+            err = pd.await(mode);
+            if (err != PollDesc.OK) {
+                cancelled = true;
+                netpoll.cancel(this);
+                awaitCompletion();
+                return netpoll.wasCancelled(this) ? err : PollDesc.OK;
+            }
+        }
+        return PollDesc.OK;
+    }
+
+    /** Parks, untouched by deadlines and eviction, until the in-flight operation completes. */
+    private void awaitCompletion() {
+        while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
+            Sched.gopark(COMMIT, this, WaitReason.IO_WAIT);
+        }
+    }
+
+    private static final ParkCommit COMMIT = (g, op) -> ((NetpollOp) op).commit(g);
+
+    private boolean commit(G g) {
+        netpoll.waiters.incrementAndGet();
+        WAITER.setVolatile(this, g);
+        if (((int) STATE.getVolatile(this) & INFLIGHT) == 0 && WAITER.compareAndSet(this, g, null)) {
+            netpoll.waiters.decrementAndGet();
+            return false; // completed meanwhile: do not park
+        }
+        return true; // the completion takes the waiter and readies it
+    }
+
+    /**
+     * Called by the backend's poller with the operation's result: ends the flight, frees the
+     * buffer if the op was closed meanwhile, and readies the waiting caller into {@code out}.
+     */
+    void complete(long result, GList out) {
+        res = result;
+        int s = (int) STATE.getAndBitwiseAnd(this, ~INFLIGHT);
+        if (out == null) {
+            return; // completed inside submit, on the caller's own thread: nobody to wake
+        }
+        G w = (G) WAITER.getAndSet(this, null);
+        if (w != null) {
+            netpoll.waiters.decrementAndGet();
+            Sched.readyInto(w, out);
+        } else {
+            pd.netpollready(out, mode);
+        }
+        if (s == (INFLIGHT | CLOSED)) {
+            free();
+        }
+    }
+
+    /**
+     * Releases the op: its buffer goes back to the pool now, or when the operation in flight
+     * completes, or when the current caller returns. Closing the descriptor (evict, then
+     * {@link PollDesc#close}) cancels what is in flight. Idempotent.
+     */
+    @Override
+    public void close() {
+        for (;;) {
+            int s = (int) STATE.getVolatile(this);
+            if ((s & CLOSED) != 0) {
+                return;
+            }
+            if (STATE.compareAndSet(this, s, s | CLOSED)) {
+                if (s == 0) {
+                    free();
+                }
+                return;
+            }
+        }
+    }
+
+    private void free() {
+        netpoll.closed(this);
+        MemorySegment b = buf;
+        buf = null;
+        if (b != null) {
+            Pool.give(b);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NetpollOp[fd " + pd.fd + (mode == PollDesc.MODE_READ ? ", read" : ", write") + ", state "
+                + (int) STATE.getVolatile(this) + "]";
+    }
+
+    /**
+     * Data buffers by size class (4, 16, 64 KiB), kept for reuse up to a bound per class, so
+     * connection churn does not allocate native memory each time. A dropped buffer is freed
+     * by the GC (auto arena); the pool is never asked for one the kernel still owns.
+     */
+    static final class Pool {
+        private static final int[] SIZES = {4 << 10, 16 << 10, 64 << 10};
+        private static final int KEEP = 1024;
+        private static final ArrayDeque<MemorySegment>[] FREE = newFree();
+
+        private Pool() {
+        }
+
+        @SuppressWarnings("unchecked")
+        private static ArrayDeque<MemorySegment>[] newFree() {
+            ArrayDeque<MemorySegment>[] f = new ArrayDeque[SIZES.length];
+            Arrays.setAll(f, i -> new ArrayDeque<>());
+            return f;
+        }
+
+        static int roundUp(int n) {
+            for (int s : SIZES) {
+                if (n <= s) {
+                    return s;
+                }
+            }
+            return SIZES[SIZES.length - 1];
+        }
+
+        private static int index(long size) {
+            return Arrays.binarySearch(SIZES, (int) size);
+        }
+
+        static MemorySegment take(int size) {
+            ArrayDeque<MemorySegment> f = FREE[index(size)];
+            synchronized (f) {
+                MemorySegment b = f.poll();
+                if (b != null) {
+                    return b;
+                }
+            }
+            return Arena.ofAuto().allocate(size, 4096);
+        }
+
+        static void give(MemorySegment b) {
+            ArrayDeque<MemorySegment> f = FREE[index(b.byteSize())];
+            synchronized (f) {
+                if (f.size() < KEEP) {
+                    f.push(b);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,518 @@
+package io.panago.runtime;
+
+import io.panago.bindings.linux.Errno;
+import io.panago.bindings.linux.Linux;
+import io.panago.bindings.linux.LinuxErrno;
+import io.panago.bindings.linux.__kernel_timespec;
+import io.panago.bindings.linux.io_cqring_offsets;
+import io.panago.bindings.linux.io_sqring_offsets;
+import io.panago.bindings.linux.io_uring_cqe;
+import io.panago.bindings.linux.io_uring_params;
+import io.panago.bindings.linux.io_uring_sqe;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The io_uring backend, Linux's completion model ({@code -Dpanago.netpoll=io_uring}): the net
+ * layer's operations ({@link NetpollOp}: read, write, recv, send, accept, connect) are
+ * submitted to one ring and their completions reaped by whichever M polls, exactly where the
+ * epoll backend reaps readiness events. Readiness waits on a {@link PollDesc} (eventfds, or
+ * code written for epoll) still work: the first wait arms a multishot {@code IORING_OP_POLL_ADD}
+ * for the descriptor, the io_uring twin of an edge-triggered epoll registration.
+ *
+ * <h2>Implementation overview</h2>
+ * One ring of 1024 submission and 16384 completion entries, mapped once
+ * ({@code IORING_FEAT_SINGLE_MMAP}: the SQ and CQ rings share a mapping; the SQE array is a
+ * second one). The SQ index array is the identity, written at set-up.
+ *
+ * <p>Submission, from any thread (goroutines submit their own operations): under
+ * {@link #sqLock}, fill the SQE at {@code tail & mask}, then publish {@code tail + 1} with a
+ * release store, which orders the SQE's bytes before the kernel's acquire load of the tail.
+ * Then, outside the lock, {@code io_uring_enter(to_submit = tail - head)}: the kernel takes
+ * what is published and not yet consumed, so concurrent submitters never lose or double an
+ * entry (the last one in finds nothing left). The head, written by the kernel, is read with
+ * acquire. An entry the kernel refused (EAGAIN, EBUSY) stays published and goes with the next
+ * enter, which every poll makes when entries are pending.
+ *
+ * <p>Completion: one reaper at a time ({@link #cqLock}) reads the CQ tail with acquire, reads
+ * the entries, and releases the new head with a release store, so the kernel never reuses an
+ * entry still being read. {@code user_data} says what completed: an operation (slot and
+ * submission count, so a completion for a recycled slot is recognised), a multishot poll (the
+ * descriptor's tag from {@link Netpoll#register}, stale after fd reuse as with epoll), the
+ * wake-up, or a cancel request's own completion (ignored). The kind sits in bits 29..31 of the
+ * low word; slots stay below 2^29.
+ *
+ * <p>Waiting: a blocking poll is {@code io_uring_enter(GETEVENTS | EXT_ARG)} with
+ * {@code min_complete} 1 and the next timer as the timeout of {@code io_uring_getevents_arg}.
+ * {@link #wakeup} (Go's {@code netpollBreak}) submits a NOP: its completion ends the wait (the
+ * kernel wakes a waiter when the CQ tail passes the point where it began waiting, whoever then
+ * reaps). A non-blocking poll that reaps the NOP while the wake-up is still pending posts
+ * another one, so the wake-up cannot be swallowed between a poller's decision to block and its
+ * entry into the kernel; the blocking poll clears the pending flag when its wait ends.
+ *
+ * <p>Buffers: an operation's buffer and address area belong to its {@link NetpollOp}, which
+ * keeps them out of the pool while the kernel owns them, across cancellation too (see there).
+ *
+ * <p>The kernel runs a completion's last step as task work of the thread that submitted the
+ * request. No special set-up flag is used: {@code IORING_SETUP_COOP_TASKRUN} would leave that
+ * work until the submitting carrier next enters the kernel, which an idle carrier parked on a
+ * futex may not do for a long time.
+ */
+final class NetpollUring extends Netpoll {
+    private static final int SQ_ENTRIES = 1024, CQ_ENTRIES = 16384;
+    private static final long SQE_SIZE = io_uring_sqe.sizeof(), CQE_SIZE = io_uring_cqe.sizeof();
+    private static final int KIND_SHIFT = 29;
+    private static final long KIND_MASK = 7L << KIND_SHIFT;
+    private static final long KIND_WAKE = 1L << KIND_SHIFT, KIND_POLL = 2L << KIND_SHIFT,
+            KIND_OP = 3L << KIND_SHIFT, KIND_IGNORE = 4L << KIND_SHIFT;
+    private static final int ARMED_POLL = 1;
+    /** {@code struct io_uring_getevents_arg}: sigmask, sigmask_sz, min_wait_usec, ts. */
+    private static final long GETEVENTS_ARG_BYTES = 24;
+    private static final int NSIG_BYTES = 8;
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final long SQE_OFF = io_uring_sqe.off$offset(), SQE_ADDR = io_uring_sqe.addr$offset(),
+            SQE_LEN = io_uring_sqe.len$offset(), SQE_OP_FLAGS = io_uring_sqe.rw_flags$offset(),
+            SQE_USER_DATA = io_uring_sqe.user_data$offset(), SQE_FD = io_uring_sqe.fd$offset();
+    private static final long CQE_USER_DATA = io_uring_cqe.user_data$offset(), CQE_RES = io_uring_cqe.res$offset(),
+            CQE_FLAGS = io_uring_cqe.flags$offset();
+    private static final int EINTR = Linux.EINTR(), EAGAIN = Linux.EAGAIN(), EBUSY = Linux.EBUSY(),
+            ETIME = Linux.ETIME(), ECANCELED = Linux.ECANCELED();
+    private static final int POLLIN = Linux.POLLIN(), POLLOUT = Linux.POLLOUT(), POLLRDHUP = Linux.POLLRDHUP(),
+            POLLHUP = Linux.POLLHUP(), POLLERR = Linux.POLLERR();
+
+    private final int ring;
+    private final MemorySegment rings;
+    private final MemorySegment sqes;
+    private final long sqHead, sqTail, sqFlags, cqHead, cqTail, cqes;
+    private final int sqMask, sqEntries, cqMask;
+
+    /** Guards the SQ tail and the SQEs between head and tail. */
+    private final Object sqLock = new Object();
+    /** Our copy of the SQ tail (only we write it); guarded by sqLock. */
+    private int sqTailLocal;
+    /** One reaper at a time. */
+    private final ReentrantLock cqLock = new ReentrantLock();
+    /** Our copy of the CQ head (only we write it); guarded by cqLock. */
+    private int cqHeadLocal;
+
+    /** Go's netpollWakeSig: 1 from a wake-up until a blocking poll's wait ends. */
+    final AtomicInteger wakeSig = new AtomicInteger();
+    /** Wake-up NOPs submitted (for tests and dumps). */
+    final AtomicInteger wakesPosted = new AtomicInteger();
+    /** errno for wake-up NOPs, guarded by itself. */
+    private final MemorySegment wakeErrno;
+    /** errno for arming and cancelling polls, guarded by itself. */
+    private final MemorySegment ctlErrno;
+    /** Per-thread buffers for {@link #poll}, which only Ms in scheduler code and sysmon call. */
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    private final Object opLock = new Object();
+    /** Operations by slot; copy-on-grow, read by the reaper without the lock. */
+    private volatile NetpollOp[] ops = new NetpollOp[64];
+    private int[] opFree = new int[64];
+    private int nOpFree, nOpSlots;
+
+    private static final class Scratch {
+        final Arena arena = Arena.ofAuto();
+        final MemorySegment errno = LinuxErrno.captureSegment(arena);
+        final MemorySegment arg = arena.allocate(GETEVENTS_ARG_BYTES, 8);
+        final MemorySegment ts = __kernel_timespec.allocate(arena);
+    }
+
+    /** Why this kernel cannot run the backend. */
+    static final class Unavailable extends Exception {
+        Unavailable(String why) {
+            super(why);
+        }
+    }
+
+    /** The io_uring backend, or, where the kernel refuses it, epoll with one line on stderr saying why. */
+    static Netpoll openOrEpoll() {
+        try {
+            return new NetpollUring();
+        } catch (Unavailable e) {
+            System.err.println("panago: -Dpanago.netpoll=io_uring: " + e.getMessage() + "; using epoll");
+            return new NetpollEpoll();
+        }
+    }
+
+    NetpollUring() throws Unavailable {
+        Arena arena = Arena.ofAuto();
+        MemorySegment errno = LinuxErrno.captureSegment(arena);
+        MemorySegment p = io_uring_params.allocate(arena);
+        io_uring_params.flags(p, Linux.IORING_SETUP_CQSIZE() | Linux.IORING_SETUP_CLAMP() | Linux.IORING_SETUP_SUBMIT_ALL());
+        io_uring_params.cq_entries(p, CQ_ENTRIES);
+        int fd = LinuxErrno.io_uring_setup(errno, SQ_ENTRIES, p);
+        if (fd < 0) {
+            int e = LinuxErrno.errno(errno);
+            String why = e == Linux.ENOSYS() ? "the kernel has no io_uring (ENOSYS)"
+                    : e == Linux.EPERM() ? "io_uring is disabled here (EPERM: /proc/sys/kernel/io_uring_disabled or a seccomp filter)"
+                    : "io_uring_setup failed: " + Errno.name(e);
+            throw new Unavailable(why);
+        }
+        int features = io_uring_params.features(p);
+        int need = Linux.IORING_FEAT_SINGLE_MMAP() | Linux.IORING_FEAT_NODROP() | Linux.IORING_FEAT_EXT_ARG()
+                | Linux.IORING_FEAT_FAST_POLL();
+        if ((features & need) != need) {
+            LinuxErrno.close(errno, fd);
+            throw new Unavailable("the kernel's io_uring lacks features (have 0x" + Integer.toHexString(features)
+                    + ", need 0x" + Integer.toHexString(need) + ": Linux 5.11 or later)");
+        }
+        MemorySegment sq = io_uring_params.sq_off(p), cq = io_uring_params.cq_off(p);
+        sqEntries = io_uring_params.sq_entries(p);
+        int cqEntries = io_uring_params.cq_entries(p);
+        long ringBytes = Math.max(io_sqring_offsets.array(sq) + 4L * sqEntries,
+                io_cqring_offsets.cqes(cq) + CQE_SIZE * cqEntries);
+        long sqeBytes = SQE_SIZE * sqEntries;
+        MemorySegment r = map(errno, fd, ringBytes, Linux.IORING_OFF_SQ_RING());
+        MemorySegment s = map(errno, fd, sqeBytes, Linux.IORING_OFF_SQES());
+        if (r == null || s == null) {
+            String why = "mmap of the rings failed: " + Errno.name(LinuxErrno.errno(errno));
+            LinuxErrno.close(errno, fd);
+            throw new Unavailable(why);
+        }
+        ring = fd;
+        rings = r;
+        sqes = s;
+        sqHead = io_sqring_offsets.head(sq);
+        sqTail = io_sqring_offsets.tail(sq);
+        sqFlags = io_sqring_offsets.flags(sq);
+        sqMask = rings.get(ValueLayout.JAVA_INT, io_sqring_offsets.ring_mask(sq));
+        cqHead = io_cqring_offsets.head(cq);
+        cqTail = io_cqring_offsets.tail(cq);
+        cqes = io_cqring_offsets.cqes(cq);
+        cqMask = rings.get(ValueLayout.JAVA_INT, io_cqring_offsets.ring_mask(cq));
+        long array = io_sqring_offsets.array(sq);
+        for (int i = 0; i < sqEntries; i++) {
+            rings.set(ValueLayout.JAVA_INT, array + 4L * i, i);
+        }
+        sqTailLocal = (int) INT.getAcquire(rings, sqTail);
+        cqHeadLocal = (int) INT.getAcquire(rings, cqHead);
+        wakeErrno = LinuxErrno.captureSegment(Arena.global());
+        ctlErrno = LinuxErrno.captureSegment(Arena.global());
+    }
+
+    /** Unmaps and closes the ring of a backend that is not Sched's (tests). */
+    void release() {
+        MemorySegment errno = LinuxErrno.captureSegment(Arena.ofAuto());
+        LinuxErrno.munmap(errno, sqes, sqes.byteSize());
+        LinuxErrno.munmap(errno, rings, rings.byteSize());
+        LinuxErrno.close(errno, ring);
+    }
+
+    private static MemorySegment map(MemorySegment errno, int fd, long bytes, long offset) {
+        MemorySegment m = LinuxErrno.mmap(errno, MemorySegment.NULL, bytes, Linux.PROT_READ() | Linux.PROT_WRITE(),
+                Linux.MAP_SHARED() | Linux.MAP_POPULATE(), fd, offset);
+        return m.address() == Linux.MAP_FAILED().address() ? null : m.reinterpret(bytes);
+    }
+
+    @Override
+    boolean completionModel() {
+        return true;
+    }
+
+    // ------------------------------------------------------------------ submission
+
+    /**
+     * Publishes one SQE (zeroed, then the given fields) and submits what is pending. Waits
+     * for room if the SQ is full.
+     */
+    private void push(byte opcode, int fd, long off, long addr, int len, int opFlags, long userData,
+                      MemorySegment errno) {
+        for (;;) {
+            synchronized (sqLock) {
+                int tail = sqTailLocal;
+                if (tail - (int) INT.getAcquire(rings, sqHead) != sqEntries) {
+                    long e = (long) (tail & sqMask) * SQE_SIZE;
+                    for (long i = 0; i < SQE_SIZE; i += 8) {
+                        sqes.set(ValueLayout.JAVA_LONG, e + i, 0L);
+                    }
+                    sqes.set(ValueLayout.JAVA_BYTE, e, opcode);
+                    sqes.set(ValueLayout.JAVA_INT, e + SQE_FD, fd);
+                    sqes.set(ValueLayout.JAVA_LONG, e + SQE_OFF, off);
+                    sqes.set(ValueLayout.JAVA_LONG, e + SQE_ADDR, addr);
+                    sqes.set(ValueLayout.JAVA_INT, e + SQE_LEN, len);
+                    sqes.set(ValueLayout.JAVA_INT, e + SQE_OP_FLAGS, opFlags);
+                    sqes.set(ValueLayout.JAVA_LONG, e + SQE_USER_DATA, userData);
+                    sqTailLocal = tail + 1;
+                    INT.setRelease(rings, sqTail, tail + 1);
+                    break;
+                }
+            }
+            if (!submitPending(errno)) {
+                Thread.onSpinWait(); // the CQ is backed up: the pollers' reaping makes room
+            }
+        }
+        submitPending(errno);
+    }
+
+    /** Entries published but not yet taken by the kernel. */
+    private int pending() {
+        return (int) INT.getAcquire(rings, sqTail) - (int) INT.getAcquire(rings, sqHead);
+    }
+
+    /**
+     * io_uring_enter for what is pending; false if the kernel refused for now (EAGAIN, EBUSY:
+     * then a poller is woken, and its enter takes the entries along).
+     */
+    private boolean submitPending(MemorySegment errno) {
+        for (;;) {
+            int n = pending();
+            if (n <= 0) {
+                return true;
+            }
+            if (LinuxErrno.io_uring_enter(errno, ring, n, 0, 0, MemorySegment.NULL, 0) >= 0) {
+                return true;
+            }
+            int e = LinuxErrno.errno(errno);
+            if (e == EINTR) {
+                continue;
+            }
+            if (e == EAGAIN || e == EBUSY) {
+                wakeup();
+                return false;
+            }
+            throw new IllegalStateException("netpoll: io_uring_enter (submit) failed: " + Errno.name(e));
+        }
+    }
+
+    @Override
+    void open(PollDesc pd) throws IOException {
+        long tag = register(pd);
+        if ((tag & 0xffffffffL) >= 1L << KIND_SHIFT) {
+            unregister(pd);
+            throw new IOException("io_uring: too many descriptors");
+        }
+    }
+
+    @Override
+    void arm(PollDesc pd) {
+        if ((pd.armed & ARMED_POLL) != 0) {
+            return;
+        }
+        synchronized (pd) {
+            if ((pd.armed & ARMED_POLL) != 0 || pd.closing) {
+                return; // a closing descriptor gets no new kernel request: close would miss it
+            }
+            pd.armed |= ARMED_POLL;
+            synchronized (ctlErrno) {
+                push((byte) Linux.IORING_OP_POLL_ADD(), pd.fd, 0, 0, Linux.IORING_POLL_ADD_MULTI(),
+                        POLLIN | POLLOUT | POLLRDHUP, KIND_POLL | pd.tag, ctlErrno);
+            }
+        }
+    }
+
+    @Override
+    void close(PollDesc pd) {
+        // PollDesc.close has evicted pd: no arm can follow this cancel. By user_data, not by
+        // fd, so it does not matter when the caller then closes the descriptor.
+        synchronized (pd) {
+            if ((pd.armed & ARMED_POLL) != 0) {
+                synchronized (ctlErrno) {
+                    push((byte) Linux.IORING_OP_ASYNC_CANCEL(), -1, 0, KIND_POLL | pd.tag, 0, 0, KIND_IGNORE, ctlErrno);
+                }
+            }
+        }
+        unregister(pd);
+    }
+
+    @Override
+    void opened(NetpollOp op) {
+        op.capture = LinuxErrno.captureSegment(Arena.ofAuto());
+        synchronized (opLock) {
+            int slot;
+            if (nOpFree > 0) {
+                slot = opFree[--nOpFree];
+            } else {
+                slot = nOpSlots++;
+                if (slot >= 1 << KIND_SHIFT) {
+                    throw new IllegalStateException("io_uring: too many operations");
+                }
+                if (slot == ops.length) {
+                    ops = Arrays.copyOf(ops, slot * 2);
+                }
+            }
+            op.slot = slot;
+            NetpollOp[] t = ops;
+            t[slot] = op;
+            ops = t;
+        }
+    }
+
+    @Override
+    void closed(NetpollOp op) {
+        synchronized (opLock) {
+            if (op.slot < 0 || ops[op.slot] != op) {
+                return;
+            }
+            ops[op.slot] = null;
+            if (nOpFree == opFree.length) {
+                opFree = Arrays.copyOf(opFree, nOpFree * 2);
+            }
+            opFree[nOpFree++] = op.slot;
+            op.slot = -1;
+        }
+    }
+
+    private static long userData(NetpollOp op) {
+        return KIND_OP | op.slot | ((long) op.gen << 32);
+    }
+
+    @Override
+    void submit(NetpollOp op) {
+        op.gen++;
+        long ud = userData(op);
+        MemorySegment errno = op.capture;
+        switch (op.kind) {
+            case NetpollOp.READ -> push((byte) Linux.IORING_OP_READ(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno);
+            case NetpollOp.WRITE -> push((byte) Linux.IORING_OP_WRITE(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno);
+            case NetpollOp.RECV -> push((byte) Linux.IORING_OP_RECV(), op.pd.fd, 0, op.buf.address(), op.len, op.flags, ud, errno);
+            case NetpollOp.SEND -> push((byte) Linux.IORING_OP_SEND(), op.pd.fd, 0, op.buf.address(), op.len,
+                    op.flags | Linux.MSG_NOSIGNAL(), ud, errno);
+            case NetpollOp.ACCEPT -> push((byte) Linux.IORING_OP_ACCEPT(), op.pd.fd,
+                    op.addr.address() + NetpollOp.ADDR_LEN_OFFSET, op.addr.address(), 0, op.flags, ud, errno);
+            case NetpollOp.CONNECT -> push((byte) Linux.IORING_OP_CONNECT(), op.pd.fd, op.addrLen, op.addr.address(), 0, 0,
+                    ud, errno);
+            default -> throw new UnsupportedOperationException("io_uring has no operation of kind " + op.kind
+                    + " (AcceptEx is Windows': use accept)");
+        }
+    }
+
+    @Override
+    void cancel(NetpollOp op) {
+        push((byte) Linux.IORING_OP_ASYNC_CANCEL(), -1, 0, userData(op), 0, 0, KIND_IGNORE, op.capture);
+    }
+
+    @Override
+    boolean wasCancelled(NetpollOp op) {
+        // -EINTR: cancelled while an io-wq worker ran it.
+        return op.res == -ECANCELED || op.res == -EINTR;
+    }
+
+    // ------------------------------------------------------------------ completion
+
+    @Override
+    void poll(long delayNanos, GList out) {
+        Scratch s = scratch.get();
+        if (delayNanos == 0) {
+            if (pending() > 0 || (rings.get(ValueLayout.JAVA_INT, sqFlags) & Linux.IORING_SQ_CQ_OVERFLOW()) != 0) {
+                LinuxErrno.io_uring_enter(s.errno, ring, pending(), 0, Linux.IORING_ENTER_GETEVENTS(), MemorySegment.NULL, 0);
+            }
+            reap(out, false);
+            return;
+        }
+        if (wakeSig.get() == 0) {
+            MemorySegment tsp = MemorySegment.NULL;
+            if (delayNanos > 0) {
+                __kernel_timespec.tv_sec(s.ts, delayNanos / 1_000_000_000L);
+                __kernel_timespec.tv_nsec(s.ts, delayNanos % 1_000_000_000L);
+                tsp = s.ts;
+            }
+            s.arg.set(ValueLayout.JAVA_LONG, 0, 0L);
+            s.arg.set(ValueLayout.JAVA_INT, 8, NSIG_BYTES);
+            s.arg.set(ValueLayout.JAVA_INT, 12, 0);
+            s.arg.set(ValueLayout.JAVA_LONG, 16, tsp.address());
+            int r = LinuxErrno.io_uring_enter(s.errno, ring, pending(), 1,
+                    Linux.IORING_ENTER_GETEVENTS() | Linux.IORING_ENTER_EXT_ARG(), s.arg, GETEVENTS_ARG_BYTES);
+            if (r < 0) {
+                int e = LinuxErrno.errno(s.errno);
+                if (e != ETIME && e != EINTR && e != EAGAIN && e != EBUSY) {
+                    throw new IllegalStateException("netpoll: io_uring_enter (wait) failed: " + Errno.name(e));
+                }
+            }
+        }
+        wakeSig.set(0);
+        reap(out, true);
+    }
+
+    private void reap(GList out, boolean blocking) {
+        if (!cqLock.tryLock()) {
+            if (!blocking) {
+                return;
+            }
+            cqLock.lock();
+        }
+        boolean repostWake = false;
+        try {
+            int head = cqHeadLocal;
+            int tail = (int) INT.getAcquire(rings, cqTail);
+            while (head != tail) {
+                long e = cqes + (long) (head & cqMask) * CQE_SIZE;
+                long ud = rings.get(ValueLayout.JAVA_LONG, e + CQE_USER_DATA);
+                int res = rings.get(ValueLayout.JAVA_INT, e + CQE_RES);
+                int flags = rings.get(ValueLayout.JAVA_INT, e + CQE_FLAGS);
+                head++;
+                long kind = ud & KIND_MASK;
+                if (kind == KIND_OP) {
+                    NetpollOp op = ops[(int) ud & ((1 << KIND_SHIFT) - 1)];
+                    if (op != null && op.gen == (int) (ud >>> 32)) {
+                        op.complete(res, out);
+                    }
+                } else if (kind == KIND_POLL) {
+                    pollEvent(ud & ~KIND_MASK, res, flags, out);
+                } else if (kind == KIND_WAKE) {
+                    repostWake |= !blocking && wakeSig.get() != 0;
+                }
+                if (head == tail) {
+                    INT.setRelease(rings, cqHead, head);
+                    cqHeadLocal = head;
+                    tail = (int) INT.getAcquire(rings, cqTail);
+                }
+            }
+        } finally {
+            cqLock.unlock();
+        }
+        if (repostWake) {
+            postWake();
+        }
+    }
+
+    /** A multishot poll's event: readiness as epoll reports it; its end disarms the descriptor. */
+    private void pollEvent(long tag, int res, int flags, GList out) {
+        PollDesc pd = lookup(tag);
+        if (pd == null) {
+            return; // stale: the descriptor was closed (and its slot maybe reused) meanwhile
+        }
+        int mode = 0;
+        if ((flags & Linux.IORING_CQE_F_MORE()) == 0) {
+            synchronized (pd) {
+                pd.armed &= ~ARMED_POLL;
+            }
+            // The next wait re-arms; whoever waits now retries its syscall and waits again.
+            mode = PollDesc.MODE_READ | PollDesc.MODE_WRITE;
+        }
+        if (res > 0) {
+            if ((res & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+                mode |= PollDesc.MODE_READ;
+            }
+            if ((res & (POLLOUT | POLLHUP | POLLERR)) != 0) {
+                mode |= PollDesc.MODE_WRITE;
+            }
+        }
+        if (mode != 0) {
+            pd.netpollready(out, mode);
+        }
+    }
+
+    @Override
+    void wakeup() {
+        if (wakeSig.compareAndSet(0, 1)) {
+            postWake();
+        }
+    }
+
+    private void postWake() {
+        wakesPosted.incrementAndGet();
+        synchronized (wakeErrno) {
+            push((byte) Linux.IORING_OP_NOP(), -1, 0, 0, 0, 0, KIND_WAKE, wakeErrno);
+        }
+    }
+}

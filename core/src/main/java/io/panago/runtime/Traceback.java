@@ -1,0 +1,140 @@
+package io.panago.runtime;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Goroutine stacks as Go prints them (Go's runtime/traceback.go): the dump of every goroutine
+ * ({@code runtime.Stack(buf, true)}, SIGQUIT) and the stack of a panic. Frames of the scheduler
+ * below the goroutine's own code are left out.
+ */
+final class Traceback {
+    private Traceback() {
+    }
+
+    /** Every live goroutine: "goroutine N [state]:", its frames, "created by goroutine M". */
+    static String dump() {
+        StringBuilder sb = new StringBuilder();
+        G self = Sched.inGoroutine() ? Sched.getg() : null;
+        List<G> all = AllGs.snapshot();
+        all.sort(Comparator.comparingLong(g -> g.id));
+        if (self != null) {
+            appendGoroutine(sb, self, trim(new Throwable().getStackTrace(), 1), "running");
+        }
+        for (G g : all) {
+            if (g != self) {
+                appendOne(sb, g);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void appendOne(StringBuilder sb, G g) {
+        for (;;) {
+            int s = g.status;
+            int st = s & ~(G.WAKE | G.SCAN);
+            if ((s & G.SCAN) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            if (st == G.DEAD) {
+                return;
+            }
+            GCont c = g.cont;
+            if ((st == G.WAITING && g.parkedOn == null || st == G.RUNNABLE) && c != null) {
+                if (!g.casStatus(s, s | G.SCAN)) {
+                    continue;
+                }
+                String state = g.statusText();
+                StackTraceElement[] frames;
+                try {
+                    frames = trim(c.stack(), 0);
+                } finally {
+                    G.STATUS.getAndBitwiseAnd(g, ~G.SCAN);
+                }
+                appendGoroutine(sb, g, frames, state);
+                return;
+            }
+            // Mounted (running, in Go.blocking, or pinned on its carrier): the carrier's stack,
+            // if the goroutine is still there when we have read it.
+            M m = g.m;
+            String state = g.statusText();
+            StackTraceElement[] frames = m != null && m.curg == g ? m.getStackTrace() : null;
+            if (frames != null && (m.curg != g)) {
+                frames = null;
+            }
+            appendGoroutine(sb, g, frames == null ? null : trim(frames, 0), state);
+            return;
+        }
+    }
+
+    private static void appendGoroutine(StringBuilder sb, G g, StackTraceElement[] frames, String state) {
+        sb.append("goroutine ").append(g.id).append(" [").append(state);
+        if (g.lockedm > 0 || g.parkedOn != null) {
+            sb.append(", locked to thread");
+        }
+        sb.append("]:\n");
+        if (frames == null) {
+            sb.append("\t(stack unavailable: it moved while being read)\n");
+        } else {
+            for (StackTraceElement f : frames) {
+                sb.append("\tat ").append(f).append('\n');
+            }
+        }
+        if (g.parentId != 0) {
+            sb.append("created by goroutine ").append(g.parentId).append('\n');
+        }
+        sb.append('\n');
+    }
+
+    /** Go's panic output: the message, then the goroutine and its stack. */
+    static String panic(long goid, Throwable t) {
+        StringWriter sw = new StringWriter();
+        PrintWriter pw = new PrintWriter(sw);
+        pw.print("panic: ");
+        pw.println(t);
+        pw.println();
+        pw.print("goroutine ");
+        pw.print(goid);
+        pw.println(" [running]:");
+        Set<Throwable> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Throwable c = t; c != null && seen.add(c); c = c.getCause()) {
+            if (c != t) {
+                pw.print("Caused by: ");
+                pw.println(c);
+            }
+            for (StackTraceElement f : trim(c.getStackTrace(), 0)) {
+                pw.print("\tat ");
+                pw.println(f);
+            }
+            for (Throwable s : c.getSuppressed()) {
+                pw.print("\tSuppressed: ");
+                pw.println(s);
+            }
+        }
+        pw.flush();
+        return sw.toString();
+    }
+
+    /**
+     * Drops the first {@code skip} frames and everything from the runtime's goroutine entry
+     * ({@code G.body}) down, which is the scheduler's, not the goroutine's.
+     */
+    static StackTraceElement[] trim(StackTraceElement[] frames, int skip) {
+        int end = frames.length;
+        for (int i = skip; i < frames.length; i++) {
+            if (frames[i].getClassName().equals(G.class.getName()) && frames[i].getMethodName().equals("body")) {
+                end = i;
+                break;
+            }
+        }
+        if (skip >= end) {
+            return new StackTraceElement[0];
+        }
+        return java.util.Arrays.copyOfRange(frames, skip, end);
+    }
+}

@@ -1,0 +1,855 @@
+package io.panago.runtime;
+
+import io.panago.bindings.linux.Linux;
+import io.panago.bindings.linux.LinuxErrno;
+import io.panago.bindings.linux.epoll_event;
+import io.panago.bindings.windows.LPFN_ACCEPTEX;
+import io.panago.bindings.windows.LPFN_CONNECTEX;
+import io.panago.bindings.windows.OVERLAPPED;
+import io.panago.bindings.windows.OVERLAPPED_ENTRY;
+import io.panago.bindings.windows.WSABUF;
+import io.panago.bindings.windows.Windows;
+import io.panago.bindings.windows.WsaIds;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A Windows of our own for running the real {@link NetpollIocp} on Linux: the kernel32 and
+ * ws2_32 calls the backend and its tests make, written in Java over Linux sockets and epoll,
+ * exported as upcall stubs and bound into the Windows bindings with
+ * {@link Windows#bindLookup}. Handles and error codes are Windows' (SOCKETs are handles of our
+ * own table, errors are Winsock's and NTSTATUS values in {@code OVERLAPPED.Internal}); the data
+ * moves over real loopback TCP.
+ *
+ * <p>Windows semantics it keeps, because the backend depends on them:
+ * <ul>
+ * <li>An overlapped {@code WSARecv}/{@code WSASend}/{@code AcceptEx}/{@code ConnectEx} either
+ *     completes at once (success; a packet is queued unless the socket is in
+ *     {@code FILE_SKIP_COMPLETION_PORT_ON_SUCCESS} mode), fails at once (no packet), or pends
+ *     ({@code WSA_IO_PENDING}/{@code ERROR_IO_PENDING}) and later queues exactly one packet on
+ *     the socket's port with its completion key, after writing the status and byte count into
+ *     the OVERLAPPED.</li>
+ * <li>A receive at the peer's end of stream completes with 0 bytes; a send completes once all
+ *     its bytes are taken.</li>
+ * <li>{@code CancelIoEx} completes a pending operation with {@code STATUS_CANCELLED}, which
+ *     {@code WSAGetOverlappedResult} reports as error 995 ({@code ERROR_OPERATION_ABORTED});
+ *     for an operation no longer pending it fails with {@code ERROR_NOT_FOUND}.
+ *     {@code closesocket} cancels everything pending on the socket.</li>
+ * <li>{@code ConnectEx} needs a bound socket ({@code WSAEINVAL} otherwise); {@code AcceptEx}
+ *     accepts into a socket the caller created.</li>
+ * <li>{@code GetQueuedCompletionStatusEx} dequeues up to the asked number of packets, waits up
+ *     to the timeout ({@code INFINITE}: forever), and fails with {@code WAIT_TIMEOUT};
+ *     {@code PostQueuedCompletionStatus} queues a packet as given.</li>
+ * <li>{@code GetLastError} and {@code WSAGetLastError} are one per-thread value.</li>
+ * </ul>
+ * Pending operations are watched by one "kernel" thread with an epoll instance of its own.
+ * Not emulated: anything the backend does not call, IPv6, datagrams, partial sends on
+ * overlapped sockets (they complete whole here, as they do on Windows in practice).
+ */
+final class IocpFakeKernel {
+    private static final AtomicReference<IocpFakeKernel> INSTANCE = new AtomicReference<>();
+
+    static final int STATUS_SUCCESS = 0, STATUS_CANCELLED = 0xC0000120, STATUS_CONNECTION_RESET = 0xC000020D,
+            STATUS_CONNECTION_REFUSED = 0xC0000236, STATUS_CONNECTION_ABORTED = 0xC0000241,
+            STATUS_UNSUCCESSFUL = 0xC0000001;
+    private static final int SOCKET_ERROR = Windows.SOCKET_ERROR(), WSA_IO_PENDING = Windows.WSA_IO_PENDING(),
+            ERROR_IO_PENDING = Windows.ERROR_IO_PENDING();
+    private static final int KIND_RECV = 1, KIND_SEND = 2, KIND_ACCEPT = 3, KIND_CONNECT = 4;
+
+    /** Calls that failed inside the fake (an assertion in every test). */
+    final List<Throwable> failures = new CopyOnWriteArrayList<>();
+    /** Packets queued on any port, and those queued for completions that happened at once. */
+    final AtomicInteger packetsQueued = new AtomicInteger(), inlinePackets = new AtomicInteger();
+    final AtomicInteger cancelsFound = new AtomicInteger(), cancelsNotFound = new AtomicInteger();
+    /** Wake-up packets (no OVERLAPPED) dequeued by a GQCS call that waited. */
+    final AtomicInteger wakePacketsToWaiters = new AtomicInteger();
+    /** Sockets for which SetFileCompletionNotificationModes is to fail (the backend's fallback). */
+    final AtomicInteger refuseSkipModeForNext = new AtomicInteger();
+    /** Runs at the start of CancelIoEx (to let a completion win the race deterministically). */
+    final AtomicReference<Runnable> beforeCancel = new AtomicReference<>();
+    /** Threads in GetQueuedCompletionStatusEx with INFINITE; guarded by waitLock, never with a port's lock order. */
+    private int foreverWaiters;
+    private final Object waitLock = new Object();
+
+    private final Arena arena = Arena.global();
+    private final Map<String, MemorySegment> stubs = new HashMap<>();
+    private final MemorySegment acceptExStub, connectExStub;
+    private final ThreadLocal<int[]> lastError = ThreadLocal.withInitial(() -> new int[1]);
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    /** Handles: sockets and ports. Guarded by this. */
+    private final Map<Long, Object> handles = new HashMap<>();
+    private long nextHandle = 0x1000;
+    private final int epfd;
+    private final Thread watcher;
+
+    private static final class Scratch {
+        final Arena arena = Arena.ofAuto();
+        final MemorySegment errno = LinuxErrno.captureSegment(arena);
+        final MemorySegment ev = epoll_event.allocate(arena);
+        final MemorySegment events = epoll_event.allocateArray(64, arena);
+        final MemorySegment word = arena.allocate(16, 8);
+        final MemorySegment addr = arena.allocate(128, 8);
+        final MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
+    }
+
+    private static final class Port {
+        final ArrayDeque<long[]> packets = new ArrayDeque<>(); // {key, overlapped, bytes}
+    }
+
+    private static final class Sock {
+        final long handle;
+        int fd;
+        boolean bound, skipOnSuccess, listening;
+        Port port;
+        long key;
+        final List<Pending> pending = new ArrayList<>();
+        int watching; // epoll events registered for the pending operations
+
+        Sock(long handle, int fd) {
+            this.handle = handle;
+            this.fd = fd;
+        }
+    }
+
+    private static final class Pending {
+        final int kind;
+        final long ovl;
+        final long buf;
+        final int len;
+        int done;
+        final Sock target; // AcceptEx's accept socket
+
+        Pending(int kind, long ovl, long buf, int len, Sock target) {
+            this.kind = kind;
+            this.ovl = ovl;
+            this.buf = buf;
+            this.len = len;
+            this.target = target;
+        }
+    }
+
+    private IocpFakeKernel() {
+        Scratch s = scratch.get();
+        epfd = LinuxErrno.epoll_create1(s.errno, Linux.EPOLL_CLOEXEC());
+        stub("WSAStartup", "wsaStartup", Windows.WSAStartup$descriptor());
+        stub("WSASocketW", "wsaSocketW", Windows.WSASocketW$descriptor());
+        stub("bind", "bind", Windows.bind$descriptor());
+        stub("listen", "listen", Windows.listen$descriptor());
+        stub("closesocket", "closesocket", Windows.closesocket$descriptor());
+        stub("shutdown", "shutdown", Windows.shutdown$descriptor());
+        stub("getsockname", "getsockname", Windows.getsockname$descriptor());
+        stub("setsockopt", "setsockopt", Windows.setsockopt$descriptor());
+        stub("WSARecv", "wsaRecv", Windows.WSARecv$descriptor());
+        stub("WSASend", "wsaSend", Windows.WSASend$descriptor());
+        stub("WSAIoctl", "wsaIoctl", Windows.WSAIoctl$descriptor());
+        stub("WSAGetOverlappedResult", "wsaGetOverlappedResult", Windows.WSAGetOverlappedResult$descriptor());
+        stub("CreateIoCompletionPort", "createIoCompletionPort", Windows.CreateIoCompletionPort$descriptor());
+        stub("GetQueuedCompletionStatusEx", "gqcsEx", Windows.GetQueuedCompletionStatusEx$descriptor());
+        stub("PostQueuedCompletionStatus", "postQueuedCompletionStatus", Windows.PostQueuedCompletionStatus$descriptor());
+        stub("CancelIoEx", "cancelIoEx", Windows.CancelIoEx$descriptor());
+        stub("SetFileCompletionNotificationModes", "setFileCompletionNotificationModes",
+                Windows.SetFileCompletionNotificationModes$descriptor());
+        stub("CloseHandle", "closeHandle", Windows.CloseHandle$descriptor());
+        stub("GetLastError", "getLastError", Windows.GetLastError$descriptor());
+        stub("WSAGetLastError", "getLastError", Windows.WSAGetLastError$descriptor());
+        acceptExStub = upcall("acceptEx", LPFN_ACCEPTEX.descriptor());
+        connectExStub = upcall("connectEx", LPFN_CONNECTEX.descriptor());
+        watcher = new Thread(this::watch, "iocp-fake-kernel");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    /** The fake, bound into {@link Windows} on first use. */
+    static IocpFakeKernel install() {
+        synchronized (INSTANCE) {
+            if (INSTANCE.get() == null) {
+                IocpFakeKernel fake = new IocpFakeKernel();
+                Windows.bindLookup(name -> Optional.ofNullable(fake.stubs.get(name)));
+                INSTANCE.set(fake);
+            }
+            return INSTANCE.get();
+        }
+    }
+
+    private MemorySegment upcall(String method, FunctionDescriptor d) {
+        try {
+            var mh = MethodHandles.lookup().findVirtual(IocpFakeKernel.class, method, d.toMethodType()).bindTo(this);
+            return Linker.nativeLinker().upcallStub(mh, d, arena);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private void stub(String symbol, String method, FunctionDescriptor d) {
+        stubs.put(symbol, upcall(method, d));
+    }
+
+    private int fail(int error, int result) {
+        lastError.get()[0] = error;
+        return result;
+    }
+
+    private int broken(Throwable t, int result) {
+        failures.add(t);
+        return fail(Windows.ERROR_INVALID_PARAMETER(), result);
+    }
+
+    /** The Linux descriptor behind a socket handle (tests use it to poke the connection directly). */
+    synchronized int linuxFd(long socket) {
+        return ((Sock) handles.get(socket)).fd;
+    }
+
+    /** Blocks until a thread waits in GetQueuedCompletionStatusEx with INFINITE, or the time is up. */
+    boolean awaitForeverWaiter(long timeout, TimeUnit unit) throws InterruptedException {
+        synchronized (waitLock) {
+            long end = System.nanoTime() + unit.toNanos(timeout);
+            while (foreverWaiters == 0) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(waitLock, left);
+            }
+            return true;
+        }
+    }
+
+    // ------------------------------------------------------------------ ws2_32
+
+    int getLastError() {
+        return lastError.get()[0];
+    }
+
+    int wsaStartup(short version, MemorySegment data) {
+        return 0;
+    }
+
+    long wsaSocketW(int af, int type, int protocol, MemorySegment info, int g, int flags) {
+        try {
+            if (af != Windows.AF_INET() || type != Windows.SOCK_STREAM()) {
+                return fail(Windows.WSAEAFNOSUPPORT(), -1);
+            }
+            Scratch s = scratch.get();
+            int fd = LinuxErrno.socket(s.errno, Linux.AF_INET(), Linux.SOCK_STREAM() | Linux.SOCK_NONBLOCK()
+                    | Linux.SOCK_CLOEXEC(), 0);
+            if (fd < 0) {
+                return fail(Windows.WSAEMFILE(), -1);
+            }
+            synchronized (this) {
+                long h = nextHandle;
+                nextHandle += 4;
+                handles.put(h, new Sock(h, fd));
+                return h;
+            }
+        } catch (Throwable t) {
+            return broken(t, -1);
+        }
+    }
+
+    private synchronized Sock sock(long h) {
+        return handles.get(h) instanceof Sock s ? s : null;
+    }
+
+    int bind(long s, MemorySegment name, int len) {
+        try {
+            Sock k = sock(s);
+            if (k == null) {
+                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+            }
+            Scratch sc = scratch.get();
+            // sockaddr_in is laid out alike on both systems (AF_INET is 2 on both).
+            if (LinuxErrno.bind(sc.errno, k.fd, name.reinterpret(len), len) < 0) {
+                return fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR);
+            }
+            synchronized (this) {
+                k.bound = true;
+            }
+            return 0;
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int listen(long s, int backlog) {
+        try {
+            Sock k = sock(s);
+            if (k == null) {
+                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+            }
+            Scratch sc = scratch.get();
+            if (LinuxErrno.listen(sc.errno, k.fd, backlog) < 0) {
+                return fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR);
+            }
+            synchronized (this) {
+                k.listening = true;
+            }
+            return 0;
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int getsockname(long s, MemorySegment name, MemorySegment len) {
+        try {
+            Sock k = sock(s);
+            if (k == null) {
+                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+            }
+            Scratch sc = scratch.get();
+            MemorySegment l = len.reinterpret(4);
+            return LinuxErrno.getsockname(sc.errno, k.fd, name.reinterpret(l.get(ValueLayout.JAVA_INT, 0)), l) < 0
+                    ? fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR) : 0;
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int shutdown(long s, int how) {
+        try {
+            Sock k = sock(s);
+            if (k == null) {
+                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+            }
+            Scratch sc = scratch.get();
+            // SD_RECEIVE/SD_SEND/SD_BOTH are 0/1/2, as SHUT_RD/SHUT_WR/SHUT_RDWR.
+            return LinuxErrno.shutdown(sc.errno, k.fd, how) < 0 ? fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR) : 0;
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int setsockopt(long s, int level, int name, MemorySegment value, int len) {
+        try {
+            Sock k = sock(s);
+            if (k == null) {
+                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+            }
+            if (level != Windows.SOL_SOCKET()) {
+                return fail(Windows.WSAENOPROTOOPT(), SOCKET_ERROR);
+            }
+            if (name == Windows.SO_UPDATE_ACCEPT_CONTEXT() || name == Windows.SO_UPDATE_CONNECT_CONTEXT()) {
+                return 0;
+            }
+            int linux = name == Windows.SO_SNDBUF() ? Linux.SO_SNDBUF() : name == Windows.SO_RCVBUF() ? Linux.SO_RCVBUF()
+                    : name == Windows.SO_REUSEADDR() ? Linux.SO_REUSEADDR() : -1;
+            if (linux < 0) {
+                return fail(Windows.WSAENOPROTOOPT(), SOCKET_ERROR);
+            }
+            Scratch sc = scratch.get();
+            return LinuxErrno.setsockopt(sc.errno, k.fd, Linux.SOL_SOCKET(), linux, value.reinterpret(len), len) < 0
+                    ? fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR) : 0;
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int closesocket(long s) {
+        try {
+            Sock k;
+            synchronized (this) {
+                k = sock(s);
+                if (k == null) {
+                    return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+                }
+                handles.remove(s);
+                for (Pending p : k.pending) {
+                    complete(k, p, STATUS_CANCELLED, p.done);
+                }
+                k.pending.clear();
+                unwatch(k);
+            }
+            LinuxErrno.close(scratch.get().errno, k.fd);
+            return 0;
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int wsaIoctl(long s, int code, MemorySegment in, int inLen, MemorySegment out, int outLen, MemorySegment returned,
+                 MemorySegment ovl, MemorySegment routine) {
+        try {
+            if (code != Windows.SIO_GET_EXTENSION_FUNCTION_POINTER() || inLen != 16 || outLen < 8) {
+                return fail(Windows.WSAEINVAL(), SOCKET_ERROR);
+            }
+            MemorySegment guid = in.reinterpret(16);
+            MemorySegment fn;
+            if (guid.mismatch(WsaIds.WSAID_ACCEPTEX()) == -1) {
+                fn = acceptExStub;
+            } else if (guid.mismatch(WsaIds.WSAID_CONNECTEX()) == -1) {
+                fn = connectExStub;
+            } else {
+                return fail(Windows.WSAEINVAL(), SOCKET_ERROR);
+            }
+            out.reinterpret(8).set(ValueLayout.ADDRESS, 0, fn);
+            returned.reinterpret(4).set(ValueLayout.JAVA_INT, 0, 8);
+            return 0;
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int wsaGetOverlappedResult(long s, MemorySegment ovl, MemorySegment bytes, int wait, MemorySegment flags) {
+        try {
+            MemorySegment o = ovl.reinterpret(OVERLAPPED.sizeof());
+            int status = (int) OVERLAPPED.Internal(o);
+            bytes.reinterpret(4).set(ValueLayout.JAVA_INT, 0, (int) OVERLAPPED.InternalHigh(o));
+            if (status == STATUS_SUCCESS) {
+                return 1;
+            }
+            return fail(switch (status) {
+                case STATUS_CANCELLED -> Windows.WSA_OPERATION_ABORTED();
+                case STATUS_CONNECTION_RESET -> Windows.WSAECONNRESET();
+                case STATUS_CONNECTION_REFUSED -> Windows.WSAECONNREFUSED();
+                case STATUS_CONNECTION_ABORTED -> Windows.WSAECONNABORTED();
+                default -> Windows.WSAEINVAL();
+            }, 0);
+        } catch (Throwable t) {
+            return broken(t, 0);
+        }
+    }
+
+    int wsaRecv(long s, MemorySegment bufs, int count, MemorySegment received, MemorySegment flags, MemorySegment ovl,
+                MemorySegment routine) {
+        return start(s, KIND_RECV, bufs, count, received, ovl, null);
+    }
+
+    int wsaSend(long s, MemorySegment bufs, int count, MemorySegment sent, int flags, MemorySegment ovl,
+                MemorySegment routine) {
+        return start(s, KIND_SEND, bufs, count, sent, ovl, null);
+    }
+
+    int acceptEx(long listen, long accept, MemorySegment out, int recvLen, int localLen, int remoteLen,
+                 MemorySegment bytes, MemorySegment ovl) {
+        Sock target = sock(accept);
+        if (target == null) {
+            return fail(Windows.WSAENOTSOCK(), 0);
+        }
+        int r = start(listen, KIND_ACCEPT, out, 0, bytes, ovl, target);
+        return r == 0 ? 1 : 0;
+    }
+
+    int connectEx(long s, MemorySegment name, int len, MemorySegment send, int sendLen, MemorySegment sent,
+                  MemorySegment ovl) {
+        try {
+            Sock k = sock(s);
+            if (k == null) {
+                return fail(Windows.WSAENOTSOCK(), 0);
+            }
+            if (!k.bound) {
+                return fail(Windows.WSAEINVAL(), 0); // ConnectEx wants a bound socket
+            }
+            Scratch sc = scratch.get();
+            int r = LinuxErrno.connect(sc.errno, k.fd, name.reinterpret(len), len);
+            int e = r == 0 ? 0 : LinuxErrno.errno(sc.errno);
+            if (e != 0 && e != Linux.EINPROGRESS()) {
+                return fail(wsaError(e), 0);
+            }
+            return start(s, KIND_CONNECT, MemorySegment.NULL, e == 0 ? -1 : 0, sent, ovl, null) == 0 ? 1 : 0;
+        } catch (Throwable t) {
+            return broken(t, 0);
+        }
+    }
+
+    /**
+     * Starts an overlapped operation: tries it at once, and completes it (0; a packet unless in
+     * skip mode), fails it (SOCKET_ERROR, no packet) or leaves it pending (SOCKET_ERROR,
+     * WSA_IO_PENDING). For connect, {@code count} -1 means "already connected".
+     */
+    private int start(long s, int kind, MemorySegment bufs, int count, MemorySegment bytes, MemorySegment ovl, Sock target) {
+        try {
+            Sock k = sock(s);
+            if (k == null) {
+                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+            }
+            long buf = 0;
+            int len = 0;
+            if (kind == KIND_RECV || kind == KIND_SEND) {
+                if (count != 1) {
+                    return fail(Windows.WSAEINVAL(), SOCKET_ERROR);
+                }
+                MemorySegment b = bufs.reinterpret(WSABUF.sizeof());
+                buf = WSABUF.buf(b).address();
+                len = WSABUF.len(b);
+            } else if (kind == KIND_ACCEPT) {
+                buf = bufs.address();
+            }
+            Pending p = new Pending(kind, ovl.address(), buf, len, target);
+            synchronized (this) {
+                OVERLAPPED.Internal(ovl.reinterpret(OVERLAPPED.sizeof()), 0x103); // STATUS_PENDING
+                // A connect in progress is only looked at again once the socket is writable.
+                int status = kind != KIND_CONNECT ? attempt(k, p) : count == -1 ? STATUS_SUCCESS : ERROR_IO_PENDING;
+                if (status == ERROR_IO_PENDING) {
+                    k.pending.add(p);
+                    watch(k);
+                    return fail(WSA_IO_PENDING, SOCKET_ERROR);
+                }
+                if (status != STATUS_SUCCESS) {
+                    OVERLAPPED.Internal(ovl.reinterpret(OVERLAPPED.sizeof()), status);
+                    return fail(wsaErrorOf(status), SOCKET_ERROR);
+                }
+                if (bytes.address() != 0) {
+                    bytes.reinterpret(4).set(ValueLayout.JAVA_INT, 0, p.done);
+                }
+                if (k.skipOnSuccess) {
+                    MemorySegment o = ovl.reinterpret(OVERLAPPED.sizeof());
+                    OVERLAPPED.Internal(o, STATUS_SUCCESS);
+                    OVERLAPPED.InternalHigh(o, p.done);
+                } else {
+                    inlinePackets.incrementAndGet();
+                    complete(k, p, STATUS_SUCCESS, p.done);
+                }
+                return 0;
+            }
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    /** One non-blocking attempt: STATUS_SUCCESS (p.done set), ERROR_IO_PENDING, or an error status. */
+    private int attempt(Sock k, Pending p) {
+        Scratch s = scratch.get();
+        switch (p.kind) {
+            case KIND_RECV -> {
+                long n = LinuxErrno.recv(s.errno, k.fd, MemorySegment.ofAddress(p.buf).reinterpret(p.len), p.len,
+                        Linux.MSG_DONTWAIT());
+                if (n >= 0) {
+                    p.done = (int) n; // 0: the peer's end of stream
+                    return STATUS_SUCCESS;
+                }
+                return statusOf(LinuxErrno.errno(s.errno));
+            }
+            case KIND_SEND -> {
+                while (p.done < p.len) {
+                    long n = LinuxErrno.send(s.errno, k.fd, MemorySegment.ofAddress(p.buf + p.done).reinterpret(p.len - p.done),
+                            p.len - p.done, Linux.MSG_DONTWAIT() | Linux.MSG_NOSIGNAL());
+                    if (n < 0) {
+                        return statusOf(LinuxErrno.errno(s.errno));
+                    }
+                    p.done += (int) n;
+                }
+                return STATUS_SUCCESS;
+            }
+            case KIND_ACCEPT -> {
+                int fd = LinuxErrno.accept4(s.errno, k.fd, MemorySegment.NULL, MemorySegment.NULL,
+                        Linux.SOCK_NONBLOCK() | Linux.SOCK_CLOEXEC());
+                if (fd < 0) {
+                    return statusOf(LinuxErrno.errno(s.errno));
+                }
+                LinuxErrno.close(s.errno, p.target.fd); // the unconnected socket the caller made
+                p.target.fd = fd;
+                return STATUS_SUCCESS;
+            }
+            case KIND_CONNECT -> {
+                s.len.set(ValueLayout.JAVA_INT, 0, 4);
+                LinuxErrno.getsockopt(s.errno, k.fd, Linux.SOL_SOCKET(), Linux.SO_ERROR(), s.word, s.len);
+                int e = s.word.get(ValueLayout.JAVA_INT, 0);
+                if (e == 0) {
+                    return STATUS_SUCCESS; // called once writable: connected
+                }
+                return statusOf(e);
+            }
+            default -> throw new IllegalStateException("kind " + p.kind);
+        }
+    }
+
+    private static int statusOf(int errno) {
+        if (errno == Linux.EAGAIN() || errno == Linux.EINPROGRESS()) {
+            return ERROR_IO_PENDING;
+        }
+        if (errno == Linux.ECONNRESET() || errno == Linux.EPIPE()) {
+            return STATUS_CONNECTION_RESET;
+        }
+        if (errno == Linux.ECONNREFUSED()) {
+            return STATUS_CONNECTION_REFUSED;
+        }
+        if (errno == Linux.ECONNABORTED()) {
+            return STATUS_CONNECTION_ABORTED;
+        }
+        return STATUS_UNSUCCESSFUL;
+    }
+
+    private static int wsaErrorOf(int status) {
+        return switch (status) {
+            case STATUS_CONNECTION_RESET -> Windows.WSAECONNRESET();
+            case STATUS_CONNECTION_REFUSED -> Windows.WSAECONNREFUSED();
+            case STATUS_CONNECTION_ABORTED -> Windows.WSAECONNABORTED();
+            case STATUS_CANCELLED -> Windows.WSA_OPERATION_ABORTED();
+            default -> Windows.WSAEINVAL();
+        };
+    }
+
+    private static int wsaError(int errno) {
+        if (errno == Linux.EADDRINUSE()) {
+            return Windows.WSAEADDRINUSE();
+        }
+        if (errno == Linux.ECONNREFUSED()) {
+            return Windows.WSAECONNREFUSED();
+        }
+        if (errno == Linux.ENOTCONN()) {
+            return Windows.WSAENOTCONN();
+        }
+        return Windows.WSAEINVAL();
+    }
+
+    /** Writes the result into the OVERLAPPED and queues the packet (guarded by this). */
+    private void complete(Sock k, Pending p, int status, int bytes) {
+        MemorySegment o = MemorySegment.ofAddress(p.ovl).reinterpret(OVERLAPPED.sizeof());
+        OVERLAPPED.Internal(o, status);
+        OVERLAPPED.InternalHigh(o, bytes);
+        if (k.port != null) {
+            synchronized (k.port) {
+                k.port.packets.add(new long[] {k.key, p.ovl, bytes});
+                k.port.notifyAll();
+            }
+            packetsQueued.incrementAndGet();
+        }
+    }
+
+    // ------------------------------------------------------------------ kernel32
+
+    MemorySegment createIoCompletionPort(MemorySegment file, MemorySegment existing, long key, int threads) {
+        try {
+            synchronized (this) {
+                if (file.address() == Windows.INVALID_HANDLE_VALUE().address()) {
+                    long h = nextHandle;
+                    nextHandle += 4;
+                    handles.put(h, new Port());
+                    return MemorySegment.ofAddress(h);
+                }
+                Sock k = sock(file.address());
+                if (k == null || !(handles.get(existing.address()) instanceof Port port)) {
+                    fail(Windows.ERROR_INVALID_HANDLE(), 0);
+                    return MemorySegment.NULL;
+                }
+                if (k.port != null) {
+                    fail(Windows.ERROR_INVALID_PARAMETER(), 0);
+                    return MemorySegment.NULL;
+                }
+                k.port = port;
+                k.key = key;
+                return existing;
+            }
+        } catch (Throwable t) {
+            broken(t, 0);
+            return MemorySegment.NULL;
+        }
+    }
+
+    int setFileCompletionNotificationModes(MemorySegment file, byte flags) {
+        try {
+            if (refuseSkipModeForNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                return fail(Windows.ERROR_INVALID_PARAMETER(), 0);
+            }
+            synchronized (this) {
+                Sock k = sock(file.address());
+                if (k == null) {
+                    return fail(Windows.ERROR_INVALID_HANDLE(), 0);
+                }
+                k.skipOnSuccess = (flags & Windows.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS()) != 0;
+                return 1;
+            }
+        } catch (Throwable t) {
+            return broken(t, 0);
+        }
+    }
+
+    int postQueuedCompletionStatus(MemorySegment port, int bytes, long key, MemorySegment ovl) {
+        try {
+            Port p;
+            synchronized (this) {
+                if (!(handles.get(port.address()) instanceof Port q)) {
+                    return fail(Windows.ERROR_INVALID_HANDLE(), 0);
+                }
+                p = q;
+            }
+            synchronized (p) {
+                p.packets.add(new long[] {key, ovl.address(), Integer.toUnsignedLong(bytes)});
+                p.notifyAll();
+            }
+            packetsQueued.incrementAndGet();
+            return 1;
+        } catch (Throwable t) {
+            return broken(t, 0);
+        }
+    }
+
+    int gqcsEx(MemorySegment port, MemorySegment entries, int count, MemorySegment removed, int millis, int alertable) {
+        try {
+            Port p;
+            synchronized (this) {
+                if (!(handles.get(port.address()) instanceof Port q)) {
+                    return fail(Windows.ERROR_INVALID_HANDLE(), 0);
+                }
+                p = q;
+            }
+            boolean forever = millis == Windows.INFINITE();
+            MemorySegment out = entries.reinterpret(OVERLAPPED_ENTRY.sizeof() * count);
+            int n = 0;
+            boolean wake = false;
+            synchronized (p) {
+                long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Integer.toUnsignedLong(millis));
+                if (forever) {
+                    foreverWaiters(1);
+                }
+                try {
+                    while (p.packets.isEmpty()) {
+                        long left = end - System.nanoTime();
+                        if (!forever && left <= 0) {
+                            return fail(Windows.WAIT_TIMEOUT(), 0);
+                        }
+                        if (forever) {
+                            p.wait();
+                        } else {
+                            TimeUnit.NANOSECONDS.timedWait(p, left);
+                        }
+                    }
+                } finally {
+                    if (forever) {
+                        foreverWaiters(-1);
+                    }
+                }
+                while (n < count && !p.packets.isEmpty()) {
+                    long[] pk = p.packets.poll();
+                    long base = n * OVERLAPPED_ENTRY.sizeof();
+                    out.set(ValueLayout.JAVA_LONG, base + OVERLAPPED_ENTRY.lpCompletionKey$offset(), pk[0]);
+                    out.set(ValueLayout.JAVA_LONG, base + OVERLAPPED_ENTRY.lpOverlapped$offset(), pk[1]);
+                    out.set(ValueLayout.JAVA_LONG, base + OVERLAPPED_ENTRY.Internal$offset(), 0L);
+                    out.set(ValueLayout.JAVA_INT, base + OVERLAPPED_ENTRY.dwNumberOfBytesTransferred$offset(), (int) pk[2]);
+                    wake |= pk[1] == 0;
+                    n++;
+                }
+            }
+            if (wake && millis != 0) {
+                wakePacketsToWaiters.incrementAndGet();
+            }
+            removed.reinterpret(4).set(ValueLayout.JAVA_INT, 0, n);
+            return 1;
+        } catch (Throwable t) {
+            return broken(t, 0);
+        }
+    }
+
+    private void foreverWaiters(int delta) {
+        synchronized (waitLock) {
+            foreverWaiters += delta;
+            waitLock.notifyAll();
+        }
+    }
+
+    int cancelIoEx(MemorySegment file, MemorySegment ovl) {
+        try {
+            Runnable hook = beforeCancel.getAndSet(null);
+            if (hook != null) {
+                hook.run();
+            }
+            synchronized (this) {
+                Sock k = sock(file.address());
+                if (k == null) {
+                    return fail(Windows.ERROR_INVALID_HANDLE(), 0);
+                }
+                boolean found = false;
+                for (Iterator<Pending> it = k.pending.iterator(); it.hasNext(); ) {
+                    Pending p = it.next();
+                    if (ovl.address() == 0 || p.ovl == ovl.address()) {
+                        it.remove();
+                        complete(k, p, STATUS_CANCELLED, p.done);
+                        found = true;
+                    }
+                }
+                watch(k);
+                if (!found) {
+                    cancelsNotFound.incrementAndGet();
+                    return fail(Windows.ERROR_NOT_FOUND(), 0);
+                }
+                cancelsFound.incrementAndGet();
+                return 1;
+            }
+        } catch (Throwable t) {
+            return broken(t, 0);
+        }
+    }
+
+    int closeHandle(MemorySegment h) {
+        synchronized (this) {
+            return handles.remove(h.address()) instanceof Port ? 1 : fail(Windows.ERROR_INVALID_HANDLE(), 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ the "kernel" thread
+
+    /** Keeps k's epoll registration in line with what its pending operations wait for (guarded by this). */
+    private void watch(Sock k) {
+        int want = 0;
+        for (Pending p : k.pending) {
+            want |= p.kind == KIND_RECV || p.kind == KIND_ACCEPT ? Linux.EPOLLIN() | Linux.EPOLLRDHUP() : Linux.EPOLLOUT();
+        }
+        if (want == k.watching) {
+            return;
+        }
+        Scratch s = scratch.get();
+        epoll_event.events(s.ev, want);
+        s.ev.set(ValueLayout.JAVA_LONG_UNALIGNED, epoll_event.data$offset(), k.handle);
+        int op = k.watching == 0 ? Linux.EPOLL_CTL_ADD() : want == 0 ? Linux.EPOLL_CTL_DEL() : Linux.EPOLL_CTL_MOD();
+        LinuxErrno.epoll_ctl(s.errno, epfd, op, k.fd, s.ev);
+        k.watching = want;
+    }
+
+    private void unwatch(Sock k) {
+        if (k.watching != 0) {
+            Scratch s = scratch.get();
+            LinuxErrno.epoll_ctl(s.errno, epfd, Linux.EPOLL_CTL_DEL(), k.fd, s.ev);
+            k.watching = 0;
+        }
+    }
+
+    /** Runs the pending operations of the socket now (as the watcher does when it is ready). */
+    synchronized void pump(long socket) {
+        Sock k = sock(socket);
+        if (k != null) {
+            progress(k);
+        }
+    }
+
+    private void progress(Sock k) {
+        for (Iterator<Pending> it = k.pending.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
+            int status = attempt(k, p);
+            if (status != ERROR_IO_PENDING) {
+                it.remove();
+                complete(k, p, status, p.done);
+            }
+        }
+        watch(k);
+    }
+
+    private void watch() {
+        Scratch s = scratch.get();
+        for (;;) {
+            int n = LinuxErrno.epoll_wait(s.errno, epfd, s.events, 64, -1);
+            for (int i = 0; i < n; i++) {
+                long h = s.events.get(ValueLayout.JAVA_LONG_UNALIGNED, i * epoll_event.sizeof() + epoll_event.data$offset());
+                try {
+                    pump(h);
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }
+        }
+    }
+}
