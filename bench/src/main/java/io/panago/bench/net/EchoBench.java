@@ -33,6 +33,9 @@ import java.util.stream.Stream;
  *   --quick                small workloads, 0.3 s + 0.7 s each: a smoke run of a few seconds a server
  *   --server-cpu N --client-cpu N   CPUs to pin the server and the load client to (default 0 and 1)
  *   --no-pin               do not pin anything
+ *   --interleave           run workload by workload, every server (freshly started) on each in turn,
+ *                          rather than server by server: on a busy machine, the servers compared in
+ *                          one table then share the same moments of background load
  *   --jvm OPTS             extra JVM options for every Java server (space separated)
  *   --connect PORT [--pid PID]  drive a server already listening on 127.0.0.1:PORT instead
  *                          (e.g. ./panago demo --serve PORT); its CPU is read if PID is given
@@ -43,7 +46,7 @@ public final class EchoBench {
     /** Everything one run needs to know. */
     record Options(List<Peers.Spec> servers, List<Workload> workloads, Duration warmup, Duration measure,
                    Duration stallTimeout, boolean pin, int serverCpu, int clientCpu, List<String> javaOptions,
-                   int connectPort, long connectPid) {
+                   int connectPort, long connectPid, boolean interleave) {
     }
 
     /** One server on one workload: a measurement, or why there is none. */
@@ -110,9 +113,11 @@ public final class EchoBench {
         if (options.connectPort() > 0) {
             String label = "port " + options.connectPort();
             Target external = new External(options.connectPort(), options.connectPid());
-            results.addAll(runServer(label, () -> external, options, workDir.resolve("external.log"), progress));
+            results.addAll(runServer(label, () -> external, options.workloads(), options,
+                    workDir.resolve("external.log"), progress));
             return new Run(options, results, skipped, versions, loadBefore, ProcStat.loadAverage(), pinned);
         }
+        List<Launch> launches = new ArrayList<>();
         for (Peers.Spec spec : options.servers()) {
             List<String> command;
             try {
@@ -130,12 +135,27 @@ public final class EchoBench {
                 command = Stream.concat(Stream.of("taskset", "-c", Integer.toString(options.serverCpu())),
                         command.stream()).toList();
             }
-            List<String> argv = command;
-            Path log = workDir.resolve(spec.label() + ".log");
-            results.addAll(runServer(spec.label(), () -> ServerProcess.start(argv, log, START_TIMEOUT), options, log,
-                    progress));
+            launches.add(new Launch(spec.label(), command, workDir.resolve(spec.label() + ".log")));
+        }
+        if (options.interleave()) {
+            for (Workload w : options.workloads()) {
+                for (Launch l : launches) {
+                    results.addAll(runServer(l.label(), l::start, List.of(w), options, l.log(), progress));
+                }
+            }
+        } else {
+            for (Launch l : launches) {
+                results.addAll(runServer(l.label(), l::start, options.workloads(), options, l.log(), progress));
+            }
         }
         return new Run(options, results, skipped, versions, loadBefore, ProcStat.loadAverage(), pinned);
+    }
+
+    /** How to start one server of the run. */
+    private record Launch(String label, List<String> command, Path log) {
+        ServerProcess start() throws IOException {
+            return ServerProcess.start(command, log, START_TIMEOUT);
+        }
     }
 
     /** A running echo server the harness drives: a child process, or one started by the user. */
@@ -174,12 +194,12 @@ public final class EchoBench {
     }
 
     /** One server through all workloads; a failed workload restarts the server for the next. */
-    private static List<Result> runServer(String label, Starter starter, Options options, Path log,
-                                          PrintStream progress) {
+    private static List<Result> runServer(String label, Starter starter, List<Workload> workloads, Options options,
+                                          Path log, PrintStream progress) {
         List<Result> results = new ArrayList<>();
         Target server = null;
         try {
-            for (Workload w : options.workloads()) {
+            for (Workload w : workloads) {
                 if (server == null) {
                     try {
                         server = starter.start();
@@ -261,7 +281,7 @@ public final class EchoBench {
         List<Peers.Spec> variants = new ArrayList<>();
         List<String> workloadNames = null;
         double warmup = 2, measure = 3;
-        boolean quick = false, pin = true;
+        boolean quick = false, pin = true, interleave = false;
         int serverCpu = 0, clientCpu = 1, connectPort = 0;
         long connectPid = 0;
         List<String> jvm = new ArrayList<>();
@@ -271,6 +291,7 @@ public final class EchoBench {
             switch (a) {
                 case "--quick" -> quick = true;
                 case "--no-pin" -> pin = false;
+                case "--interleave" -> interleave = true;
                 case "--list" -> {
                     System.out.println("servers:   " + String.join(", ", Peers.KINDS));
                     System.out.println("workloads:");
@@ -316,7 +337,7 @@ public final class EchoBench {
         }
         return new Options(List.copyOf(servers), workloads, Duration.ofMillis(Math.round(warmup * 1000)),
                 Duration.ofMillis(Math.round(measure * 1000)), Duration.ofSeconds(quick ? 5 : 10),
-                pin, serverCpu, clientCpu, List.copyOf(jvm), connectPort, connectPid);
+                pin, serverCpu, clientCpu, List.copyOf(jvm), connectPort, connectPid, interleave);
     }
 
     private static Peers.Spec variant(String s) {

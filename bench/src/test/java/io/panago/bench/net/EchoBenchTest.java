@@ -59,15 +59,20 @@ class EchoBenchTest {
     }
 
     @Test
-    void aServerThatCannotStartIsReportedAndTheRunGoesOn() throws Exception {
-        EchoBench.Options options = EchoBench.parse("--quick", "--no-pin", "--servers", "nio",
-                "--variant", "broken=vthreads:-XX:+NoSuchJvmOption", "--workloads", "pingpong-1",
+    void aServerThatCannotStartIsReportedAndTheRunGoesOnWorkloadByWorkload() throws Exception {
+        EchoBench.Options options = EchoBench.parse("--quick", "--no-pin", "--interleave", "--servers", "nio",
+                "--variant", "broken=vthreads:-XX:+NoSuchJvmOption", "--workloads", "pingpong-1,pingpong-10",
                 "--warmup", "0.1", "--measure", "0.2");
         EchoBench.Run run = EchoBench.run(options, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        assertEquals(2, run.results().size());
-        assertNull(run.results().get(0).error());
-        String error = run.results().get(1).error();
-        assertTrue(error.startsWith("cannot start:") && error.contains("NoSuchJvmOption"), error);
+        assertEquals(List.of("nio pingpong-1", "broken pingpong-1", "nio pingpong-10", "broken pingpong-10"),
+                run.results().stream().map(r -> r.server() + " " + r.workload().name()).toList());
+        for (EchoBench.Result r : run.results()) {
+            if (r.server().equals("nio")) {
+                assertNull(r.error());
+            } else {
+                assertTrue(r.error().startsWith("cannot start:") && r.error().contains("NoSuchJvmOption"), r.error());
+            }
+        }
     }
 
     @Test
