@@ -83,6 +83,11 @@ public final class NetpollOp implements AutoCloseable {
     boolean cancelled;
     /** ACCEPT_INTO: the socket AcceptEx accepts into. */
     long acceptSocket;
+    /**
+     * Backend hint, written by the poller before {@link #complete}: the last receive left the
+     * socket empty, so the next one will most likely wait (io_uring then arms its poll first).
+     */
+    boolean drained;
 
     /** The completion: bytes or a descriptor (&gt;= 0), or a negated OS error code. */
     long res;
@@ -287,6 +292,12 @@ public final class NetpollOp implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             STATE.getAndBitwiseAnd(this, ~INFLIGHT); // never reached the kernel
             throw e;
+        }
+        if (Sched.lastpoll.get() != 0 && !Sched.getg().isGoroutine()) {
+            // A thread's park leaves no M looking for work: start one, which will poll, rather
+            // than leave the completion to sysmon's 10 ms round. (An M blocked in the poller,
+            // lastpoll 0, is woken by the completion itself.)
+            Sched.wakeNetPoller(Long.MAX_VALUE);
         }
         while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
             err = pd.await(mode);

@@ -34,12 +34,25 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Submission, from any thread (goroutines submit their own operations): under
  * {@link #sqLock}, fill the SQE at {@code tail & mask}, then publish {@code tail + 1} with a
- * release store, which orders the SQE's bytes before the kernel's acquire load of the tail.
+ * volatile store: its release half orders the SQE's bytes before the kernel's acquire load of
+ * the tail, its full fence the batching check below.
  * Then, outside the lock, {@code io_uring_enter(to_submit = tail - head)}: the kernel takes
  * what is published and not yet consumed, so concurrent submitters never lose or double an
  * entry (the last one in finds nothing left). The head, written by the kernel, is read with
  * acquire. An entry the kernel refused (EAGAIN, EBUSY) stays published and goes with the next
  * enter, which every poll makes when entries are pending.
+ *
+ * <p>Batching: a goroutine's operation is only published, not entered, while no M is blocked
+ * in the kernel ({@code Sched.lastpoll != 0}): the goroutine parks next, and its M submits
+ * everything pending with the non-blocking poll it makes when its run queue is empty (or with
+ * its blocking poll), so one {@code io_uring_enter} carries a whole scheduling round's
+ * operations (sysmon's poll bounds the delay at about 10 ms when an M never runs dry). With a
+ * poller blocked in the kernel, or from a plain thread, the submitter enters at once. The
+ * submitter stores the tail and then reads lastpoll, the M about to block sets lastpoll to 0
+ * and then reads the tail, all volatile: one of them sees the other, so no entry is left
+ * unsubmitted behind a blocked poller. A receive that follows one which drained the socket
+ * ({@code IORING_CQE_F_SOCK_NONEMPTY} clear) asks for {@code IORING_RECVSEND_POLL_FIRST}: its
+ * first attempt would most likely fail.
  *
  * <p>Completion: one reaper at a time ({@link #cqLock}) reads the CQ tail with acquire, reads
  * the entries, and releases the new head with a release store, so the kernel never reuses an
@@ -73,6 +86,12 @@ final class NetpollUring extends Netpoll {
     private static final long KIND_WAKE = 1L << KIND_SHIFT, KIND_POLL = 2L << KIND_SHIFT,
             KIND_OP = 3L << KIND_SHIFT, KIND_IGNORE = 4L << KIND_SHIFT;
     private static final int ARMED_POLL = 1;
+    /**
+     * {@code IORING_RECVSEND_POLL_FIRST} (linux/io_uring.h, Linux 5.19; not in the bindings):
+     * in {@code sqe->ioprio}, skip the receive attempt at submission and arm the poll at once.
+     */
+    private static final short RECVSEND_POLL_FIRST = 1;
+    private static final long SQE_IOPRIO = io_uring_sqe.ioprio$offset();
     /** {@code struct io_uring_getevents_arg}: sigmask, sigmask_sz, min_wait_usec, ts. */
     private static final long GETEVENTS_ARG_BYTES = 24;
     private static final int NSIG_BYTES = 8;
@@ -227,6 +246,15 @@ final class NetpollUring extends Netpoll {
      */
     private void push(byte opcode, int fd, long off, long addr, int len, int opFlags, long userData,
                       MemorySegment errno) {
+        push(opcode, fd, off, addr, len, opFlags, userData, errno, false, (short) 0);
+    }
+
+    /**
+     * {@link #push}; with {@code deferrable}, a goroutine's entry is left for its M's next poll
+     * to submit (with everything else pending) unless an M is blocked in the kernel already.
+     */
+    private void push(byte opcode, int fd, long off, long addr, int len, int opFlags, long userData,
+                      MemorySegment errno, boolean deferrable, short ioprio) {
         for (;;) {
             synchronized (sqLock) {
                 int tail = sqTailLocal;
@@ -236,6 +264,7 @@ final class NetpollUring extends Netpoll {
                         sqes.set(ValueLayout.JAVA_LONG, e + i, 0L);
                     }
                     sqes.set(ValueLayout.JAVA_BYTE, e, opcode);
+                    sqes.set(ValueLayout.JAVA_SHORT, e + SQE_IOPRIO, ioprio);
                     sqes.set(ValueLayout.JAVA_INT, e + SQE_FD, fd);
                     sqes.set(ValueLayout.JAVA_LONG, e + SQE_OFF, off);
                     sqes.set(ValueLayout.JAVA_LONG, e + SQE_ADDR, addr);
@@ -243,7 +272,8 @@ final class NetpollUring extends Netpoll {
                     sqes.set(ValueLayout.JAVA_INT, e + SQE_OP_FLAGS, opFlags);
                     sqes.set(ValueLayout.JAVA_LONG, e + SQE_USER_DATA, userData);
                     sqTailLocal = tail + 1;
-                    INT.setRelease(rings, sqTail, tail + 1);
+                    // Volatile, not just release: see "Batching" above.
+                    INT.setVolatile(rings, sqTail, tail + 1);
                     break;
                 }
             }
@@ -251,12 +281,14 @@ final class NetpollUring extends Netpoll {
                 Thread.onSpinWait(); // the CQ is backed up: the pollers' reaping makes room
             }
         }
-        submitPending(errno);
+        if (!deferrable || Sched.lastpoll.get() == 0 || !Sched.getg().isGoroutine()) {
+            submitPending(errno);
+        }
     }
 
     /** Entries published but not yet taken by the kernel. */
     private int pending() {
-        return (int) INT.getAcquire(rings, sqTail) - (int) INT.getAcquire(rings, sqHead);
+        return (int) INT.getVolatile(rings, sqTail) - (int) INT.getAcquire(rings, sqHead);
     }
 
     /**
@@ -372,15 +404,18 @@ final class NetpollUring extends Netpoll {
         long ud = userData(op);
         MemorySegment errno = op.capture;
         switch (op.kind) {
-            case NetpollOp.READ -> push((byte) Linux.IORING_OP_READ(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno);
-            case NetpollOp.WRITE -> push((byte) Linux.IORING_OP_WRITE(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno);
-            case NetpollOp.RECV -> push((byte) Linux.IORING_OP_RECV(), op.pd.fd, 0, op.buf.address(), op.len, op.flags, ud, errno);
+            case NetpollOp.READ -> push((byte) Linux.IORING_OP_READ(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno, true, (short) 0);
+            case NetpollOp.WRITE -> push((byte) Linux.IORING_OP_WRITE(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno, true, (short) 0);
+            // A receive after one that drained the socket will most likely wait: poll first,
+            // rather than fail an attempt at submission and then arm the poll.
+            case NetpollOp.RECV -> push((byte) Linux.IORING_OP_RECV(), op.pd.fd, 0, op.buf.address(), op.len, op.flags, ud,
+                    errno, true, op.drained ? RECVSEND_POLL_FIRST : 0);
             case NetpollOp.SEND -> push((byte) Linux.IORING_OP_SEND(), op.pd.fd, 0, op.buf.address(), op.len,
-                    op.flags | Linux.MSG_NOSIGNAL(), ud, errno);
+                    op.flags | Linux.MSG_NOSIGNAL(), ud, errno, true, (short) 0);
             case NetpollOp.ACCEPT -> push((byte) Linux.IORING_OP_ACCEPT(), op.pd.fd,
-                    op.addr.address() + NetpollOp.ADDR_LEN_OFFSET, op.addr.address(), 0, op.flags, ud, errno);
+                    op.addr.address() + NetpollOp.ADDR_LEN_OFFSET, op.addr.address(), 0, op.flags, ud, errno, true, (short) 0);
             case NetpollOp.CONNECT -> push((byte) Linux.IORING_OP_CONNECT(), op.pd.fd, op.addrLen, op.addr.address(), 0, 0,
-                    ud, errno);
+                    ud, errno, true, (short) 0);
             default -> throw new UnsupportedOperationException("io_uring has no operation of kind " + op.kind
                     + " (AcceptEx is Windows': use accept)");
         }
@@ -454,6 +489,7 @@ final class NetpollUring extends Netpoll {
                 if (kind == KIND_OP) {
                     NetpollOp op = ops[(int) ud & ((1 << KIND_SHIFT) - 1)];
                     if (op != null && op.gen == (int) (ud >>> 32)) {
+                        op.drained = (flags & Linux.IORING_CQE_F_SOCK_NONEMPTY()) == 0;
                         op.complete(res, out);
                     }
                 } else if (kind == KIND_POLL) {

@@ -138,6 +138,21 @@ class UringOpTest {
         assertArrayEquals("hello".getBytes(), got);
     }
 
+    /** Outside goroutines an op blocks its thread, and the scheduler's poller still completes it. */
+    @Test
+    void aPlainThreadRunsOperationsToo() throws Exception {
+        int[] p = pair();
+        End a = new End(p[0]), b = new End(p[1]);
+        byte[] got = new byte[4];
+        Thread reader = new Thread(() -> b.recvFully(got), "plain-reader");
+        reader.start();
+        until(parked(1), "the thread parked on its slot");
+        a.sendAll(new byte[] {4, 3, 2, 1});
+        reader.join(10_000);
+        assertTrue(!reader.isAlive(), "the plain thread's recv never completed");
+        assertArrayEquals(new byte[] {4, 3, 2, 1}, got);
+    }
+
     @Test
     void acceptAndConnectRunAsOperations() throws Exception {
         PollDesc lpd = pd(listener);
