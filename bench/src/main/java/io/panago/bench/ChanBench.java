@@ -4,6 +4,10 @@ import static io.panago.bench.ChanBenchSupport.BATCH;
 
 import io.panago.Chan;
 import io.panago.Go;
+import io.panago.runtime.G;
+import io.panago.runtime.ParkCommit;
+import io.panago.runtime.Sched;
+import io.panago.runtime.WaitReason;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       machine: ~236 ns.
  *   <li>{@code buffered16*}: a producer streams values through a 16-slot buffer to a
  *       consumer; one operation is one value.
+ *   <li>{@code pingPongParkReadyFloor}: the same round trip with the runtime's bare
+ *       gopark/goready and no channel: the floor the channel ping-pong stands on.
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -50,6 +56,9 @@ public class ChanBench {
     private ChanBenchSupport.Driver vtPingPong;
     private Thread vtPonger;
 
+    private ChanBenchSupport.Driver parkReady;
+    private volatile G floorPartner;
+
     private ChanBenchSupport.Driver panagoBuffered;
     private ChanBenchSupport.Driver vtBuffered;
 
@@ -67,6 +76,28 @@ public class ChanBench {
             for (int i = 0; i < n; i++) {
                 ping.send(token);
                 pong.recv();
+            }
+        });
+
+        ParkCommit stay = (g, arg) -> true;
+        Chan<G> partnerReady = Chan.make(1);
+        Go.go(() -> {
+            G driver = null;
+            partnerReady.send(Sched.getg());
+            for (;;) {
+                Sched.gopark(stay, null, WaitReason.CHAN_RECEIVE);
+                if (driver == null) {
+                    driver = floorPartner;
+                }
+                Sched.goready(driver);
+            }
+        });
+        G partner = partnerReady.recv();
+        parkReady = ChanBenchSupport.goroutine(n -> {
+            floorPartner = Sched.getg();
+            for (int i = 0; i < n; i++) {
+                Sched.goready(partner);
+                Sched.gopark(stay, null, WaitReason.CHAN_RECEIVE);
             }
         });
 
@@ -135,6 +166,13 @@ public class ChanBench {
     @OperationsPerInvocation(BATCH)
     public void pingPongVirtualSynchronousQueue() {
         vtPingPong.run(BATCH);
+    }
+
+    /** The round trip with bare gopark/goready between two goroutines: no channel. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void pingPongParkReadyFloor() {
+        parkReady.run(BATCH);
     }
 
     /** One value through a 16-slot panago channel, producer and consumer goroutines. */

@@ -268,6 +268,18 @@ class ContextTest {
         assertNull(ran.tryRecv());
     }
 
+    /** The deadline's timer function cancels the tree and starts the after-funcs. */
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void afterFuncRunsWhenADeadlineExpires(TestMode mode) throws Exception {
+        mode.run(() -> {
+            CancelContext c = Context.withTimeout(Context.background(), Duration.ofMillis(5));
+            Chan<ContextError> ran = Chan.make(1);
+            Context.afterFunc(Context.withValue(c, K1, "v"), () -> ran.send(c.err()));
+            assertSame(Context.DEADLINE_EXCEEDED, ran.recv());
+        });
+    }
+
     @Test
     void afterFuncOnDoneContextRunsAtOnce() {
         CancelContext c = Context.withCancel(Context.background());
