@@ -128,6 +128,18 @@ abstract class Netpoll {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");
     }
 
+    /** {@link #completeAtOnce}'s answer: the operation has to be submitted. */
+    static final long SUBMIT = Long.MIN_VALUE;
+
+    /**
+     * Completes {@code op}'s operation of {@code kind} in the caller if that can be done at
+     * once, straight on {@code b[off..off+len)} (null for accept): its result (bytes, a
+     * descriptor, or a negated error), or {@link #SUBMIT}. By default never.
+     */
+    long completeAtOnce(NetpollOp op, int kind, byte[] b, int off, int len, int flags) {
+        return SUBMIT;
+    }
+
     /** Asks the kernel to cancel {@code op} in flight; its completion still arrives. */
     void cancel(NetpollOp op) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");

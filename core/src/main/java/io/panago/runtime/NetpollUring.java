@@ -421,6 +421,47 @@ final class NetpollUring extends Netpoll {
         }
     }
 
+    /**
+     * io_uring's counterpart of IOCP's skip-on-success, where it pays: one non-blocking attempt
+     * of the syscall, straight on the caller's array (a critical downcall, no copy), for a
+     * receive unless the last one drained the socket (then it would fail, and the operation,
+     * submitted with POLL_FIRST, waits instead) and for an accept (connections arrive in
+     * bursts). Only EAGAIN leads to a submission. Sends are always submitted: they complete at
+     * submission anyway, and batched into the M's next enter they cost less than a syscall
+     * each (measured: about a quarter more CPU per echoed message with direct sends). So are
+     * connects, and reads and writes of other descriptors.
+     */
+    @Override
+    long completeAtOnce(NetpollOp op, int kind, byte[] b, int off, int len, int flags) {
+        MemorySegment errno = op.capture;
+        long r;
+        switch (kind) {
+            case NetpollOp.RECV -> {
+                if (op.drained) {
+                    return SUBMIT;
+                }
+                r = LinuxErrno.recvHeap(errno, op.pd.fd, MemorySegment.ofArray(b).asSlice(off, len), len,
+                        flags | Linux.MSG_DONTWAIT());
+            }
+            case NetpollOp.ACCEPT -> {
+                op.addr.set(ValueLayout.JAVA_INT, NetpollOp.ADDR_LEN_OFFSET, NetpollOp.ADDR_BYTES);
+                r = LinuxErrno.accept4(errno, op.pd.fd, op.addr, op.addr.asSlice(NetpollOp.ADDR_LEN_OFFSET, 4), op.flags);
+            }
+            default -> {
+                return SUBMIT;
+            }
+        }
+        if (r >= 0) {
+            return r;
+        }
+        int e = LinuxErrno.errno(errno);
+        if (e == EAGAIN) {
+            op.drained = kind == NetpollOp.RECV;
+            return SUBMIT;
+        }
+        return -e;
+    }
+
     @Override
     void cancel(NetpollOp op) {
         push((byte) Linux.IORING_OP_ASYNC_CANCEL(), -1, 0, userData(op), 0, 0, KIND_IGNORE, op.capture);

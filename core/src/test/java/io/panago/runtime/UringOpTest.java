@@ -302,8 +302,8 @@ class UringOpTest {
 
     /**
      * Closing an op while its recv is in flight must not free the buffer the kernel writes
-     * into: it stays with the op until the completion (here: data arriving) and the caller
-     * are done, then goes back to the pool.
+     * into: it stays with the call until the completion (here: data arriving) is in, then goes
+     * back to the pool, and the op's completion slot with it.
      */
     @Test
     void anOpClosedInFlightKeepsItsBufferUntilTheCompletion() throws Exception {
@@ -317,14 +317,17 @@ class UringOpTest {
         });
         until(parked(1), "receiver parked");
         MemorySegment buf = b.r.buf;
-        assertNotNull(buf);
+        assertNotNull(buf, "the call holds a buffer while the kernel owns it");
+        int slot = b.r.slot;
         b.r.close();
         assertTrue(b.r.buf == buf, "the buffer was released while the kernel owns it");
+        assertEquals(slot, b.r.slot, "the slot was released while the operation is in flight");
         assertEquals(4, BackendFds.tryWrite(p[0], new byte[] {1, 2, 3, 4}, 0, 4));
         g.join(10);
         assertArrayEquals(new byte[] {1, 2, 3, 4}, got);
         assertNull(b.r.buf, "released once the completion and the caller were done");
         assertEquals(-1, b.r.slot, "its completion slot was released");
+        assertThrows(IllegalStateException.class, () -> b.r.recv(got, 0, 4, 0));
     }
 
     /**

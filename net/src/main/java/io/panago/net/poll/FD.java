@@ -2,6 +2,7 @@ package io.panago.net.poll;
 
 import io.panago.Go;
 import io.panago.bindings.linux.linger;
+import io.panago.runtime.NetpollOp;
 import io.panago.runtime.PollDesc;
 import io.panago.runtime.Sched;
 
@@ -41,6 +42,14 @@ import java.nio.charset.StandardCharsets;
  * and the deadline setters signal, so the thread blocks (never spins) and still wakes at once.
  * Reads are serialised by the read lock and writes by the write lock, so each direction has
  * at most one waiter: the poll descriptor's one slot, or the one eventfd.</li>
+ * <li><b>Completion backends.</b> When {@link PollDesc#completionModel()} (io_uring with
+ * {@code -Dpanago.netpoll=io_uring}), {@link #read}, {@link #write}, {@link #accept} and
+ * {@link #connect} run as {@link NetpollOp}s instead, one per direction (Go's fd_windows.go
+ * {@code execIO}): the operation is submitted with a pooled off-heap buffer and the caller,
+ * goroutine or thread, parks on the same poll descriptor slot until its completion, so
+ * deadlines and {@link #close} work as above; a timed-out or closed operation is cancelled
+ * and waited for before its buffer is reused. The readiness wait stays for the retries that
+ * need one (the accept back-off).</li>
  * <li><b>Deadlines.</b> The user's deadline per direction (Go's SetReadDeadline) and a
  * per-call deadline (Java's soTimeout, a connect timeout, an accept back-off) combine into
  * the earliest, which is what the poll descriptor is given. A timeout of the call deadline
@@ -83,6 +92,10 @@ public final class FD {
     private final MemorySegment rerrno, werrno;
     /** Set once, before the FD is shared, by {@link #init}; null until then. */
     private PollDesc pd;
+    /** Whether I/O runs as completion operations (set by {@link #init}). */
+    private boolean completion;
+    /** The completion operations of each direction, made on first use under that direction's lock. */
+    private NetpollOp rop, wop;
 
     /** User deadlines (volatile for the lock-free expiry check); written under {@code this}. */
     private volatile long rdeadline, wdeadline;
@@ -132,6 +145,7 @@ public final class FD {
     private void init() throws IOException {
         if (pd == null) {
             pd = PollDesc.open(sysfd);
+            completion = PollDesc.completionModel();
         }
     }
 
@@ -228,6 +242,11 @@ public final class FD {
             throw closed();
         }
         try {
+            if (PollDesc.completionModel()) {
+                init();
+                opConnect(addr, deadline);
+                return;
+            }
             int r;
             synchronized (mem) {
                 mem.sa.fill((byte) 0);
@@ -282,6 +301,9 @@ public final class FD {
         }
         try {
             prepare(READ);
+            if (completion) {
+                return opAccept();
+            }
             long timeout = 0, backoff = 0;
             for (;;) {
                 int nfd = Sys.accept(rerrno, sysfd);
@@ -341,6 +363,9 @@ public final class FD {
             if (len == 0) {
                 return 0;
             }
+            if (completion) {
+                return opRead(b, off, len);
+            }
             long callDl = 0;
             for (;;) {
                 long n = Sys.read(rerrno, sysfd, b, off, len);
@@ -381,6 +406,9 @@ public final class FD {
         }
         try {
             prepare(WRITE);
+            if (completion) {
+                return opWrite(b, off, len, all);
+            }
             int done = 0;
             while (done < len) {
                 long n = Sys.send(werrno, sysfd, b, off + done, len - done);
@@ -574,6 +602,12 @@ public final class FD {
 
     /** The last reference is gone: unregister, close, release {@link #close}. */
     private void destroy() {
+        if (rop != null) {
+            rop.close(); // idle: every call waits for its operation's completion
+        }
+        if (wop != null) {
+            wop.close();
+        }
         if (pd != null) {
             pd.close();
         }
@@ -741,6 +775,193 @@ public final class FD {
         if (pd != null) {
             pd.setDeadline(mode == READ ? earliest(rdeadline, rcall) : earliest(wdeadline, wcall),
                     mode);
+        }
+    }
+
+    // ------------------------------------------------------------------ completion backends
+
+    /** The most one operation moves; Go's io.Copy buffer is 32 KiB. */
+    private static final int OP_BYTES = 32 * 1024;
+    /**
+     * Loads {@link Errors} with this class: an accept operation meets its first error only when
+     * the process is out of descriptors (EMFILE), and then the class file could not be opened.
+     */
+    private static final int EMFILE = Errors.EMFILE;
+
+    private NetpollOp rop() {
+        NetpollOp op = rop;
+        return op != null ? op : (rop = NetpollOp.open(pd, READ, OP_BYTES));
+    }
+
+    private NetpollOp wop() {
+        NetpollOp op = wop;
+        return op != null ? op : (wop = NetpollOp.open(pd, WRITE, OP_BYTES));
+    }
+
+    /** An operation's wait status as {@link #pdWait} reports a readiness wait's. */
+    private int opWait(int status, int mode, long callDl) {
+        if (status == PollDesc.ERR_CLOSING) {
+            return WAIT_CLOSING;
+        }
+        return callDl != 0 && !expired(mode == READ ? rdeadline : wdeadline)
+                ? WAIT_CALL_TIMEOUT : WAIT_TIMEOUT;
+    }
+
+    /** {@link #read} as a receive operation. */
+    private int opRead(byte[] b, int off, int len) throws IOException {
+        NetpollOp op = rop();
+        long rt = readTimeout;
+        long callDl = rt != 0 ? after(rt) : 0;
+        for (;;) {
+            int st;
+            if (callDl != 0) {
+                setCallDeadline(READ, callDl);
+            }
+            try {
+                st = op.recv(b, off, len, 0);
+            } finally {
+                if (callDl != 0) {
+                    setCallDeadline(READ, 0);
+                }
+            }
+            if (st != PollDesc.OK) {
+                throw failure(opWait(st, READ, callDl), "Read timed out");
+            }
+            long n = op.result();
+            if (n > 0) {
+                return (int) n;
+            }
+            if (n == 0) {
+                return -1;
+            }
+            int e = (int) -n;
+            if (e == Errors.EAGAIN) {
+                int w = await(READ, callDl);
+                if (w != WAIT_OK) {
+                    throw failure(w, "Read timed out");
+                }
+            } else if (e != Errors.EINTR) {
+                throw Errors.exception(e, "read", null);
+            }
+        }
+    }
+
+    /** {@link #write} as send operations, at most {@link #OP_BYTES} each. */
+    private int opWrite(byte[] b, int off, int len, boolean all) throws IOException {
+        NetpollOp op = wop();
+        int done = 0;
+        while (done < len) {
+            int st = op.send(b, off + done, len - done, 0);
+            if (st != PollDesc.OK) {
+                throw failure(opWait(st, WRITE, 0), "Write timed out");
+            }
+            long n = op.result();
+            if (n > 0) {
+                done += (int) n;
+                if (!all) {
+                    break;
+                }
+                continue;
+            }
+            int e = (int) -n;
+            if (e == Errors.EAGAIN) {
+                int w = await(WRITE, 0);
+                if (w != WAIT_OK) {
+                    throw failure(w, "Write timed out");
+                }
+            } else if (n == 0) {
+                throw new SocketException("write returned 0 bytes");
+            } else if (e != Errors.EINTR) {
+                throw Errors.exception(e, "write", null);
+            }
+        }
+        return done;
+    }
+
+    /** {@link #accept} as accept operations, with the same retries and back-off. */
+    private FD opAccept() throws IOException {
+        NetpollOp op = rop();
+        long timeout = 0, backoff = 0;
+        long rt = readTimeout;
+        if (rt != 0) {
+            timeout = after(rt);
+        }
+        for (;;) {
+            int st;
+            if (timeout != 0) {
+                setCallDeadline(READ, timeout);
+            }
+            try {
+                st = op.accept(Sys.SOCK_FLAGS, MemorySegment.NULL);
+            } finally {
+                if (timeout != 0) {
+                    setCallDeadline(READ, 0);
+                }
+            }
+            if (st != PollDesc.OK) {
+                throw failure(opWait(st, READ, timeout), "Accept timed out");
+            }
+            long r = op.result();
+            if (r >= 0) {
+                FD c = new FD((int) r, family, new Mem());
+                try {
+                    c.init();
+                } catch (IOException | RuntimeException | Error e) {
+                    c.close();
+                    throw e;
+                }
+                return c;
+            }
+            int e = (int) -r;
+            if (e == Errors.EINTR || e == Errors.ECONNABORTED) {
+                continue;
+            }
+            long callDl = timeout;
+            if (e == EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS || e == Errors.ENOMEM) {
+                backoff = backoff == 0 ? BACKOFF_MIN : Math.min(2 * backoff, BACKOFF_MAX);
+                LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
+                        Errors.describe(e), backoff / 1_000_000);
+                callDl = earliest(timeout, after(backoff));
+            } else if (e != Errors.EAGAIN) {
+                throw Errors.exception(e, "accept", null);
+            }
+            // Out of descriptors: wait for the back-off (or a close), as the readiness path does.
+            int w = await(READ, callDl);
+            if (w == WAIT_CALL_TIMEOUT && (timeout == 0 || Sched.nanotime() < timeout)) {
+                continue;
+            }
+            if (w != WAIT_OK) {
+                throw failure(w, "Accept timed out");
+            }
+        }
+    }
+
+    /** {@link #connect} as a connect operation; {@code deadline} bounds the handshake. */
+    private void opConnect(InetSocketAddress addr, long deadline) throws IOException {
+        // Encoded off the shared scratch: the operation parks, which must not hold its monitor.
+        MemorySegment sa = MemorySegment.ofArray(new long[(int) (SockAddr.MAX_SIZE / 8)]);
+        int len = SockAddr.encode(sa, addr, family);
+        NetpollOp op = wop();
+        int st;
+        if (deadline != 0) {
+            setCallDeadline(WRITE, deadline);
+        }
+        try {
+            st = op.connect(sa, len);
+        } finally {
+            if (deadline != 0) {
+                setCallDeadline(WRITE, 0);
+            }
+        }
+        if (st == PollDesc.ERR_CLOSING) {
+            throw closed();
+        }
+        if (st != PollDesc.OK) {
+            throw new SocketTimeoutException("Connect timed out: " + SockAddr.format(addr));
+        }
+        long r = op.result();
+        if (r < 0 && -r != Errors.EISCONN) {
+            throw Errors.exception((int) -r, "connect", SockAddr.format(addr));
         }
     }
 
