@@ -90,6 +90,8 @@ public final class Sched {
     static final AtomicLong goidgen = new AtomicLong();
     private static final AtomicLong mgen = new AtomicLong();
     static final AtomicInteger mcount = new AtomicInteger();
+    /** Successful steals (rare next to scheduling rounds; for tests and schedtrace). */
+    static final AtomicLong steals = new AtomicLong();
     /** Parks that blocked their carrier because the goroutine was pinned (tests, dumps). */
     static final AtomicLong pinnedParks = new AtomicLong();
     private static final LongAdder ngoroutines = new LongAdder();
@@ -664,9 +666,17 @@ public final class Sched {
     private static G findRunnable(M m) {
         for (;;) {
             P pp = m.p;
-            if (pp.id >= gomaxprocs && retire(m, pp)) {
-                stopm(m);
-                continue;
+            if (pp.id >= gomaxprocs) {
+                if (m.spinning) {
+                    // An idle M must not stay counted as spinning, or wakep would never wake
+                    // anyone again; retire's wakep comes after this.
+                    m.spinning = false;
+                    nmspinning.decrementAndGet();
+                }
+                if (retire(m, pp)) {
+                    stopm(m);
+                    continue;
+                }
             }
             long now = 0;
             if (Timers.next != Long.MAX_VALUE) {
@@ -843,6 +853,7 @@ public final class Sched {
                 if (!p2.runqempty()) {
                     G gp = pp.runqsteal(p2, stealRunNext);
                     if (gp != null) {
+                        steals.incrementAndGet();
                         return gp;
                     }
                 }
@@ -855,6 +866,9 @@ public final class Sched {
 
     /** Go's {@code stopm}: puts m on the idle list and sleeps until startm gives it a P. */
     static void stopm(M m) {
+        if (m.spinning) {
+            throw new IllegalStateException("stopm: an idle M still counted as spinning");
+        }
         synchronized (lock) {
             m.schedlink = midle;
             midle = m;
@@ -1299,6 +1313,13 @@ public final class Sched {
 
     // ---------------------------------------------------------------- introspection
 
+    /** Number of Ms on the idle list (tests). */
+    static int idleMs() {
+        synchronized (lock) {
+            return nmidle;
+        }
+    }
+
     /** Snapshot of the scheduler's counters, for tests and dumps. */
     static String schedtrace() {
         StringBuilder sb = new StringBuilder();
@@ -1308,6 +1329,8 @@ public final class Sched {
           .append(" spinningthreads=").append(nmspinning.get())
           .append(" needspinning=").append(needspinning ? 1 : 0)
           .append(" idlethreads=").append(nmidle)
+          .append(" steals=").append(steals.get())
+          .append(" retakes=").append(Sysmon.retakes)
           .append(" runqueue=").append(runqsize)
           .append(" [");
         P[] ps = allp;
