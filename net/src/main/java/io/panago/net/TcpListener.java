@@ -128,13 +128,7 @@ public final class TcpListener implements AutoCloseable {
      * @throws SocketTimeoutException if the deadline or soTimeout passes first
      */
     public TcpStream accept() throws IOException {
-        FD c = fd.accept();
-        try {
-            return new TcpStream(c);
-        } catch (IOException | RuntimeException | Error e) {
-            c.close();
-            throw e;
-        }
+        return TcpStream.of(fd.accept(), null, null);
     }
 
     /** The address the listener is bound to, with the actual port when 0 was asked for. */

@@ -135,20 +135,19 @@ public final class TcpStream implements AutoCloseable {
     private static TcpStream dialOne(InetSocketAddress addr, long deadline) throws IOException {
         for (int attempt = 0; ; attempt++) {
             FD fd = FD.dial(addr, deadline);
+            InetSocketAddress l, p;
             try {
-                InetSocketAddress l = fd.address(false), p = fd.address(true);
-                if (attempt < 2 && l.equals(p)) {
-                    fd.close();
-                    continue;
-                }
-                TcpStream s = new TcpStream(fd);
-                s.local = l;
-                s.peer = p;
-                return s;
+                l = fd.address(false);
+                p = fd.address(true);
             } catch (IOException | RuntimeException | Error e) {
                 fd.close();
                 throw e;
             }
+            if (attempt < 2 && l.equals(p)) {
+                fd.close();
+                continue;
+            }
+            return of(fd, l, p);
         }
     }
 
@@ -259,14 +258,21 @@ public final class TcpStream implements AutoCloseable {
      * {@link #shutdownOutput}, which acts on the connection).
      */
     public TcpStream tryClone() throws IOException {
-        FD c = fd.dup();
+        return of(fd.dup(), local, peer);
+    }
+
+    /**
+     * A stream owning {@code fd}, with the addresses already known (null: ask when needed);
+     * closes {@code fd} if the stream cannot be made.
+     */
+    static TcpStream of(FD fd, InetSocketAddress local, InetSocketAddress peer) throws IOException {
         try {
-            TcpStream s = new TcpStream(c);
+            TcpStream s = new TcpStream(fd);
             s.local = local;
             s.peer = peer;
             return s;
         } catch (IOException | RuntimeException | Error e) {
-            c.close();
+            fd.close();
             throw e;
         }
     }

@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with "Socket closed"; the descriptor is closed only after the woken call has left it.
  */
 @ExtendWith(NetTesting.class)
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@SuppressWarnings("try") // closing inside try-with-resources is what these tests do
 class CloseWakesTest {
     /** Long enough for the other goroutine to be parked; the test is right either way. */
     private static final Duration SETTLE = Duration.ofMillis(50);

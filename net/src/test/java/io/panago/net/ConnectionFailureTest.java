@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * exception with the errno named.
  */
 @ExtendWith(NetTesting.class)
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@SuppressWarnings("try") // closing inside try-with-resources is what these tests do
 class ConnectionFailureTest {
 
     @Test

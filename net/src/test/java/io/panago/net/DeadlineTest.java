@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * soTimeout (per call): expiry throws SocketTimeoutException and leaves the stream usable.
  */
 @ExtendWith(NetTesting.class)
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DeadlineTest {
     private interface Pair {
         void run(TcpStream a, TcpStream b) throws Exception;

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connections of 1 MiB each on GOMAXPROCS 1 and 2, and 10,000 connections at once.
  */
 @ExtendWith(NetTesting.class)
-@Timeout(240)
+@Timeout(value = 240, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EchoStressTest {
     private static final int MAX_CHUNK = 16 * 1024;
 

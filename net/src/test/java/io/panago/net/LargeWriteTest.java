@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Writes larger than the socket buffers: writeAll parks and resumes until all is out. */
 @ExtendWith(NetTesting.class)
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class LargeWriteTest {
 
     @Test

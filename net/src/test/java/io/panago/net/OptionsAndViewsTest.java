@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Socket options, addresses (IPv4, IPv6, ephemeral ports) and the java.io views. */
 @ExtendWith(NetTesting.class)
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class OptionsAndViewsTest {
     private interface Pair {
         void run(TcpStream a, TcpStream b) throws Exception;

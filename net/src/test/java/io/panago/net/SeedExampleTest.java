@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * or 9000, so parallel builds do not collide).
  */
 @ExtendWith(NetTesting.class)
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SeedExampleTest {
 
     @Test

@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * deadline still wake a blocked thread at once (through the stream's wake-up eventfd).
  */
 @ExtendWith(NetTesting.class)
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@SuppressWarnings("try") // closing inside try-with-resources is what these tests do
 class ThreadModeTest {
     private interface Blocker {
         void block() throws Exception;

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * (epoll(7): the dup keeps the registration of a closed fd alive unless it is removed first).
  */
 @ExtendWith(NetTesting.class)
-@Timeout(120)
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TryCloneTest {
     private static final long HUNDRED_MIB = 100L << 20;
 

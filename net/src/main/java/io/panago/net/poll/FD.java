@@ -1,7 +1,6 @@
 package io.panago.net.poll;
 
 import io.panago.Go;
-import io.panago.bindings.linux.linger;
 import io.panago.runtime.NetpollOp;
 import io.panago.runtime.PollDesc;
 import io.panago.runtime.Sched;
@@ -55,6 +54,11 @@ import java.nio.charset.StandardCharsets;
  * the earliest, which is what the poll descriptor is given. A timeout of the call deadline
  * alone is reported as {@link #WAIT_CALL_TIMEOUT} so the caller can tell the two apart.
  * Times are the runtime's {@link Sched#nanotime}; 0 means none, -1 means already expired.</li>
+ * <li><b>Memory.</b> The hot path allocates nothing: the errno captures live in the FD's one
+ * native block ({@link Mem}), and the heap array goes to the kernel as it is. The rarer calls
+ * share the block's scratch space under its monitor.</li>
+ * <li><b>Fairness.</b> A goroutine whose socket never runs dry would keep its P as long as
+ * data comes; after {@link #BUDGET} calls in a row that did not wait it yields once.</li>
  * </ul>
  */
 public final class FD {
@@ -64,6 +68,8 @@ public final class FD {
     private static final int WAIT_OK = 0, WAIT_CLOSING = 1, WAIT_TIMEOUT = 2,
             WAIT_CALL_TIMEOUT = 3;
     private static final long BACKOFF_MIN = 5_000_000L, BACKOFF_MAX = 1_000_000_000L;
+    /** Calls that may complete without waiting before the goroutine yields its P once. */
+    private static final int BUDGET = 16;
     private static final System.Logger LOG = System.getLogger("io.panago.net");
 
     /** Socket options {@link #setOption}/{@link #getOption} know. */
@@ -105,6 +111,11 @@ public final class FD {
     private int rwake = -1, wwake = -1;
     /** Java's soTimeout for reads and accepts, in nanoseconds; 0 waits forever. */
     private volatile long readTimeout;
+    /**
+     * Reads and writes in a row that did not have to wait (shared by both directions; a lost
+     * update only shifts the next yield).
+     */
+    private int streak;
 
     private FD(int sysfd, int family, Mem mem) {
         this.sysfd = sysfd;
@@ -308,14 +319,7 @@ public final class FD {
             for (;;) {
                 int nfd = Sys.accept(rerrno, sysfd);
                 if (nfd >= 0) {
-                    FD c = new FD(nfd, family, new Mem());
-                    try {
-                        c.init();
-                    } catch (IOException | RuntimeException | Error e) {
-                        c.close();
-                        throw e;
-                    }
-                    return c;
+                    return adopt(nfd, family, 0);
                 }
                 int e = -nfd;
                 if (e == Errors.EINTR || e == Errors.ECONNABORTED) {
@@ -363,6 +367,7 @@ public final class FD {
             if (len == 0) {
                 return 0;
             }
+            spend();
             if (completion) {
                 return opRead(b, off, len);
             }
@@ -406,6 +411,7 @@ public final class FD {
         }
         try {
             prepare(WRITE);
+            spend();
             if (completion) {
                 return opWrite(b, off, len, all);
             }
@@ -472,7 +478,11 @@ public final class FD {
 
     /** An independent descriptor for the same socket, registered on its own (dup(2)). */
     public FD dup() throws IOException {
-        int nfd = cold("dup", m -> Sys.dup(m.cerrno, sysfd));
+        return adopt(cold("dup", m -> Sys.dup(m.cerrno, sysfd)), family, readTimeout);
+    }
+
+    /** A new, registered FD for descriptor {@code nfd}; closes it if registration fails. */
+    private static FD adopt(int nfd, int family, long readTimeout) throws IOException {
         FD c = new FD(nfd, family, new Mem());
         c.readTimeout = readTimeout;
         try {
@@ -507,21 +517,14 @@ public final class FD {
 
     /** SO_LINGER in seconds; negative turns it off. */
     public void setLinger(int seconds) throws IOException {
-        cold("setsockopt SO_LINGER", m -> {
-            linger.l_onoff(m.lingerVal, seconds >= 0 ? 1 : 0);
-            linger.l_linger(m.lingerVal, Math.max(seconds, 0));
-            return Sys.setsockopt(m.cerrno, sysfd, Sys.SOL_SOCKET, Sys.SO_LINGER, m.lingerVal,
-                    (int) Sys.LINGER_SIZE);
-        });
+        cold("setsockopt SO_LINGER", m -> Sys.setLinger(m.cerrno, m.lingerVal, sysfd, seconds));
     }
 
     /** SO_LINGER in seconds, -1 when off. */
     public int linger() throws IOException {
         // cold() keeps negative results for errno, so "off" travels as 0 and seconds as n + 1.
-        return cold("getsockopt SO_LINGER", m -> {
-            int r = Sys.getsockopt(m.cerrno, sysfd, Sys.SOL_SOCKET, Sys.SO_LINGER, m.lingerVal, m.len);
-            return r < 0 ? r : linger.l_onoff(m.lingerVal) != 0 ? linger.l_linger(m.lingerVal) + 1 : 0;
-        }) - 1;
+        return cold("getsockopt SO_LINGER",
+                m -> Sys.getLinger(m.cerrno, m.lingerVal, m.len, sysfd) + 1) - 1;
     }
 
     /** The local ({@code peer} false) or remote address of the socket. */
@@ -642,8 +645,24 @@ public final class FD {
         return wait == WAIT_CLOSING ? closed() : new SocketTimeoutException(timeoutText);
     }
 
+    /**
+     * Counts a read or write against the budget and, when it is used up, yields the P once.
+     * A goroutine whose socket always has data (a bulk transfer) would otherwise keep its P
+     * for as long as the data comes, and every goroutine queued behind it would wait: with
+     * the budget a light connection on the same P waits for at most {@link #BUDGET} calls.
+     */
+    private void spend() {
+        if (++streak >= BUDGET) {
+            streak = 0;
+            if (Go.inGoroutine()) {
+                Sched.gosched();
+            }
+        }
+    }
+
     /** Waits for readiness in {@code mode}, bounded also by {@code callDl} (0: unbounded). */
     private int await(int mode, long callDl) throws IOException {
+        streak = 0;
         return Go.inGoroutine() ? pdWait(mode, callDl) : threadWait(mode, callDl);
     }
 
@@ -903,14 +922,7 @@ public final class FD {
             }
             long r = op.result();
             if (r >= 0) {
-                FD c = new FD((int) r, family, new Mem());
-                try {
-                    c.init();
-                } catch (IOException | RuntimeException | Error e) {
-                    c.close();
-                    throw e;
-                }
-                return c;
+                return adopt((int) r, family, 0);
             }
             int e = (int) -r;
             if (e == Errors.EINTR || e == Errors.ECONNABORTED) {
