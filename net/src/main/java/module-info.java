@@ -5,4 +5,6 @@
 module io.panago.net {
     requires transitive io.panago.core;
     requires io.panago.bindings;
+
+    exports io.panago.net;
 }

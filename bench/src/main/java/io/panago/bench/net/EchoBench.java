@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.panago.bench.net.EchoBench [options]
- *   --servers a,b,...      servers to run, in order (default: all: c-epoll,nio,netty,go,vthreads)
+ *   --servers a,b,...      servers to run, in order (default: all: c-epoll,nio,netty,go,vthreads,panago)
  *   --variant L=KIND:OPTS  also run KIND reported as L, with extra JVM options OPTS (space separated),
  *                          e.g. --variant 'panago-io_uring=panago:-Dpanago.netpoll=io_uring'
  *   --workloads a,b,...    workloads to run (default: all; see --list)
@@ -34,13 +34,16 @@ import java.util.stream.Stream;
  *   --server-cpu N --client-cpu N   CPUs to pin the server and the load client to (default 0 and 1)
  *   --no-pin               do not pin anything
  *   --jvm OPTS             extra JVM options for every Java server (space separated)
+ *   --connect PORT [--pid PID]  drive a server already listening on 127.0.0.1:PORT instead
+ *                          (e.g. ./panago demo --serve PORT); its CPU is read if PID is given
  *   --list                 print the servers and workloads and exit
  * </pre>
  */
 public final class EchoBench {
     /** Everything one run needs to know. */
     record Options(List<Peers.Spec> servers, List<Workload> workloads, Duration warmup, Duration measure,
-                   Duration stallTimeout, boolean pin, int serverCpu, int clientCpu, List<String> javaOptions) {
+                   Duration stallTimeout, boolean pin, int serverCpu, int clientCpu, List<String> javaOptions,
+                   int connectPort, long connectPid) {
     }
 
     /** One server on one workload: a measurement, or why there is none. */
@@ -104,6 +107,12 @@ public final class EchoBench {
         List<Result> results = new ArrayList<>();
         List<Skipped> skipped = new ArrayList<>();
         List<String> versions = new ArrayList<>();
+        if (options.connectPort() > 0) {
+            String label = "port " + options.connectPort();
+            Target external = new External(options.connectPort(), options.connectPid());
+            results.addAll(runServer(label, () -> external, options, workDir.resolve("external.log"), progress));
+            return new Run(options, results, skipped, versions, loadBefore, ProcStat.loadAverage(), pinned);
+        }
         for (Peers.Spec spec : options.servers()) {
             List<String> command;
             try {
@@ -121,29 +130,66 @@ public final class EchoBench {
                 command = Stream.concat(Stream.of("taskset", "-c", Integer.toString(options.serverCpu())),
                         command.stream()).toList();
             }
-            results.addAll(runServer(spec.label(), command, options, workDir, progress));
+            List<String> argv = command;
+            Path log = workDir.resolve(spec.label() + ".log");
+            results.addAll(runServer(spec.label(), () -> ServerProcess.start(argv, log, START_TIMEOUT), options, log,
+                    progress));
         }
         return new Run(options, results, skipped, versions, loadBefore, ProcStat.loadAverage(), pinned);
     }
 
+    /** A running echo server the harness drives: a child process, or one started by the user. */
+    interface Target extends AutoCloseable {
+        int port();
+
+        /** Its CPU time so far in nanoseconds, or -1 if unknown. */
+        long cpuNanos();
+
+        boolean isAlive();
+
+        @Override
+        void close();
+    }
+
+    /** Starts a server; called again after a failed workload. */
+    private interface Starter {
+        Target start() throws IOException;
+    }
+
+    /** A server started by the user, on {@code port}, whose CPU is read if {@code pid} > 0. */
+    private record External(int port, long pid) implements Target {
+        @Override
+        public long cpuNanos() {
+            return pid > 0 ? ProcStat.cpuNanos(pid) : -1;
+        }
+
+        @Override
+        public boolean isAlive() {
+            return pid <= 0 || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     /** One server through all workloads; a failed workload restarts the server for the next. */
-    private static List<Result> runServer(String label, List<String> command, Options options, Path workDir,
+    private static List<Result> runServer(String label, Starter starter, Options options, Path log,
                                           PrintStream progress) {
         List<Result> results = new ArrayList<>();
-        Path log = workDir.resolve(label + ".log");
-        ServerProcess server = null;
+        Target server = null;
         try {
             for (Workload w : options.workloads()) {
                 if (server == null) {
                     try {
-                        server = ServerProcess.start(command, log, START_TIMEOUT);
+                        server = starter.start();
                     } catch (IOException e) {
                         progress.println("[" + label + "] " + w.name() + ": cannot start: " + e.getMessage());
                         results.add(new Result(label, w, null, "cannot start: " + e.getMessage()));
                         continue;
                     }
                 }
-                ServerProcess s = server;
+                Target s = server;
                 try {
                     LoadClient.Measurement m = LoadClient.run(new InetSocketAddress(EchoServers.loopback(), s.port()),
                             w, new LoadClient.Settings(options.warmup(), options.measure(), options.stallTimeout()),
@@ -152,7 +198,8 @@ public final class EchoBench {
                     progress.printf(Locale.ROOT, "[%s] %s: %s msgs/s, p99 %s, server %s/msg at %.0f%% CPU, client at %.0f%%%n",
                             label, w.name(), Report.count(m.messagesPerSecond()),
                             Report.latency(m.latency().percentile(0.99)),
-                            Report.latency(Math.round(m.serverCpuPerMessage())), 100 * m.serverCpuShare(),
+                            m.serverCpuNanos() < 0 ? "?" : Report.latency(Math.round(m.serverCpuPerMessage())),
+                            100 * m.serverCpuShare(),
                             100 * m.clientCpuShare());
                 } catch (IOException | UncheckedIOException e) {
                     String why = e.getMessage() + (s.isAlive() ? "" : " (the server died" + ServerProcess.tail(log) + ")");
@@ -215,7 +262,8 @@ public final class EchoBench {
         List<String> workloadNames = null;
         double warmup = 2, measure = 3;
         boolean quick = false, pin = true;
-        int serverCpu = 0, clientCpu = 1;
+        int serverCpu = 0, clientCpu = 1, connectPort = 0;
+        long connectPid = 0;
         List<String> jvm = new ArrayList<>();
         boolean warmupSet = false, measureSet = false;
         for (int i = 0; i < args.length; i++) {
@@ -245,6 +293,8 @@ public final class EchoBench {
                 }
                 case "--server-cpu" -> serverCpu = Integer.parseInt(value(args, ++i, a));
                 case "--client-cpu" -> clientCpu = Integer.parseInt(value(args, ++i, a));
+                case "--connect" -> connectPort = Integer.parseInt(value(args, ++i, a));
+                case "--pid" -> connectPid = Long.parseLong(value(args, ++i, a));
                 case "--jvm" -> jvm.addAll(List.of(value(args, ++i, a).trim().split("\\s+")));
                 default -> throw new IllegalArgumentException("unknown option '" + a + "' (see the class javadoc or --list)");
             }
@@ -266,7 +316,7 @@ public final class EchoBench {
         }
         return new Options(List.copyOf(servers), workloads, Duration.ofMillis(Math.round(warmup * 1000)),
                 Duration.ofMillis(Math.round(measure * 1000)), Duration.ofSeconds(quick ? 5 : 10),
-                pin, serverCpu, clientCpu, List.copyOf(jvm));
+                pin, serverCpu, clientCpu, List.copyOf(jvm), connectPort, connectPid);
     }
 
     private static Peers.Spec variant(String s) {

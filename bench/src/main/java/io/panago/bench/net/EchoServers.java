@@ -11,20 +11,21 @@ import java.util.List;
  * {@code TCP_NODELAY} on and listens with a backlog of 4096.
  */
 public final class EchoServers {
-    static final List<String> KINDS = List.of("vthreads", "nio", "netty");
+    static final List<String> KINDS = List.of("panago", "vthreads", "nio", "netty");
     static final int BUFFER = 32 * 1024;
     static final int BACKLOG = 4096;
 
     private EchoServers() {
     }
 
-    /** Runs the server named by {@code args[0]}: one of vthreads, nio, netty. */
+    /** Runs the server named by {@code args[0]}: one of panago, vthreads, nio, netty. */
     public static void main(String[] args) throws Exception {
         if (args.length != 1 || !KINDS.contains(args[0])) {
             System.err.println("usage: EchoServers " + String.join("|", KINDS));
             System.exit(2);
         }
         switch (args[0]) {
+            case "panago" -> PanagoEchoServer.serve();
             case "vthreads" -> VirtualThreadEchoServer.serve();
             case "nio" -> NioEchoServer.serve();
             case "netty" -> NettyEchoServer.serve();

@@ -39,7 +39,7 @@ final class LoadClient {
     /**
      * What one measured window saw. {@code messages}, {@code bytes} and {@code latency}
      * are the main group's; {@code starved} counts connections (of either group) that
-     * completed nothing inside the window.
+     * completed nothing inside the window; {@code serverCpuNanos} is -1 if unknown.
      */
     record Measurement(long messages, long bytes, long nanos, Histogram latency,
                        long probeMessages, Histogram probeLatency, int starved,
@@ -54,12 +54,12 @@ final class LoadClient {
 
         /** Server CPU time per echoed message of the main group, in nanoseconds. */
         double serverCpuPerMessage() {
-            return messages == 0 ? Double.NaN : (double) serverCpuNanos / messages;
+            return messages == 0 || serverCpuNanos < 0 ? Double.NaN : (double) serverCpuNanos / messages;
         }
 
         /** The server's CPU use over the window, where 1.0 is one core busy all the time. */
         double serverCpuShare() {
-            return (double) serverCpuNanos / nanos;
+            return serverCpuNanos < 0 ? Double.NaN : (double) serverCpuNanos / nanos;
         }
 
         /** The load client's (this JVM's) CPU use over the window, as {@link #serverCpuShare()}. */
@@ -89,8 +89,8 @@ final class LoadClient {
 
     /**
      * Drives the echo server at {@code server} with {@code workload}, and measures it;
-     * {@code serverCpu} gives the server's CPU time in nanoseconds, sampled at the edges of
-     * the measured window.
+     * {@code serverCpu} gives the server's CPU time in nanoseconds (-1 if unknown), sampled
+     * at the edges of the measured window.
      *
      * @throws IOException if a connection fails, the server closes one, an echoed byte
      *     differs from what was sent, or nothing comes back for {@code stallTimeout}
@@ -155,7 +155,7 @@ final class LoadClient {
                 phaseEnd = windowStart + settings.measure().toNanos();
                 continue;
             }
-            long cpu = serverCpu.getAsLong() - cpu0;
+            long cpu = cpu0 < 0 ? -1 : serverCpu.getAsLong() - cpu0;
             long selfCpu = ProcStat.selfCpuNanos() - selfCpu0;
             long nanos = System.nanoTime() - windowStart;
             long messages = 0, probeMessages = 0;

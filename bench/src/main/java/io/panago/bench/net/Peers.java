@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Peers {
     /** Every server kind, in the default order of a run. */
-    static final List<String> KINDS = List.of("c-epoll", "nio", "netty", "go", "vthreads");
+    static final List<String> KINDS = List.of("c-epoll", "nio", "netty", "go", "vthreads", "panago");
 
     /** A server to measure: a kind, the label it is reported under and extra JVM options. */
     record Spec(String label, String kind, List<String> jvmOptions) {

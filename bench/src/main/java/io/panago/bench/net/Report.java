@@ -19,9 +19,10 @@ final class Report {
         out.println("## Echo benchmark");
         out.println();
         out.println("- command: `" + command + "`");
-        out.println("- machine: " + machine() + "; " + (run.pinned()
-                ? "each server pinned to CPU " + o.serverCpu() + ", the load client to CPU " + o.clientCpu()
-                : "nothing pinned"));
+        String pinning = !run.pinned() ? "nothing pinned"
+                : o.connectPort() > 0 ? "the load client pinned to CPU " + o.clientCpu()
+                : "each server pinned to CPU " + o.serverCpu() + ", the load client to CPU " + o.clientCpu();
+        out.println("- machine: " + machine() + "; " + pinning);
         out.println("- servers: " + String.join("; ", run.versions()));
         out.printf(Locale.ROOT, "- per workload: %.1f s warm-up, %.1f s measured; load average %.2f before, %.2f after%n",
                 o.warmup().toMillis() / 1e3, o.measure().toMillis() / 1e3, run.loadBefore(), run.loadAfter());
@@ -73,8 +74,9 @@ final class Report {
                 b.append(latency(m.probeLatency().percentile(0.50))).append(" | ")
                         .append(latency(m.probeLatency().percentile(0.99))).append(" | ");
             }
-            b.append(latency(Math.round(m.serverCpuPerMessage()))).append(" | ")
-                    .append(String.format(Locale.ROOT, "%.0f%%", 100 * m.serverCpuShare())).append(" | ")
+            b.append(m.serverCpuNanos() < 0 ? "—" : latency(Math.round(m.serverCpuPerMessage()))).append(" | ")
+                    .append(m.serverCpuNanos() < 0 ? "—" : String.format(Locale.ROOT, "%.0f%%", 100 * m.serverCpuShare()))
+                    .append(" | ")
                     .append(String.format(Locale.ROOT, "%.0f%%", 100 * m.clientCpuShare())).append(" | ")
                     .append(m.starved() == 0 ? "" : m.starved() + " connection(s) got no echo in the window")
                     .append(" |");

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeoutException;
  * prints {@code LISTENING <port>}, its standard error kept in a log file, and killed on
  * {@link #close()} or when the harness's JVM exits.
  */
-final class ServerProcess implements AutoCloseable {
+final class ServerProcess implements EchoBench.Target {
     private final Process process;
     private final int port;
     private final Thread reaper;
@@ -75,20 +75,19 @@ final class ServerProcess implements AutoCloseable {
         listening.completeExceptionally(new IOException("standard output closed"));
     }
 
-    int port() {
+    @Override
+    public int port() {
         return port;
     }
 
-    long pid() {
-        return process.pid();
-    }
-
-    boolean isAlive() {
+    @Override
+    public boolean isAlive() {
         return process.isAlive();
     }
 
     /** The server's user plus system CPU time so far, in nanoseconds. */
-    long cpuNanos() {
+    @Override
+    public long cpuNanos() {
         return ProcStat.cpuNanos(process.pid());
     }
 

@@ -3,7 +3,10 @@ package io.panago.bench.net;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -18,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * asserts on speed.
  */
 class EchoBenchTest {
-    private static final List<String> SERVERS = List.of("c-epoll", "nio", "netty", "vthreads");
+    private static final List<String> SERVERS = List.of("c-epoll", "nio", "netty", "vthreads", "panago");
 
     @Test
     void quickRunMeasuresEveryServerOnEveryWorkload() throws Exception {
@@ -65,6 +68,27 @@ class EchoBenchTest {
         assertNull(run.results().get(0).error());
         String error = run.results().get(1).error();
         assertTrue(error.startsWith("cannot start:") && error.contains("NoSuchJvmOption"), error);
+    }
+
+    @Test
+    void connectDrivesAServerAlreadyRunning() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 50, EchoServers.loopback())) {
+            Thread.ofPlatform().daemon().start(() -> {
+                try (Socket s = ss.accept()) {
+                    s.getInputStream().transferTo(s.getOutputStream());
+                } catch (IOException e) {
+                    // the run is over
+                }
+            });
+            EchoBench.Options options = EchoBench.parse("--quick", "--no-pin", "--connect",
+                    Integer.toString(ss.getLocalPort()), "--workloads", "pingpong-1", "--warmup", "0.1", "--measure", "0.2");
+            EchoBench.Run run = EchoBench.run(options, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            EchoBench.Result r = run.results().getFirst();
+            assertEquals("port " + ss.getLocalPort(), r.server());
+            assertNull(r.error());
+            assertTrue(r.measurement().messages() > 0);
+            assertEquals(-1, r.measurement().serverCpuNanos(), "no --pid: the server's CPU is unknown");
+        }
     }
 
     @Test

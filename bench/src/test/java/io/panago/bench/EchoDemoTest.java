@@ -1,0 +1,90 @@
+package io.panago.bench;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The echo demo's options, its short run end to end, and its latency histogram. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class EchoDemoTest {
+    private static String[] run(String... args) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = EchoDemo.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    }
+
+    @Test
+    void shortRunEchoesEveryByteAndReports() throws Exception {
+        String[] r = run("--connections", "20", "--size", "100", "--duration", "300ms");
+        assertEquals("0", r[0], r[1] + r[2]);
+        assertTrue(r[1].contains("connections   20"), r[1]);
+        assertTrue(r[1].matches("(?s).*messages +[1-9][0-9,]* in .*msgs/s.*"), r[1]);
+        assertTrue(r[1].contains("p50") && r[1].contains("p99"), r[1]);
+        assertTrue(r[1].matches("(?s).*echoed bytes  all [1-9][0-9,]* correct.*"), r[1]);
+    }
+
+    @Test
+    void pingPongCountsMessagesOfTheMeasuredWindowOnly() throws Exception {
+        EchoDemo.Result r = EchoDemo.pingPong(new EchoDemo.Options(3, 1000, Duration.ofMillis(200), 0, -1));
+        assertTrue(r.ok(), r.toString());
+        assertEquals(3, r.connections());
+        assertEquals(r.messages() * 1000, r.bytes());
+        assertEquals(r.messages(), r.latency().count());
+        assertTrue(r.measured().toMillis() >= 195, r.measured().toString());
+    }
+
+    @Test
+    void helpAndBadOptions() throws Exception {
+        String[] help = run("--help");
+        assertEquals("0", help[0]);
+        assertTrue(help[1].contains("--connections") && help[1].contains("--serve PORT"), help[1]);
+        String[] bad = run("--size", "0");
+        assertEquals("2", bad[0]);
+        assertTrue(bad[2].startsWith("panago demo: --size must be at least 1"), bad[2]);
+        assertEquals("2", run("--frobnicate", "1")[0]);
+        assertEquals("2", run("--serve", "70000")[0]);
+        assertEquals("2", run("--duration")[0]);
+    }
+
+    @Test
+    void parsesOptionsBothWays() {
+        EchoDemo.Options o = EchoDemo.parse(new String[] {"--connections=7", "--size", "4096", "--duration=1.5s", "--procs", "1"});
+        assertEquals(new EchoDemo.Options(7, 4096, Duration.ofMillis(1500), 1, -1), o);
+        assertEquals(Duration.ofMillis(250), EchoDemo.duration("250ms"));
+        assertEquals(Duration.ofMinutes(2), EchoDemo.duration("2m"));
+        assertEquals(Duration.ofSeconds(3), EchoDemo.duration("3"));
+        assertThrows(IllegalArgumentException.class, () -> EchoDemo.duration("0"));
+        assertThrows(IllegalArgumentException.class, () -> EchoDemo.duration("soon"));
+        assertEquals(8080, EchoDemo.parse(new String[] {"--serve", "8080"}).servePort());
+        assertNull(EchoDemo.parse(new String[] {"-h"}));
+    }
+
+    @Test
+    void latencyQuantilesStayWithinABucket() {
+        EchoLatency h = new EchoLatency();
+        for (long v = 1; v <= 100_000; v++) {
+            h.record(v * 1000);
+        }
+        assertEquals(100_000, h.count());
+        long p50 = h.quantile(0.5), p99 = h.quantile(0.99);
+        assertTrue(Math.abs(p50 - 50_000_000L) < 50_000_000L * 0.02, "p50 " + p50);
+        assertTrue(Math.abs(p99 - 99_000_000L) < 99_000_000L * 0.02, "p99 " + p99);
+        assertEquals(100_000_000L, h.max());
+        assertEquals(h.max(), h.quantile(1.0));
+        EchoLatency other = new EchoLatency();
+        other.record(5);
+        h.add(other);
+        assertEquals(5, h.quantile(1e-9));
+        assertEquals(0, new EchoLatency().quantile(0.5));
+    }
+}

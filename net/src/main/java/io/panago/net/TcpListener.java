@@ -1,0 +1,175 @@
+package io.panago.net;
+
+import io.panago.net.poll.FD;
+import io.panago.net.poll.SockAddr;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A goroutine-aware TCP server socket (Go's {@code net.TCPListener}).
+ *
+ * <p>{@link #accept()} parks the calling goroutine (or, outside a goroutine, blocks the
+ * thread in poll(2)) until a connection arrives. {@link #close()} from anywhere makes a
+ * waiting {@code accept} fail at once with a {@link SocketException}. When the process runs
+ * out of file descriptors ({@code EMFILE}/{@code ENFILE}) {@code accept} logs a warning, backs
+ * off (5 ms doubling to 1 s) and retries, so an accept loop survives without spinning.
+ *
+ * <pre>{@code
+ * Go.run(() -> {
+ *     try (TcpListener ln = TcpListener.bind("127.0.0.1:8080")) {
+ *         for (;;) {
+ *             TcpStream s = ln.accept();
+ *             Go.go(() -> echo(s));
+ *         }
+ *     }
+ * });
+ * }</pre>
+ */
+public final class TcpListener implements AutoCloseable {
+    private final FD fd;
+    private final InetSocketAddress local;
+
+    private TcpListener(FD fd) throws IOException {
+        this.fd = fd;
+        this.local = fd.address(false);
+    }
+
+    /**
+     * Listens on {@code address}: {@code "127.0.0.1:8080"}, {@code "[::1]:0"}, or
+     * {@code ":8080"} for every local address (IPv6 and IPv4 when the kernel has IPv6). Port
+     * 0 picks a free port; {@link #localAddress()} tells which. {@code SO_REUSEADDR} is on.
+     * The backlog is the kernel's maximum ({@code net.core.somaxconn}), as in Go.
+     *
+     * @throws java.net.BindException if the address is in use or not local
+     * @throws IllegalArgumentException if the address is malformed
+     */
+    public static TcpListener bind(String address) throws IOException {
+        return bind(address, defaultBacklog());
+    }
+
+    /** Like {@link #bind(String)} with a backlog of at least 1 pending connection. */
+    public static TcpListener bind(String address, int backlog) throws IOException {
+        checkBacklog(backlog);
+        Addresses.HostPort hp = Addresses.split(address);
+        return listen(Addresses.resolve(hp.host(), hp.port(), wildcard()), backlog);
+    }
+
+    /** Listens on {@code address}, an {@link InetSocketAddress} (resolved or not). */
+    public static TcpListener bind(SocketAddress address) throws IOException {
+        return bind(address, defaultBacklog());
+    }
+
+    /** Listens on {@code address} with {@code backlog} (at least 1). */
+    public static TcpListener bind(SocketAddress address, int backlog) throws IOException {
+        checkBacklog(backlog);
+        return listen(Addresses.resolve(address, wildcard()), backlog);
+    }
+
+    private static void checkBacklog(int backlog) {
+        if (backlog < 1) {
+            throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
+        }
+    }
+
+    /** Like Go's Listen, a name standing for several addresses listens on the first IPv4 one. */
+    private static TcpListener listen(List<InetSocketAddress> addrs, int backlog)
+            throws IOException {
+        InetSocketAddress pick = addrs.getFirst();
+        for (InetSocketAddress a : addrs) {
+            if (SockAddr.family(a.getAddress()) == SockAddr.AF_INET) {
+                pick = a;
+                break;
+            }
+        }
+        FD fd = FD.listen(pick, backlog);
+        try {
+            return new TcpListener(fd);
+        } catch (IOException | RuntimeException | Error e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    private static InetAddress wildcard() throws IOException {
+        return Holder.WILDCARD;
+    }
+
+    private static int defaultBacklog() {
+        return Holder.BACKLOG;
+    }
+
+    /** Probed once: the dual-stack wildcard if IPv6 works, and the kernel's backlog limit. */
+    private static final class Holder {
+        static final InetAddress WILDCARD;
+        static final int BACKLOG;
+
+        static {
+            try {
+                WILDCARD = InetAddress.getByAddress(new byte[FD.supports(SockAddr.AF_INET6) ? 16 : 4]);
+            } catch (java.net.UnknownHostException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+            BACKLOG = FD.maxListenerBacklog();
+        }
+    }
+
+    /**
+     * Waits for the next connection and returns it as a stream (TCP_NODELAY on).
+     *
+     * @throws SocketException if the listener is or gets closed
+     * @throws SocketTimeoutException if the deadline or soTimeout passes first
+     */
+    public TcpStream accept() throws IOException {
+        return TcpStream.of(fd.accept(), null, null);
+    }
+
+    /** The address the listener is bound to, with the actual port when 0 was asked for. */
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    /**
+     * Go's TCPListener.SetDeadline: once {@code t} passes, waiting and future accepts throw
+     * {@link SocketTimeoutException} until a new deadline is set; {@code null} removes it.
+     */
+    public void setDeadline(Instant t) throws IOException {
+        fd.setDeadline(TcpStream.nanotime(t), FD.READ);
+    }
+
+    /** Java's SO_TIMEOUT: each accept waits at most {@code timeout}; ZERO waits forever. */
+    public void setSoTimeout(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative timeout " + timeout);
+        }
+        fd.setReadTimeout(TcpStream.saturatedNanos(timeout));
+    }
+
+    /** The soTimeout; {@link Duration#ZERO} for none. */
+    public Duration soTimeout() {
+        return Duration.ofNanos(fd.readTimeout());
+    }
+
+    /** Stops listening; a waiting {@link #accept} fails at once. Idempotent. */
+    @Override
+    public void close() {
+        fd.close();
+    }
+
+    /** True once {@link #close} was called. */
+    public boolean isClosed() {
+        return fd.isClosed();
+    }
+
+    @Override
+    public String toString() {
+        return "TcpListener[" + SockAddr.format(local) + (isClosed() ? ", closed]" : "]");
+    }
+}

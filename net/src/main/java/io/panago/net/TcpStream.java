@@ -1,0 +1,467 @@
+package io.panago.net;
+
+import io.panago.net.poll.FD;
+import io.panago.net.poll.SockAddr;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A goroutine-aware TCP connection (Go's {@code net.TCPConn}).
+ *
+ * <p>Every call that would block parks the calling goroutine, never its carrier thread, until
+ * the socket is ready: reads and writes go straight between the kernel and the caller's
+ * {@code byte[]} with a non-blocking syscall, and {@code EAGAIN} parks on the runtime's
+ * netpoll. Outside a goroutine (a plain or a virtual thread) the same calls block the calling
+ * thread in poll(2).
+ *
+ * <p>One goroutine may read while another writes; concurrent readers (or writers) take turns.
+ * {@link #close()} from any goroutine or thread makes every call waiting on this stream fail
+ * at once with a {@link SocketException} ("Socket closed"); later calls fail the same way.
+ * Failures are the JDK's exceptions with the errno in the message: {@link SocketException}
+ * "Connection reset (ECONNRESET)" or "Broken pipe (EPIPE)", {@link java.net.ConnectException}
+ * "Connection refused (ECONNREFUSED)", and {@link SocketTimeoutException} when a deadline or
+ * the soTimeout passes; the stream stays usable after a timeout once the deadline is moved.
+ *
+ * <p>Like Go, a new stream has {@code TCP_NODELAY} on.
+ *
+ * <pre>{@code
+ * Go.run(() -> {
+ *     try (TcpStream s = TcpStream.connect("127.0.0.1:8080")) {
+ *         s.writeAll("ping".getBytes());
+ *         byte[] buf = new byte[4];
+ *         s.readFully(buf);
+ *     }
+ *     return null;
+ * });
+ * }</pre>
+ */
+public final class TcpStream implements AutoCloseable {
+    private final FD fd;
+    private final InputStream in = new In();
+    private final OutputStream out = new Out();
+    private volatile InetSocketAddress local, peer;
+
+    TcpStream(FD fd) throws IOException {
+        this.fd = fd;
+        fd.setOption(FD.Option.TCP_NODELAY, 1);
+    }
+
+    /**
+     * Connects to {@code address} ({@code "host:port"}, {@code "[v6]:port"}); a host name is
+     * resolved off the P and each of its addresses is tried in turn.
+     */
+    public static TcpStream connect(String address) throws IOException {
+        return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), Duration.ZERO);
+    }
+
+    /**
+     * Like {@link #connect(String)}, giving up after {@code timeout} in all
+     * ({@link SocketTimeoutException}); {@link Duration#ZERO} waits as long as the kernel does.
+     */
+    public static TcpStream connect(String address, Duration timeout) throws IOException {
+        checkTimeout(timeout);
+        return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), timeout);
+    }
+
+    /** Connects to {@code address}, an {@link InetSocketAddress}, resolved or not. */
+    public static TcpStream connect(SocketAddress address) throws IOException {
+        return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), Duration.ZERO);
+    }
+
+    /** Connects to {@code address}, giving up after {@code timeout} (ZERO: no limit). */
+    public static TcpStream connect(SocketAddress address, Duration timeout) throws IOException {
+        checkTimeout(timeout);
+        return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), timeout);
+    }
+
+    private static void checkTimeout(Duration timeout) {
+        if (Objects.requireNonNull(timeout, "timeout").isNegative()) {
+            throw new IllegalArgumentException("negative timeout " + timeout);
+        }
+    }
+
+    /**
+     * Tries each address in turn, as Go's dialSerial: with a timeout each attempt gets an
+     * equal share of what is left, but at least 2 s when that much is left (partialDeadline).
+     * The first failure is thrown, with the later ones suppressed.
+     */
+    private static TcpStream dial(List<InetSocketAddress> addrs, Duration timeout)
+            throws IOException {
+        long deadline = timeout.isZero() ? 0 : FD.after(saturatedNanos(timeout));
+        IOException first = null;
+        for (int i = 0; i < addrs.size(); i++) {
+            long dl = deadline;
+            if (deadline != 0) {
+                long left = deadline - io.panago.runtime.Sched.nanotime();
+                if (left <= 0) {
+                    break;
+                }
+                long share = left / (addrs.size() - i);
+                long sane = 2_000_000_000L;
+                dl = FD.after(share >= sane ? share : Math.min(left, sane));
+            }
+            try {
+                return dialOne(addrs.get(i), dl);
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first == null) {
+            first = new SocketTimeoutException("Connect timed out: " + addrs);
+        }
+        throw first;
+    }
+
+    /**
+     * One connection attempt. Linux may connect a socket to itself when the target is a free
+     * local port in the ephemeral range; like Go (selfConnect), that is dropped and retried.
+     */
+    private static TcpStream dialOne(InetSocketAddress addr, long deadline) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            FD fd = FD.dial(addr, deadline);
+            InetSocketAddress l, p;
+            try {
+                l = fd.address(false);
+                p = fd.address(true);
+            } catch (IOException | RuntimeException | Error e) {
+                fd.close();
+                throw e;
+            }
+            if (attempt < 2 && l.equals(p)) {
+                fd.close();
+                continue;
+            }
+            return of(fd, l, p);
+        }
+    }
+
+    static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException overflow) {
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * Reads up to {@code len} bytes into {@code b[off..off+len)}, waiting until at least one
+     * byte is there; returns the count, 0 if {@code len} is 0, or -1 at end of stream.
+     *
+     * @throws IndexOutOfBoundsException if {@code off}/{@code len} do not fit {@code b}
+     * @throws SocketTimeoutException if the read deadline or soTimeout passed
+     * @throws SocketException if the stream is closed or the connection was reset
+     */
+    public int read(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        return fd.read(b, off, len);
+    }
+
+    /** {@code read(b, 0, b.length)}. */
+    public int read(byte[] b) throws IOException {
+        return fd.read(b, 0, b.length);
+    }
+
+    /** Reads exactly {@code b.length} bytes, or throws {@link EOFException}. */
+    public void readFully(byte[] b) throws IOException {
+        readFully(b, 0, b.length);
+    }
+
+    /** Reads exactly {@code len} bytes into {@code b[off..]}, or throws {@link EOFException}. */
+    public void readFully(byte[] b, int off, int len) throws IOException {
+        int n = readNBytes(b, off, len);
+        if (n < len) {
+            throw new EOFException("end of stream after " + n + " of " + len + " bytes");
+        }
+    }
+
+    /**
+     * Reads until {@code len} bytes are in or the stream ends; returns how many arrived
+     * (as {@link InputStream#readNBytes(byte[], int, int)}).
+     */
+    public int readNBytes(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        int done = 0;
+        while (done < len) {
+            int n = fd.read(b, off + done, len - done);
+            if (n < 0) {
+                break;
+            }
+            done += n;
+        }
+        return done;
+    }
+
+    /**
+     * Writes some of {@code b[off..off+len)}: at least one byte unless {@code len} is 0,
+     * waiting while the socket buffer is full; returns the count. {@link #writeAll} writes
+     * everything.
+     *
+     * @throws IndexOutOfBoundsException if {@code off}/{@code len} do not fit {@code b}
+     */
+    public int write(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        return fd.write(b, off, len, false);
+    }
+
+    /** {@code write(b, 0, b.length)}. */
+    public int write(byte[] b) throws IOException {
+        return fd.write(b, 0, b.length, false);
+    }
+
+    /**
+     * Writes all of {@code b[off..off+len)}, waiting as needed (Go's Write); concurrent
+     * {@code writeAll}s on one stream do not interleave.
+     */
+    public void writeAll(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        fd.write(b, off, len, true);
+    }
+
+    /** {@code writeAll(b, 0, b.length)}. */
+    public void writeAll(byte[] b) throws IOException {
+        fd.write(b, 0, b.length, true);
+    }
+
+    /**
+     * This stream as an {@link InputStream} (for {@code BufferedReader},
+     * {@code DataInputStream}, {@code transferTo}...). Closing it closes the stream.
+     */
+    public InputStream inputStream() {
+        return in;
+    }
+
+    /** This stream as an {@link OutputStream} whose writes are {@link #writeAll}s. */
+    public OutputStream outputStream() {
+        return out;
+    }
+
+    /**
+     * A second, independent stream on the same connection (a {@code dup(2)} of the socket):
+     * one goroutine can read this one while another writes the clone. Each has its own
+     * deadlines and closes on its own; the connection ends when both are closed (or on
+     * {@link #shutdownOutput}, which acts on the connection).
+     */
+    public TcpStream tryClone() throws IOException {
+        return of(fd.dup(), local, peer);
+    }
+
+    /**
+     * A stream owning {@code fd}, with the addresses already known (null: ask when needed);
+     * closes {@code fd} if the stream cannot be made.
+     */
+    static TcpStream of(FD fd, InetSocketAddress local, InetSocketAddress peer) throws IOException {
+        try {
+            TcpStream s = new TcpStream(fd);
+            s.local = local;
+            s.peer = peer;
+            return s;
+        } catch (IOException | RuntimeException | Error e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    /** Half-closes the read side: further reads see end of stream. */
+    public void shutdownInput() throws IOException {
+        fd.shutdown(true);
+    }
+
+    /** Half-closes the write side: the peer reads end of stream; reading here goes on. */
+    public void shutdownOutput() throws IOException {
+        fd.shutdown(false);
+    }
+
+    /**
+     * Closes the stream; goroutines and threads waiting in it fail at once. Returns when the
+     * descriptor is closed. Calling it again does nothing.
+     */
+    @Override
+    public void close() {
+        fd.close();
+    }
+
+    /** True once {@link #close} was called. */
+    public boolean isClosed() {
+        return fd.isClosed();
+    }
+
+    /** The local address and port. */
+    public InetSocketAddress localAddress() throws IOException {
+        InetSocketAddress a = local;
+        if (a == null) {
+            local = a = fd.address(false);
+        }
+        return a;
+    }
+
+    /** The remote address and port. */
+    public InetSocketAddress peerAddress() throws IOException {
+        InetSocketAddress a = peer;
+        if (a == null) {
+            peer = a = fd.address(true);
+        }
+        return a;
+    }
+
+    /** TCP_NODELAY: on (the default here, as in Go) sends small writes at once. */
+    public void setNoDelay(boolean on) throws IOException {
+        fd.setOption(FD.Option.TCP_NODELAY, on ? 1 : 0);
+    }
+
+    /** Whether TCP_NODELAY is on. */
+    public boolean noDelay() throws IOException {
+        return fd.getOption(FD.Option.TCP_NODELAY) != 0;
+    }
+
+    /** SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed. */
+    public void setKeepAlive(boolean on) throws IOException {
+        fd.setOption(FD.Option.SO_KEEPALIVE, on ? 1 : 0);
+    }
+
+    /** Whether SO_KEEPALIVE is on. */
+    public boolean keepAlive() throws IOException {
+        return fd.getOption(FD.Option.SO_KEEPALIVE) != 0;
+    }
+
+    /** SO_RCVBUF in bytes (the kernel doubles it for its bookkeeping, see socket(7)). */
+    public void setReceiveBufferSize(int bytes) throws IOException {
+        fd.setOption(FD.Option.SO_RCVBUF, positive(bytes));
+    }
+
+    /** SO_RCVBUF as the kernel reports it. */
+    public int receiveBufferSize() throws IOException {
+        return fd.getOption(FD.Option.SO_RCVBUF);
+    }
+
+    /** SO_SNDBUF in bytes (the kernel doubles it, see socket(7)). */
+    public void setSendBufferSize(int bytes) throws IOException {
+        fd.setOption(FD.Option.SO_SNDBUF, positive(bytes));
+    }
+
+    /** SO_SNDBUF as the kernel reports it. */
+    public int sendBufferSize() throws IOException {
+        return fd.getOption(FD.Option.SO_SNDBUF);
+    }
+
+    private static int positive(int bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("buffer size must be positive: " + bytes);
+        }
+        return bytes;
+    }
+
+    /**
+     * SO_LINGER, as Go's SetLinger: negative (the default) lets close return at once and the
+     * kernel send what is left; 0 discards unsent data and resets the connection on close;
+     * {@code n > 0} makes close wait up to {@code n} seconds for the data to go out.
+     */
+    public void setLinger(int seconds) throws IOException {
+        fd.setLinger(seconds);
+    }
+
+    /** SO_LINGER in seconds, or -1 when off. */
+    public int linger() throws IOException {
+        return fd.linger();
+    }
+
+    /**
+     * Sets the read and write deadline (Go's SetDeadline): once {@code t} passes, waiting and
+     * future reads and writes fail with {@link SocketTimeoutException} until a new deadline is
+     * set. {@code null} removes it. A deadline in the past expires at once.
+     */
+    public void setDeadline(Instant t) throws IOException {
+        fd.setDeadline(nanotime(t), FD.READ | FD.WRITE);
+    }
+
+    /** The deadline of reads alone (Go's SetReadDeadline); {@code null} removes it. */
+    public void setReadDeadline(Instant t) throws IOException {
+        fd.setDeadline(nanotime(t), FD.READ);
+    }
+
+    /** The deadline of writes alone (Go's SetWriteDeadline); {@code null} removes it. */
+    public void setWriteDeadline(Instant t) throws IOException {
+        fd.setDeadline(nanotime(t), FD.WRITE);
+    }
+
+    /**
+     * Java's SO_TIMEOUT: each read waits at most {@code timeout} for data, then throws
+     * {@link SocketTimeoutException}; the stream stays usable. {@link Duration#ZERO} (the
+     * default) waits forever. Unlike a deadline it restarts with every call.
+     */
+    public void setSoTimeout(Duration timeout) {
+        checkTimeout(timeout);
+        fd.setReadTimeout(saturatedNanos(timeout));
+    }
+
+    /** The soTimeout; {@link Duration#ZERO} for none. */
+    public Duration soTimeout() {
+        return Duration.ofNanos(fd.readTimeout());
+    }
+
+    /** {@code t} on the runtime clock: 0 for none, -1 if already past. */
+    static long nanotime(Instant t) {
+        if (t == null) {
+            return 0;
+        }
+        long d = saturatedNanos(Duration.between(Instant.now(), t));
+        return d <= 0 ? -1 : FD.after(d);
+    }
+
+    @Override
+    public String toString() {
+        return "TcpStream[" + SockAddr.format(local) + " -> " + SockAddr.format(peer)
+                + (isClosed() ? ", closed]" : "]");
+    }
+
+    private final class In extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = fd.read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return TcpStream.this.read(b, off, len);
+        }
+
+        @Override
+        public void close() {
+            TcpStream.this.close();
+        }
+    }
+
+    private final class Out extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            fd.write(new byte[] {(byte) b}, 0, 1, true);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            writeAll(b, off, len);
+        }
+
+        @Override
+        public void close() {
+            TcpStream.this.close();
+        }
+    }
+}

@@ -1,0 +1,794 @@
+package io.panago.net.poll;
+
+import io.panago.Go;
+import io.panago.runtime.PollDesc;
+import io.panago.runtime.Sched;
+
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One socket file descriptor and every operation on it: Go's internal/poll {@code FD}
+ * (fd_unix.go, fd_poll_runtime.go) with the socket set-up of net's sock_posix.go.
+ *
+ * <p>Implementation overview.
+ * <ul>
+ * <li><b>The seam.</b> {@code io.panago.net} does all I/O through this class and never sees a
+ * system call, an errno or the poller. This file is the readiness (epoll) implementation: the
+ * non-blocking syscall runs straight on the caller's {@code byte[]} (a critical downcall) and
+ * {@code EAGAIN} parks on the {@link PollDesc}. A completion backend (io_uring, IOCP) gives
+ * {@link #read}, {@link #write}, {@link #accept} and {@link #connect} other bodies (submit
+ * with an off-heap buffer, park, take the result) behind the same signatures, as Go's
+ * fd_windows.go does beside fd_unix.go.</li>
+ * <li><b>Lifetime.</b> {@link FdMutex} counts the operations in flight. {@link #close} marks
+ * it closed, wakes every waiter (the poll descriptor's {@code evict} for goroutines, the
+ * wake-up eventfd for threads), and the release of the last reference {@link #destroy}s:
+ * {@code EPOLL_CTL_DEL} first (a {@code dup} of this socket would otherwise keep the
+ * registration alive, see epoll(7)), then close(2). {@code close} waits for that, so when it
+ * returns the descriptor is gone, and no syscall ever runs on a number the kernel has reused.</li>
+ * <li><b>Goroutines and threads.</b> In a goroutine a wait is {@link PollDesc#waitRead} /
+ * {@code waitWrite}: the goroutine parks, the carrier runs others. On a plain or virtual
+ * thread the wait is poll(2) on the socket and on a per-direction eventfd that {@link #close}
+ * and the deadline setters signal, so the thread blocks (never spins) and still wakes at once.
+ * Reads are serialised by the read lock and writes by the write lock, so each direction has
+ * at most one waiter: the poll descriptor's one slot, or the one eventfd.</li>
+ * <li><b>Deadlines.</b> The user's deadline per direction (Go's SetReadDeadline) and a
+ * per-call deadline (Java's soTimeout, a connect timeout, an accept back-off) combine into
+ * the earliest, which is what the poll descriptor is given. A timeout of the call deadline
+ * alone is reported as {@link #WAIT_CALL_TIMEOUT} so the caller can tell the two apart.
+ * Times are the runtime's {@link Sched#nanotime}; 0 means none, -1 means already expired.</li>
+ * <li><b>Memory.</b> The hot path allocates nothing: the errno captures live in the FD's one
+ * native block ({@link Mem}), and the heap array goes to the kernel as it is. The rarer calls
+ * share the block's scratch space under its monitor.</li>
+ * <li><b>Fairness.</b> A goroutine whose socket never runs dry would keep its P as long as
+ * data comes; after {@link #BUDGET} calls in a row that did not wait it yields once.</li>
+ * </ul>
+ */
+public final class FD {
+    /** Directions for {@link #setDeadline}, as the poll descriptor numbers them. */
+    public static final int READ = PollDesc.MODE_READ, WRITE = PollDesc.MODE_WRITE;
+
+    private static final int WAIT_OK = 0, WAIT_CLOSING = 1, WAIT_TIMEOUT = 2,
+            WAIT_CALL_TIMEOUT = 3;
+    private static final long BACKOFF_MIN = 5_000_000L, BACKOFF_MAX = 1_000_000_000L;
+    /** Calls that may complete without waiting before the goroutine yields its P once. */
+    private static final int BUDGET = 16;
+    private static final System.Logger LOG = System.getLogger("io.panago.net");
+
+    /** Socket options {@link #setOption}/{@link #getOption} know. */
+    public enum Option {
+        TCP_NODELAY(Sys.IPPROTO_TCP, Sys.TCP_NODELAY),
+        SO_KEEPALIVE(Sys.SOL_SOCKET, Sys.SO_KEEPALIVE),
+        SO_RCVBUF(Sys.SOL_SOCKET, Sys.SO_RCVBUF),
+        SO_SNDBUF(Sys.SOL_SOCKET, Sys.SO_SNDBUF),
+        SO_REUSEADDR(Sys.SOL_SOCKET, Sys.SO_REUSEADDR),
+        IPV6_V6ONLY(Sys.IPPROTO_IPV6, Sys.IPV6_V6ONLY);
+
+        final int level, name;
+
+        Option(int level, int name) {
+            this.level = level;
+            this.name = name;
+        }
+    }
+
+    private final int sysfd;
+    private final int family;
+    private final FdMutex fdmu = new FdMutex();
+    private final Sema csema = new Sema();
+    private final Mem mem;
+    /** Errno capture for operations under the read lock / the write lock (the hot path). */
+    private final MemorySegment rerrno, werrno;
+    /** Set once, before the FD is shared, by {@link #init}; null until then. */
+    private PollDesc pd;
+
+    /** User deadlines (volatile for the lock-free expiry check); written under {@code this}. */
+    private volatile long rdeadline, wdeadline;
+    /** Deadline of the call waiting in each direction; guarded by {@code this}. */
+    private long rcall, wcall;
+    /** Wake-up eventfds of threads waiting in each direction, -1 until needed; guarded by this. */
+    private int rwake = -1, wwake = -1;
+    /** Java's soTimeout for reads and accepts, in nanoseconds; 0 waits forever. */
+    private volatile long readTimeout;
+    /**
+     * Reads and writes in a row that did not have to wait (shared by both directions; a lost
+     * update only shifts the next yield).
+     */
+    private int streak;
+
+    private FD(int sysfd, int family, Mem mem) {
+        this.sysfd = sysfd;
+        this.family = family;
+        this.mem = mem;
+        this.rerrno = mem.rerrno;
+        this.werrno = mem.werrno;
+    }
+
+    /**
+     * The FD's native memory: one GC-managed block for the errno captures and the arguments
+     * of the rarer calls (options, addresses), which take the block's monitor and never park
+     * while holding it. Not a confined arena per call: a goroutine may resume on another
+     * carrier thread, and compiled code may even see a stale {@code Thread.currentThread()}
+     * after a yield, so thread-confined memory is off limits here.
+     */
+    private static final class Mem {
+        private static final long E = (Sys.ERRNO_SIZE + 7) & ~7L;
+
+        final MemorySegment rerrno, werrno, cerrno, intVal, lingerVal, len, sa, word;
+
+        Mem() {
+            MemorySegment m = Arena.ofAuto().allocate(3 * E + 8 + Sys.LINGER_SIZE + 8 + 8
+                    + SockAddr.MAX_SIZE, 8);
+            long at = 0;
+            rerrno = m.asSlice(at, Sys.ERRNO_SIZE);
+            werrno = m.asSlice(at += E, Sys.ERRNO_SIZE);
+            cerrno = m.asSlice(at += E, Sys.ERRNO_SIZE);
+            intVal = m.asSlice(at += E, 4);
+            lingerVal = m.asSlice(at += 8, Sys.LINGER_SIZE);
+            len = m.asSlice(at += Sys.LINGER_SIZE, 4);
+            word = m.asSlice(at += 8, 8);
+            sa = m.asSlice(at + 8, SockAddr.MAX_SIZE);
+        }
+    }
+
+    /** Registers with the poller (Go: pollDesc.init); the FD may be shared after this. */
+    private void init() throws IOException {
+        if (pd == null) {
+            pd = PollDesc.open(sysfd);
+        }
+    }
+
+    private static SocketException closed() {
+        return new SocketException("Socket closed");
+    }
+
+    /** A new non-blocking stream socket of {@code family} ({@link SockAddr#AF_INET}...). */
+    private static FD socket(int family) throws IOException {
+        Mem m = new Mem();
+        int fd = Sys.socket(m.cerrno, family);
+        if (fd < 0) {
+            throw Errors.exception(-fd, "socket", null);
+        }
+        return new FD(fd, family, m);
+    }
+
+    /** Whether this kernel can make sockets of {@code family} (Go: probe of ipStackCapabilities). */
+    public static boolean supports(int family) {
+        MemorySegment errno = new Mem().cerrno;
+        int fd = Sys.socket(errno, family);
+        if (fd < 0) {
+            return false;
+        }
+        Sys.close(errno, fd);
+        return true;
+    }
+
+    /**
+     * The kernel's limit on a listen backlog, net.core.somaxconn, capped at 65535 (Go:
+     * maxListenerBacklog); the header's SOMAXCONN if it cannot be read.
+     */
+    public static int maxListenerBacklog() {
+        int n = Sys.SOMAXCONN;
+        // Not Files.readString: it probes with a 1-byte read, and a sysctl file answers the
+        // next read, at offset 1, with end-of-file: "4096" would come back as "4".
+        try (InputStream in = new FileInputStream("/proc/sys/net/core/somaxconn")) {
+            n = Integer.parseInt(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim());
+        } catch (IOException | NumberFormatException | SecurityException e) {
+            // keep the header's value, as Go does
+        }
+        return Math.max(1, Math.min(n, 65535));
+    }
+
+    /**
+     * A listening socket bound to {@code addr}: SO_REUSEADDR on and, for IPv6, dual-stack
+     * (IPV6_V6ONLY off), as Go's {@code Listen("tcp", ...)}.
+     */
+    public static FD listen(InetSocketAddress addr, int backlog) throws IOException {
+        int family = SockAddr.family(addr.getAddress());
+        FD fd = socket(family);
+        try {
+            fd.setOption(Option.SO_REUSEADDR, 1);
+            if (family == SockAddr.AF_INET6) {
+                fd.setOption(Option.IPV6_V6ONLY, 0);
+            }
+            Mem m = fd.mem;
+            synchronized (m) {
+                m.sa.fill((byte) 0);
+                int r = Sys.bind(m.cerrno, fd.sysfd, m.sa, SockAddr.encode(m.sa, addr, family));
+                if (r < 0) {
+                    throw Errors.exception(-r, "bind", SockAddr.format(addr));
+                }
+                r = Sys.listen(m.cerrno, fd.sysfd, backlog);
+                if (r < 0) {
+                    throw Errors.exception(-r, "listen", SockAddr.format(addr));
+                }
+            }
+            fd.init();
+            return fd;
+        } catch (IOException | RuntimeException | Error e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A socket connected to {@code addr}; {@code deadline} (nanotime, 0 for none) bounds the
+     * wait for the handshake (Go: netFD.connect).
+     */
+    public static FD dial(InetSocketAddress addr, long deadline) throws IOException {
+        FD fd = socket(SockAddr.family(addr.getAddress()));
+        try {
+            fd.connect(addr, deadline);
+            return fd;
+        } catch (IOException | RuntimeException | Error e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    private void connect(InetSocketAddress addr, long deadline) throws IOException {
+        if (!fdmu.rwlock(false)) {
+            throw closed();
+        }
+        try {
+            int r;
+            synchronized (mem) {
+                mem.sa.fill((byte) 0);
+                r = Sys.connect(werrno, sysfd, mem.sa, SockAddr.encode(mem.sa, addr, family));
+            }
+            if (r < 0 && -r != Errors.EINPROGRESS && -r != Errors.EALREADY && -r != Errors.EINTR) {
+                if (-r != Errors.EISCONN) {
+                    throw Errors.exception(-r, "connect", SockAddr.format(addr));
+                }
+                r = 0;
+            }
+            // Registered only now: an unconnected socket reports an instant EPOLLOUT|EPOLLHUP.
+            init();
+            while (r != 0) {
+                int w = await(WRITE, deadline);
+                if (w == WAIT_CLOSING) {
+                    throw closed();
+                }
+                if (w != WAIT_OK) {
+                    throw new SocketTimeoutException("Connect timed out: " + SockAddr.format(addr));
+                }
+                int e;
+                synchronized (mem) {
+                    int so = Sys.getsockopt(werrno, sysfd, Sys.SOL_SOCKET, Sys.SO_ERROR, mem.intVal, mem.len);
+                    if (so < 0) {
+                        throw Errors.exception(-so, "connect", SockAddr.format(addr));
+                    }
+                    e = mem.intVal.get(ValueLayout.JAVA_INT, 0);
+                }
+                if (e != 0 && e != Errors.EISCONN && e != Errors.EINPROGRESS
+                        && e != Errors.EALREADY && e != Errors.EINTR) {
+                    throw Errors.exception(e, "connect", SockAddr.format(addr));
+                }
+                r = e == 0 || e == Errors.EISCONN ? 0 : -e;
+            }
+        } finally {
+            if (fdmu.rwunlock(false)) {
+                destroy();
+            }
+        }
+    }
+
+    /**
+     * Accepts one connection (Go: FD.Accept). {@code ECONNABORTED} is retried at once; when
+     * out of descriptors or memory ({@code EMFILE}, {@code ENFILE}, {@code ENOBUFS},
+     * {@code ENOMEM}) it backs off 5 ms, doubling to 1 s, and retries while the socket is open,
+     * as Go's http.Server does around Accept, so an accept loop neither dies nor spins.
+     */
+    public FD accept() throws IOException {
+        if (!fdmu.rwlock(true)) {
+            throw closed();
+        }
+        try {
+            prepare(READ);
+            long timeout = 0, backoff = 0;
+            for (;;) {
+                int nfd = Sys.accept(rerrno, sysfd);
+                if (nfd >= 0) {
+                    return adopt(nfd, family, 0);
+                }
+                int e = -nfd;
+                if (e == Errors.EINTR || e == Errors.ECONNABORTED) {
+                    continue;
+                }
+                long rt = readTimeout;
+                if (timeout == 0 && rt != 0) {
+                    timeout = after(rt);
+                }
+                long callDl = timeout;
+                if (e == Errors.EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS
+                        || e == Errors.ENOMEM) {
+                    backoff = backoff == 0 ? BACKOFF_MIN : Math.min(2 * backoff, BACKOFF_MAX);
+                    LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
+                            Errors.describe(e), backoff / 1_000_000);
+                    callDl = earliest(timeout, after(backoff));
+                } else if (e != Errors.EAGAIN) {
+                    throw Errors.exception(e, "accept", null);
+                }
+                int w = await(READ, callDl);
+                if (w == WAIT_CALL_TIMEOUT && (timeout == 0 || Sched.nanotime() < timeout)) {
+                    continue;
+                }
+                if (w != WAIT_OK) {
+                    throw failure(w, "Accept timed out");
+                }
+            }
+        } finally {
+            if (fdmu.rwunlock(true)) {
+                destroy();
+            }
+        }
+    }
+
+    /**
+     * Reads up to {@code len} bytes into {@code b[off..]}, parking until at least one arrives
+     * (Go: FD.Read); -1 at end of stream. The caller has checked the bounds.
+     */
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (!fdmu.rwlock(true)) {
+            throw closed();
+        }
+        try {
+            prepare(READ);
+            if (len == 0) {
+                return 0;
+            }
+            spend();
+            long callDl = 0;
+            for (;;) {
+                long n = Sys.read(rerrno, sysfd, b, off, len);
+                if (n > 0) {
+                    return (int) n;
+                }
+                if (n == 0) {
+                    return -1;
+                }
+                int e = (int) -n;
+                if (e == Errors.EAGAIN) {
+                    long rt = readTimeout;
+                    if (callDl == 0 && rt != 0) {
+                        callDl = after(rt);
+                    }
+                    int w = await(READ, callDl);
+                    if (w != WAIT_OK) {
+                        throw failure(w, "Read timed out");
+                    }
+                } else if (e != Errors.EINTR) {
+                    throw Errors.exception(e, "read", null);
+                }
+            }
+        } finally {
+            if (fdmu.rwunlock(true)) {
+                destroy();
+            }
+        }
+    }
+
+    /**
+     * Writes {@code b[off, off+len)}: all of it when {@code all} (Go: FD.Write, atomic with
+     * respect to other writers), else at least one byte. Parks while the socket buffer is full.
+     */
+    public int write(byte[] b, int off, int len, boolean all) throws IOException {
+        if (!fdmu.rwlock(false)) {
+            throw closed();
+        }
+        try {
+            prepare(WRITE);
+            spend();
+            int done = 0;
+            while (done < len) {
+                long n = Sys.send(werrno, sysfd, b, off + done, len - done);
+                if (n > 0) {
+                    done += (int) n;
+                    if (!all) {
+                        break;
+                    }
+                    continue;
+                }
+                int e = (int) -n;
+                if (e == Errors.EAGAIN) {
+                    int w = await(WRITE, 0);
+                    if (w != WAIT_OK) {
+                        throw failure(w, "Write timed out");
+                    }
+                } else if (n == 0) {
+                    throw new SocketException("write returned 0 bytes");
+                } else if (e != Errors.EINTR) {
+                    throw Errors.exception(e, "write", null);
+                }
+            }
+            return done;
+        } finally {
+            if (fdmu.rwunlock(false)) {
+                destroy();
+            }
+        }
+    }
+
+    /** A rarely used syscall: its result, or -errno. */
+    @FunctionalInterface
+    private interface Cold {
+        int call(Mem m);
+    }
+
+    /**
+     * Runs {@code op} holding a reference (so the descriptor stays open) and the scratch
+     * memory's monitor (no park inside); a negative result becomes the exception for
+     * {@code name}.
+     */
+    private int cold(String name, Cold op) throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try {
+            int r;
+            synchronized (mem) {
+                r = op.call(mem);
+            }
+            if (r < 0) {
+                throw Errors.exception(-r, name, null);
+            }
+            return r;
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** An independent descriptor for the same socket, registered on its own (dup(2)). */
+    public FD dup() throws IOException {
+        return adopt(cold("dup", m -> Sys.dup(m.cerrno, sysfd)), family, readTimeout);
+    }
+
+    /** A new, registered FD for descriptor {@code nfd}; closes it if registration fails. */
+    private static FD adopt(int nfd, int family, long readTimeout) throws IOException {
+        FD c = new FD(nfd, family, new Mem());
+        c.readTimeout = readTimeout;
+        try {
+            c.init();
+        } catch (IOException | RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** shutdown(2) of the read ({@code input}) or write side. */
+    public void shutdown(boolean input) throws IOException {
+        cold("shutdown", m -> Sys.shutdown(m.cerrno, sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR));
+    }
+
+    /** Sets an integer socket option. */
+    public void setOption(Option o, int value) throws IOException {
+        cold("setsockopt " + o, m -> {
+            m.intVal.set(ValueLayout.JAVA_INT, 0, value);
+            return Sys.setsockopt(m.cerrno, sysfd, o.level, o.name, m.intVal, 4);
+        });
+    }
+
+    /** Reads an integer socket option (every option here is 0 or positive). */
+    public int getOption(Option o) throws IOException {
+        return cold("getsockopt " + o, m -> {
+            int r = Sys.getsockopt(m.cerrno, sysfd, o.level, o.name, m.intVal, m.len);
+            return r < 0 ? r : m.intVal.get(ValueLayout.JAVA_INT, 0);
+        });
+    }
+
+    /** SO_LINGER in seconds; negative turns it off. */
+    public void setLinger(int seconds) throws IOException {
+        cold("setsockopt SO_LINGER", m -> Sys.setLinger(m.cerrno, m.lingerVal, sysfd, seconds));
+    }
+
+    /** SO_LINGER in seconds, -1 when off. */
+    public int linger() throws IOException {
+        // cold() keeps negative results for errno, so "off" travels as 0 and seconds as n + 1.
+        return cold("getsockopt SO_LINGER",
+                m -> Sys.getLinger(m.cerrno, m.lingerVal, m.len, sysfd) + 1) - 1;
+    }
+
+    /** The local ({@code peer} false) or remote address of the socket. */
+    public InetSocketAddress address(boolean peer) throws IOException {
+        InetSocketAddress[] out = new InetSocketAddress[1];
+        cold(peer ? "getpeername" : "getsockname", m -> {
+            int r = Sys.name(m.cerrno, sysfd, peer, m.sa, m.len);
+            if (r >= 0) {
+                out[0] = SockAddr.decode(m.sa);
+            }
+            return r;
+        });
+        return out[0];
+    }
+
+    /**
+     * Sets the deadline of {@code modes} ({@link #READ}, {@link #WRITE} or both): a
+     * {@link Sched#nanotime} value, 0 for none, -1 for already expired. It applies to calls
+     * already waiting, as Go's SetDeadline.
+     */
+    public void setDeadline(long when, int modes) throws IOException {
+        if (!fdmu.incref()) {
+            throw closed();
+        }
+        try {
+            synchronized (this) {
+                if ((modes & READ) != 0) {
+                    rdeadline = when;
+                    applyDeadline(READ);
+                }
+                if ((modes & WRITE) != 0) {
+                    wdeadline = when;
+                    applyDeadline(WRITE);
+                }
+                wakeThreads(modes);
+            }
+        } finally {
+            if (fdmu.decref()) {
+                destroy();
+            }
+        }
+    }
+
+    /** Java's soTimeout: each read or accept waits at most {@code nanos} (0: forever). */
+    public void setReadTimeout(long nanos) {
+        readTimeout = nanos;
+    }
+
+    /** The soTimeout in nanoseconds, 0 for none. */
+    public long readTimeout() {
+        return readTimeout;
+    }
+
+    /** True once {@link #close} has begun. */
+    public boolean isClosed() {
+        return fdmu.isClosed();
+    }
+
+    /**
+     * Closes the descriptor (Go: FD.Close): waiters in other goroutines and threads fail at
+     * once with "Socket closed"; returns when the descriptor is closed. Idempotent.
+     */
+    public void close() {
+        if (!fdmu.increfAndClose()) {
+            return;
+        }
+        if (pd != null) {
+            pd.evict();
+        }
+        synchronized (this) {
+            wakeThreads(READ | WRITE);
+        }
+        if (fdmu.decref()) {
+            destroy();
+        }
+        csema.acquire();
+    }
+
+    /** The last reference is gone: unregister, close, release {@link #close}. */
+    private void destroy() {
+        if (pd != null) {
+            pd.close();
+        }
+        synchronized (this) {
+            synchronized (mem) {
+                Sys.close(mem.cerrno, sysfd);
+                if (rwake >= 0) {
+                    Sys.close(mem.cerrno, rwake);
+                }
+                if (wwake >= 0) {
+                    Sys.close(mem.cerrno, wwake);
+                }
+            }
+            rwake = wwake = -2;
+        }
+        csema.release();
+    }
+
+    /** Go's pollDesc.prepare: fails fast when closing or past the deadline. */
+    private void prepare(int mode) throws IOException {
+        int r = pd.prepare(mode);
+        if (r == PollDesc.ERR_CLOSING) {
+            throw closed();
+        }
+        long dl = mode == READ ? rdeadline : wdeadline;
+        if (r == PollDesc.ERR_TIMEOUT || (dl != 0 && (dl == -1 || dl <= Sched.nanotime()))) {
+            throw new SocketTimeoutException(mode == READ ? "Read timed out" : "Write timed out");
+        }
+    }
+
+    private IOException failure(int wait, String timeoutText) {
+        return wait == WAIT_CLOSING ? closed() : new SocketTimeoutException(timeoutText);
+    }
+
+    /**
+     * Counts a read or write against the budget and, when it is used up, yields the P once.
+     * A goroutine whose socket always has data (a bulk transfer) would otherwise keep its P
+     * for as long as the data comes, and every goroutine queued behind it would wait: with
+     * the budget a light connection on the same P waits for at most {@link #BUDGET} calls.
+     */
+    private void spend() {
+        if (++streak >= BUDGET) {
+            streak = 0;
+            if (Go.inGoroutine()) {
+                Sched.gosched();
+            }
+        }
+    }
+
+    /** Waits for readiness in {@code mode}, bounded also by {@code callDl} (0: unbounded). */
+    private int await(int mode, long callDl) throws IOException {
+        streak = 0;
+        return Go.inGoroutine() ? pdWait(mode, callDl) : threadWait(mode, callDl);
+    }
+
+    private int pdWait(int mode, long callDl) {
+        if (callDl != 0) {
+            setCallDeadline(mode, callDl);
+        }
+        int r;
+        try {
+            r = mode == READ ? pd.waitRead() : pd.waitWrite();
+        } finally {
+            if (callDl != 0) {
+                setCallDeadline(mode, 0);
+            }
+        }
+        if (r == PollDesc.OK) {
+            return WAIT_OK;
+        }
+        if (r == PollDesc.ERR_CLOSING) {
+            return WAIT_CLOSING;
+        }
+        return callDl != 0 && !expired(mode == READ ? rdeadline : wdeadline)
+                ? WAIT_CALL_TIMEOUT : WAIT_TIMEOUT;
+    }
+
+    /**
+     * A thread's wait: poll(2) on the socket and this direction's wake-up eventfd. Threads
+     * stay on their thread, so a confined arena is safe here (unlike in a goroutine).
+     */
+    private int threadWait(int mode, long callDl) throws IOException {
+        int efd = wakeFd(mode);
+        if (efd < 0) {
+            return WAIT_CLOSING;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(Sys.poll2Size(), 8);
+            MemorySegment word = arena.allocate(8, 8);
+            MemorySegment errno = arena.allocate(Sys.ERRNO_SIZE, 8);
+            short events = mode == READ ? Sys.POLLIN : Sys.POLLOUT;
+            for (;;) {
+                if (fdmu.isClosed()) {
+                    return WAIT_CLOSING;
+                }
+                long user = mode == READ ? rdeadline : wdeadline;
+                if (expired(user)) {
+                    return WAIT_TIMEOUT;
+                }
+                long dl = earliest(user, callDl);
+                int millis = -1;
+                if (dl != 0) {
+                    long rem = dl - Sched.nanotime();
+                    if (rem <= 0) {
+                        return WAIT_CALL_TIMEOUT;
+                    }
+                    millis = (int) Math.min(Integer.MAX_VALUE, (rem + 999_999) / 1_000_000);
+                }
+                int r = Sys.poll2(errno, fds, sysfd, events, efd, millis);
+                if (r < 0) {
+                    if (-r == Errors.EINTR) {
+                        continue;
+                    }
+                    throw Errors.exception(-r, "poll", null);
+                }
+                if ((r & 2) != 0) {
+                    if (fdmu.isClosed()) {
+                        return WAIT_CLOSING;
+                    }
+                    Sys.drain(errno, word, efd);
+                }
+                if ((r & 1) != 0) {
+                    return WAIT_OK;
+                }
+            }
+        }
+    }
+
+    /** This direction's wake-up eventfd, made on first need; -1 if the FD is closing. */
+    private synchronized int wakeFd(int mode) throws IOException {
+        if (fdmu.isClosed()) {
+            return -1;
+        }
+        int efd = mode == READ ? rwake : wwake;
+        if (efd >= 0) {
+            return efd;
+        }
+        synchronized (mem) {
+            efd = Sys.eventfd(mem.cerrno);
+        }
+        if (efd < 0) {
+            throw Errors.exception(-efd, "eventfd", null);
+        }
+        if (mode == READ) {
+            rwake = efd;
+        } else {
+            wwake = efd;
+        }
+        return efd;
+    }
+
+    /** Signals the wake-up eventfds of {@code modes}; caller holds {@code this}. */
+    private void wakeThreads(int modes) {
+        boolean r = (modes & READ) != 0 && rwake >= 0, w = (modes & WRITE) != 0 && wwake >= 0;
+        if (!r && !w) {
+            return;
+        }
+        synchronized (mem) {
+            if (r) {
+                Sys.signal(mem.cerrno, mem.word, rwake);
+            }
+            if (w) {
+                Sys.signal(mem.cerrno, mem.word, wwake);
+            }
+        }
+    }
+
+    private void setCallDeadline(int mode, long dl) {
+        synchronized (this) {
+            if (mode == READ) {
+                rcall = dl;
+            } else {
+                wcall = dl;
+            }
+            applyDeadline(mode);
+        }
+    }
+
+    /** Gives the poll descriptor the earlier of the user and the call deadline; holds this. */
+    private void applyDeadline(int mode) {
+        if (pd != null) {
+            pd.setDeadline(mode == READ ? earliest(rdeadline, rcall) : earliest(wdeadline, wcall),
+                    mode);
+        }
+    }
+
+    private static boolean expired(long dl) {
+        return dl == -1 || (dl != 0 && dl <= Sched.nanotime());
+    }
+
+    private static long earliest(long a, long b) {
+        if (a == 0) {
+            return b;
+        }
+        if (b == 0) {
+            return a;
+        }
+        if (a == -1 || b == -1) {
+            return -1;
+        }
+        return Math.min(a, b);
+    }
+
+    /** {@code nanos} from now on the runtime clock, saturating. */
+    public static long after(long nanos) {
+        long now = Sched.nanotime();
+        long t = now + nanos;
+        return t < now ? Long.MAX_VALUE : t;
+    }
+
+    @Override
+    public String toString() {
+        return "FD[" + sysfd + (isClosed() ? ", closed]" : "]");
+    }
+}

@@ -1,0 +1,26 @@
+package io.panago.net;
+
+import io.panago.Go;
+
+/**
+ * Runs a scenario of {@link EchoStressTest} in a child JVM (so it can have a GOMAXPROCS of
+ * its own from the start): prints {@code ok GOMAXPROCS N} and exits 0, or prints the failure
+ * and exits 1.
+ */
+public final class EchoStressMain {
+    private EchoStressMain() {}
+
+    public static void main(String[] args) {
+        try {
+            if (!args[0].equals("thousand")) {
+                throw new IllegalArgumentException("unknown scenario " + args[0]);
+            }
+            EchoStressTest.thousandConnections();
+            System.out.println("ok GOMAXPROCS " + Go.gomaxprocs());
+            System.exit(0);
+        } catch (Throwable t) {
+            t.printStackTrace(System.out);
+            System.exit(1);
+        }
+    }
+}
