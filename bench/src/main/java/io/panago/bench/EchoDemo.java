@@ -92,7 +92,9 @@ public final class EchoDemo {
 
     /** Parses the options; null for {@code --help}. */
     static Options parse(String[] args) {
-        Options o = Options.DEFAULT;
+        Options d = Options.DEFAULT;
+        int connections = d.connections(), size = d.size(), procs = d.procs(), port = d.servePort();
+        Duration duration = d.duration();
         for (int i = 0; i < args.length; i++) {
             String a = args[i], v = null;
             int eq = a.indexOf('=');
@@ -110,21 +112,20 @@ public final class EchoDemo {
                 v = args[++i];
             }
             switch (a) {
-                case "--connections" -> o = new Options(positive(a, v), o.size(), o.duration(), o.procs(), o.servePort());
-                case "--size" -> o = new Options(o.connections(), positive(a, v), o.duration(), o.procs(), o.servePort());
-                case "--duration" -> o = new Options(o.connections(), o.size(), duration(v), o.procs(), o.servePort());
-                case "--procs" -> o = new Options(o.connections(), o.size(), o.duration(), positive(a, v), o.servePort());
+                case "--connections" -> connections = positive(a, v);
+                case "--size" -> size = positive(a, v);
+                case "--duration" -> duration = duration(v);
+                case "--procs" -> procs = positive(a, v);
                 case "--serve" -> {
-                    int port = integer(a, v);
+                    port = integer(a, v);
                     if (port < 0 || port > 65535) {
                         throw new IllegalArgumentException("--serve: no such port " + v);
                     }
-                    o = new Options(o.connections(), o.size(), o.duration(), o.procs(), port);
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        return o;
+        return new Options(connections, size, duration, procs, port);
     }
 
     private static int integer(String opt, String v) {
@@ -199,8 +200,8 @@ public final class EchoDemo {
     private static void serve(int port, PrintStream out) throws Exception {
         Go.run(() -> {
             TcpListener ln = TcpListener.bind(":" + port);
-            out.printf(Locale.ROOT, "panago echo server listening on %s (GOMAXPROCS %d); Ctrl-C to stop%n",
-                    ln.localAddress(), Go.gomaxprocs());
+            out.printf(Locale.ROOT, "panago echo server on port %d, all addresses (GOMAXPROCS %d);"
+                    + " Ctrl-C to stop%n", ln.localAddress().getPort(), Go.gomaxprocs());
             out.flush();
             acceptLoop(ln, 32 * 1024, new WaitGroup());
             return null;

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @ExtendWith(NetTesting.class)
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@SuppressWarnings("try") // closing inside try-with-resources is what these tests do
 class CloseWakesTest {
     /** Long enough for the other goroutine to be parked; the test is right either way. */
     private static final Duration SETTLE = Duration.ofMillis(50);

@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @ExtendWith(NetTesting.class)
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@SuppressWarnings("try") // closing inside try-with-resources is what these tests do
 class ThreadModeTest {
     private interface Blocker {
         void block() throws Exception;

@@ -22,25 +22,25 @@ import java.util.Map;
  * {@link ConnectException} (or {@link NoRouteToHostException}), a failed {@code bind} a
  * {@link BindException}, anything else a {@link SocketException}.
  */
-public final class Errors {
+final class Errors {
     private Errors() {}
 
-    public static final int EAGAIN = Linux.EAGAIN();
-    public static final int EINTR = Linux.EINTR();
-    public static final int EINPROGRESS = Linux.EINPROGRESS();
-    public static final int EALREADY = Linux.EALREADY();
-    public static final int EISCONN = Linux.EISCONN();
-    public static final int ECONNABORTED = Linux.ECONNABORTED();
-    public static final int ECONNREFUSED = Linux.ECONNREFUSED();
-    public static final int ECONNRESET = Linux.ECONNRESET();
-    public static final int EPIPE = Linux.EPIPE();
-    public static final int EMFILE = Linux.EMFILE();
-    public static final int ENFILE = Linux.ENFILE();
-    public static final int ENOBUFS = Linux.ENOBUFS();
-    public static final int ENOMEM = Linux.ENOMEM();
-    public static final int EAFNOSUPPORT = Linux.EAFNOSUPPORT();
-    public static final int EHOSTUNREACH = Linux.EHOSTUNREACH();
-    public static final int ENOTCONN = Linux.ENOTCONN();
+    static final int EAGAIN = Linux.EAGAIN();
+    static final int EINTR = Linux.EINTR();
+    static final int EINPROGRESS = Linux.EINPROGRESS();
+    static final int EALREADY = Linux.EALREADY();
+    static final int EISCONN = Linux.EISCONN();
+    static final int ECONNABORTED = Linux.ECONNABORTED();
+    static final int ECONNREFUSED = Linux.ECONNREFUSED();
+    static final int ECONNRESET = Linux.ECONNRESET();
+    static final int EPIPE = Linux.EPIPE();
+    static final int EMFILE = Linux.EMFILE();
+    static final int ENFILE = Linux.ENFILE();
+    static final int ENOBUFS = Linux.ENOBUFS();
+    static final int ENOMEM = Linux.ENOMEM();
+    static final int EAFNOSUPPORT = Linux.EAFNOSUPPORT();
+    static final int EHOSTUNREACH = Linux.EHOSTUNREACH();
+    static final int ENOTCONN = Linux.ENOTCONN();
 
     private static final Map<Integer, String> TEXT = new HashMap<>();
 
@@ -88,12 +88,12 @@ public final class Errors {
     }
 
     /** The symbolic name of {@code errno} ({@code "ECONNRESET"}), or {@code "errno N"}. */
-    public static String name(int errno) {
+    static String name(int errno) {
         return Errno.name(errno);
     }
 
     /** {@code errno} in the JDK's wording plus its name: "Connection reset (ECONNRESET)". */
-    public static String describe(int errno) {
+    static String describe(int errno) {
         String text = TEXT.get(errno);
         return text != null ? text + " (" + name(errno) + ")" : name(errno);
     }
@@ -102,7 +102,7 @@ public final class Errors {
      * The exception for {@code errno} from operation {@code op} ("connect", "read", ...);
      * {@code detail} (an address, usually) is appended when not null.
      */
-    public static IOException exception(int errno, String op, String detail) {
+    static IOException exception(int errno, String op, String detail) {
         String msg = describe(errno) + ": " + op
                 + (detail != null ? " " + detail : "");
         return switch (op) {

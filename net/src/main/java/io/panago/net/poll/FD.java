@@ -1,7 +1,6 @@
 package io.panago.net.poll;
 
 import io.panago.Go;
-import io.panago.bindings.linux.linger;
 import io.panago.runtime.PollDesc;
 import io.panago.runtime.Sched;
 
@@ -46,6 +45,11 @@ import java.nio.charset.StandardCharsets;
  * the earliest, which is what the poll descriptor is given. A timeout of the call deadline
  * alone is reported as {@link #WAIT_CALL_TIMEOUT} so the caller can tell the two apart.
  * Times are the runtime's {@link Sched#nanotime}; 0 means none, -1 means already expired.</li>
+ * <li><b>Memory.</b> The hot path allocates nothing: the errno captures live in the FD's one
+ * native block ({@link Mem}), and the heap array goes to the kernel as it is. The rarer calls
+ * share the block's scratch space under its monitor.</li>
+ * <li><b>Fairness.</b> A goroutine whose socket never runs dry would keep its P as long as
+ * data comes; after {@link #BUDGET} calls in a row that did not wait it yields once.</li>
  * </ul>
  */
 public final class FD {
@@ -485,21 +489,14 @@ public final class FD {
 
     /** SO_LINGER in seconds; negative turns it off. */
     public void setLinger(int seconds) throws IOException {
-        cold("setsockopt SO_LINGER", m -> {
-            linger.l_onoff(m.lingerVal, seconds >= 0 ? 1 : 0);
-            linger.l_linger(m.lingerVal, Math.max(seconds, 0));
-            return Sys.setsockopt(m.cerrno, sysfd, Sys.SOL_SOCKET, Sys.SO_LINGER, m.lingerVal,
-                    (int) Sys.LINGER_SIZE);
-        });
+        cold("setsockopt SO_LINGER", m -> Sys.setLinger(m.cerrno, m.lingerVal, sysfd, seconds));
     }
 
     /** SO_LINGER in seconds, -1 when off. */
     public int linger() throws IOException {
         // cold() keeps negative results for errno, so "off" travels as 0 and seconds as n + 1.
-        return cold("getsockopt SO_LINGER", m -> {
-            int r = Sys.getsockopt(m.cerrno, sysfd, Sys.SOL_SOCKET, Sys.SO_LINGER, m.lingerVal, m.len);
-            return r < 0 ? r : linger.l_onoff(m.lingerVal) != 0 ? linger.l_linger(m.lingerVal) + 1 : 0;
-        }) - 1;
+        return cold("getsockopt SO_LINGER",
+                m -> Sys.getLinger(m.cerrno, m.lingerVal, m.len, sysfd) + 1) - 1;
     }
 
     /** The local ({@code peer} false) or remote address of the socket. */

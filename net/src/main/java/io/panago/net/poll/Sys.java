@@ -14,8 +14,9 @@ import java.lang.foreign.ValueLayout;
  * Every call takes the errno capture segment (and any buffer) to use: {@link FD} keeps its own
  * native scratch memory, so no call allocates. (Not a confined arena per call: a goroutine
  * may resume on another carrier thread, and compiled code may even read a stale
- * {@code Thread.currentThread()} after a yield, so thread-confined memory is off limits.) This and {@link SockAddr} are the only classes of
- * {@code io.panago.net} that see the bindings.
+ * {@code Thread.currentThread()} after a yield, so thread-confined memory is off limits.)
+ * With {@link SockAddr} (struct layouts) and {@link Errors} (errno values) it is all of
+ * {@code io.panago.net} that sees the bindings: an other OS is other siblings of these three.
  */
 final class Sys {
     private Sys() {}
@@ -117,6 +118,25 @@ final class Sys {
         return check(errno, peer
                 ? LinuxErrno.getpeername(errno, fd, sa, len)
                 : LinuxErrno.getsockname(errno, fd, sa, len));
+    }
+
+    /** SO_LINGER through {@code l} (a {@code struct linger}): {@code seconds < 0} turns it off. */
+    static int setLinger(MemorySegment errno, MemorySegment l, int fd, int seconds) {
+        linger.l_onoff(l, seconds >= 0 ? 1 : 0);
+        linger.l_linger(l, Math.max(seconds, 0));
+        return setsockopt(errno, fd, SOL_SOCKET, SO_LINGER, l, (int) LINGER_SIZE);
+    }
+
+    /**
+     * SO_LINGER's seconds, -1 when off, through {@code l}; an error is {@code -errno - 1}
+     * (below -1).
+     */
+    static int getLinger(MemorySegment errno, MemorySegment l, MemorySegment len, int fd) {
+        int r = getsockopt(errno, fd, SOL_SOCKET, SO_LINGER, l, len);
+        if (r < 0) {
+            return r - 1;
+        }
+        return linger.l_onoff(l) != 0 ? linger.l_linger(l) : -1;
     }
 
     static int eventfd(MemorySegment errno) {
