@@ -170,6 +170,47 @@ class SchedStressTest {
     }
 
     @Test
+    void spawnsFromManyPlainThreadsAllRun() throws Exception {
+        // Every spawn goes through the global queue and wakep: a lost wake-up strands work.
+        Go.gomaxprocs(2);
+        int threads = 8, each = 20_000;
+        AtomicLong ran = new AtomicLong();
+        CountDownLatch all = new CountDownLatch(threads * each);
+        List<Thread> spawners = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    Go.go(() -> {
+                        ran.incrementAndGet();
+                        all.countDown();
+                    });
+                    if (i % 1000 == 0) {
+                        Thread.yield();
+                    }
+                }
+            });
+            spawners.add(th);
+            th.start();
+        }
+        for (Thread th : spawners) {
+            th.join();
+        }
+        assertTrue(all.await(60, TimeUnit.SECONDS), "stranded: " + ran + "\n" + Sched.schedtrace());
+    }
+
+    @Test
+    void goRunNestsInsideAGoroutine() throws Exception {
+        int r = Go.run(() -> {
+            int inner = Go.run(() -> {
+                Go.sleep(Duration.ofMillis(1));
+                return 20;
+            });
+            return inner + 1;
+        });
+        assertEquals(21, r);
+    }
+
+    @Test
     void goroutinesSpawnedByOneGoroutineRunOnBothCarriers() throws Exception {
         Go.gomaxprocs(2);
         Set<Thread> carriers = ConcurrentHashMap.newKeySet();
