@@ -604,22 +604,28 @@ public final class Sched {
 
     /** Runs a park's commit step on the carrier; true if the goroutine stays parked. */
     private static boolean parkCommit(G gp) {
-        ParkCommit c = gp.waitCommit;
-        Object a = gp.waitArg;
-        gp.waitCommit = null;
-        gp.waitArg = null;
-        boolean stay;
-        try {
-            stay = c == null || c.commit(gp, a);
-        } catch (Throwable e) {
-            gp.parkFailure = e;
-            stay = false;
-        }
-        if (stay && gp.casStatus(G.RUNNING, G.WAITING)) {
+        if (runCommit(gp) && gp.casStatus(G.RUNNING, G.WAITING)) {
             return true; // from here on gp belongs to its goready: do not touch it
         }
         toRunning(gp); // consumes an early goready (the WAKE bit)
         return false;
+    }
+
+    /**
+     * Runs the commit step the goroutine left for its park; true to stay parked. A throwable
+     * from it aborts the park and is rethrown from gopark.
+     */
+    private static boolean runCommit(G g) {
+        ParkCommit c = g.waitCommit;
+        Object a = g.waitArg;
+        g.waitCommit = null;
+        g.waitArg = null;
+        try {
+            return c == null || c.commit(g, a);
+        } catch (Throwable e) {
+            g.parkFailure = e;
+            return false;
+        }
     }
 
     /** RUNNABLE or RUNNING (either maybe with WAKE) to RUNNING, keeping WAKE if runnable. */
@@ -1205,11 +1211,26 @@ public final class Sched {
         g.parkedOn = g.thread;
         g.waitReason = reason;
         if (g.casStatus(G.RUNNING, G.WAITING)) {
-            while (g.state() == G.WAITING) {
-                LockSupport.park(g);
-            }
+            parkUntilReady(g);
         }
         g.status = G.RUNNING;
+    }
+
+    /**
+     * Blocks the calling thread until {@link #goready} has moved g out of WAITING. Like Go's
+     * blocking operations this is not interruptible, but it keeps an interrupt: LockSupport.park
+     * returns at once while the flag is set, so the flag is cleared while waiting (no spinning)
+     * and set again afterwards for the caller to see.
+     */
+    private static void parkUntilReady(G g) {
+        boolean interrupted = false;
+        while (g.state() == G.WAITING) {
+            LockSupport.park(g);
+            interrupted |= Thread.interrupted();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -1233,23 +1254,10 @@ public final class Sched {
                 handoffp(pp);
             }
         }
-        ParkCommit c = g.waitCommit;
-        Object a = g.waitArg;
-        g.waitCommit = null;
-        g.waitArg = null;
-        boolean stay;
-        try {
-            stay = c == null || c.commit(g, a);
-        } catch (Throwable e) {
-            g.parkFailure = e;
-            stay = false;
-        }
-        if (stay) {
+        if (runCommit(g)) {
             g.parkedOn = m;
             if (g.casStatus(G.RUNNING, G.WAITING)) {
-                while (g.state() == G.WAITING) {
-                    LockSupport.park(g);
-                }
+                parkUntilReady(g);
             }
             g.parkedOn = null;
         }

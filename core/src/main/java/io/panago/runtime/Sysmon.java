@@ -67,7 +67,7 @@ final class Sysmon {
             if (retake(now) != 0) {
                 acted = true;
             }
-            if (AllGs.sweepDue()) {
+            if (AllGs.sweepDue(now)) {
                 AllGs.sweep();
             }
             idle = acted ? 0 : idle + 1;

@@ -72,6 +72,26 @@ class PollDescTest {
         }
     }
 
+    /**
+     * A goroutine waits to read {@code efd}; once it has parked, {@code wake} runs; returns
+     * what the reader's wait returned.
+     */
+    static int readerResultAfter(EventFd efd, PollDesc pd, Runnable wake) throws Exception {
+        return Go.run(() -> {
+            AtomicInteger result = new AtomicInteger(-1);
+            G self = Sched.getg();
+            Go.go(() -> {
+                result.set(efd.await(pd));
+                Sched.goready(self);
+            });
+            Go.sleep(Duration.ofMillis(30)); // let it park first
+            assertEquals(-1, result.get(), "the reader must still be parked");
+            wake.run();
+            Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
+            return result.get();
+        });
+    }
+
     static int openFds() {
         String[] names = new File("/proc/self/fd").list();
         return names == null ? -1 : names.length;
@@ -82,20 +102,7 @@ class PollDescTest {
         try (EventFd efd = new EventFd()) {
             PollDesc pd = PollDesc.open(efd.fd);
             try {
-                int r = Go.run(() -> {
-                    AtomicInteger result = new AtomicInteger(-1);
-                    G self = Sched.getg();
-                    Go.go(() -> {
-                        result.set(efd.await(pd));
-                        Sched.goready(self);
-                    });
-                    Go.sleep(Duration.ofMillis(30)); // let it park first
-                    assertEquals(0, result.get() + 1, "reader must still be parked");
-                    efd.signal();
-                    Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
-                    return result.get();
-                });
-                assertEquals(PollDesc.OK, r);
+                assertEquals(PollDesc.OK, readerResultAfter(efd, pd, efd::signal));
             } finally {
                 pd.close();
             }
@@ -130,19 +137,8 @@ class PollDescTest {
         try (EventFd efd = new EventFd()) {
             PollDesc pd = PollDesc.open(efd.fd);
             try {
-                int r = Go.run(() -> {
-                    AtomicInteger result = new AtomicInteger(-1);
-                    G self = Sched.getg();
-                    Go.go(() -> {
-                        result.set(efd.await(pd));
-                        Sched.goready(self);
-                    });
-                    Go.sleep(Duration.ofMillis(20));
-                    pd.setDeadline(Sched.nanotime() - 1, PollDesc.MODE_READ);
-                    Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
-                    return result.get();
-                });
-                assertEquals(PollDesc.ERR_TIMEOUT, r);
+                assertEquals(PollDesc.ERR_TIMEOUT, readerResultAfter(efd, pd,
+                        () -> pd.setDeadline(Sched.nanotime() - 1, PollDesc.MODE_READ)));
             } finally {
                 pd.close();
             }
@@ -153,19 +149,7 @@ class PollDescTest {
     void evictWakesWaiterWithClosing() throws Exception {
         try (EventFd efd = new EventFd()) {
             PollDesc pd = PollDesc.open(efd.fd);
-            int r = Go.run(() -> {
-                AtomicInteger result = new AtomicInteger(-1);
-                G self = Sched.getg();
-                Go.go(() -> {
-                    result.set(efd.await(pd));
-                    Sched.goready(self);
-                });
-                Go.sleep(Duration.ofMillis(20));
-                pd.evict();
-                Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
-                return result.get();
-            });
-            assertEquals(PollDesc.ERR_CLOSING, r);
+            assertEquals(PollDesc.ERR_CLOSING, readerResultAfter(efd, pd, pd::evict));
             assertEquals(PollDesc.ERR_CLOSING, pd.prepare(PollDesc.MODE_READ));
             pd.close();
         }
