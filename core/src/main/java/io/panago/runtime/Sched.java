@@ -1230,11 +1230,26 @@ public final class Sched {
         g.parkedOn = g.thread;
         g.waitReason = reason;
         if (g.casStatus(G.RUNNING, G.WAITING)) {
-            while (g.state() == G.WAITING) {
-                LockSupport.park(g);
-            }
+            parkUntilReady(g);
         }
         g.status = G.RUNNING;
+    }
+
+    /**
+     * Blocks the calling thread until {@link #goready} has moved g out of WAITING. Like Go's
+     * blocking operations this is not interruptible, but it keeps an interrupt: LockSupport.park
+     * returns at once while the flag is set, so the flag is cleared while waiting (no spinning)
+     * and set again afterwards for the caller to see.
+     */
+    private static void parkUntilReady(G g) {
+        boolean interrupted = false;
+        while (g.state() == G.WAITING) {
+            LockSupport.park(g);
+            interrupted |= Thread.interrupted();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -1261,9 +1276,7 @@ public final class Sched {
         if (runCommit(g)) {
             g.parkedOn = m;
             if (g.casStatus(G.RUNNING, G.WAITING)) {
-                while (g.state() == G.WAITING) {
-                    LockSupport.park(g);
-                }
+                parkUntilReady(g);
             }
             g.parkedOn = null;
         }

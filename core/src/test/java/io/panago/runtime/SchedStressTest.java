@@ -208,8 +208,10 @@ class SchedStressTest {
             for (int i = 0; i < n; i++) {
                 Go.go(() -> {
                     carriers.add(Sched.currentThread());
-                    long end = System.nanoTime() + 200_000;
-                    while (System.nanoTime() < end) {
+                    // Keep the queue busy until the idle P has stolen (bounded), so a slow
+                    // wake-up of the second carrier on a loaded machine cannot race the test.
+                    long end = System.nanoTime() + 20_000_000_000L;
+                    while (System.nanoTime() < end && (Sched.steals.get() == steals0 || carriers.size() < 2)) {
                         Thread.onSpinWait();
                     }
                     if (left.decrementAndGet() == 0) {
