@@ -564,6 +564,9 @@ public final class Sched {
             pp.setState(m.pEpoch, P.USER);
             gp.cont.run();
             m.curg = null;
+            // An interrupt a goroutine set on its carrier (catch-and-reinterrupt idioms) must
+            // not leak into the next goroutine on it, nor make this M's parks spin.
+            Thread.interrupted();
             P cur = m.p; // Go.blocking may have moved this M to another P
             if (cur != null && !cur.cas(m.pEpoch, P.USER, P.RUNNING)) {
                 m.p = null; // retaken by sysmon while the goroutine ran
