@@ -79,6 +79,12 @@ public final class Sched {
     /** Number of idle Ps; written under {@link #lock}, read racily. */
     static volatile int npidle;
     static volatile P[] allp = new P[0];
+    /**
+     * Ps beyond GOMAXPROCS that were busy when it shrank: their Ms destroy them at their next
+     * scheduling round, but until then sysmon must still see them, or a goroutine stuck on one
+     * would strand that P's run queue. Written under {@link #lock}.
+     */
+    static volatile P[] retiring = new P[0];
     static volatile int gomaxprocs;
     static final AtomicInteger nmspinning = new AtomicInteger();
     /** Go's sched.needspinning: wakep found no idle P; the next M about to idle spins instead. */
@@ -550,7 +556,7 @@ public final class Sched {
         for (;;) {
             P pp = m.p;
             if (!inheritTime) {
-                pp.schedtick++;
+                pp.tick();
             }
             toRunning(gp);
             m.curg = gp;
@@ -558,6 +564,9 @@ public final class Sched {
             pp.setState(m.pEpoch, P.USER);
             gp.cont.run();
             m.curg = null;
+            // An interrupt a goroutine set on its carrier (catch-and-reinterrupt idioms) must
+            // not leak into the next goroutine on it, nor make this M's parks spin.
+            Thread.interrupted();
             P cur = m.p; // Go.blocking may have moved this M to another P
             if (cur != null && !cur.cas(m.pEpoch, P.USER, P.RUNNING)) {
                 m.p = null; // retaken by sysmon while the goroutine ran
@@ -693,7 +702,7 @@ public final class Sched {
             }
             // Fairness: now and then the global queue goes first, or two goroutines that keep
             // readying each other through runnext would starve it.
-            if (pp.schedtick % 61 == 0 && runqsize > 0) {
+            if (pp.schedtick() % 61 == 0 && runqsize > 0) {
                 G gp;
                 synchronized (lock) {
                     gp = globrunqget(pp, 1);
@@ -1081,6 +1090,19 @@ public final class Sched {
                 }
             }
             allp = np;
+            java.util.ArrayList<P> stillBusy = new java.util.ArrayList<>();
+            for (P pp : retiring) {
+                if (pp.id >= n && pp.code() != P.DEAD) {
+                    stillBusy.add(pp);
+                }
+            }
+            for (int i = n; i < oldp.length; i++) {
+                int c = oldp[i].code();
+                if (c != P.DEAD && c != P.IDLE) {
+                    stillBusy.add(oldp[i]);
+                }
+            }
+            retiring = stillBusy.toArray(new P[0]);
             // Idle Ps beyond n go now; busy ones when their M next schedules.
             P keep = null;
             int kept = 0;
@@ -1285,7 +1307,7 @@ public final class Sched {
         P pp = m.p;
         m.oldp = null;
         if (pp != null) {
-            pp.syscalltick++;
+            pp.syscallTick();
             if (pp.cas(m.pEpoch, P.USER, P.SYSCALL)) {
                 m.oldp = pp;
             }
@@ -1345,6 +1367,12 @@ public final class Sched {
         for (int i = 0; i < ps.length; i++) {
             sb.append(i == 0 ? "" : " ").append(ps[i].runqsize());
         }
-        return sb.append(']').toString();
+        sb.append(']');
+        for (P pp : retiring) {
+            if (pp.code() != P.DEAD) {
+                sb.append(" retiring P").append(pp.id).append('=').append(pp.runqsize());
+            }
+        }
+        return sb.toString();
     }
 }
