@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +47,7 @@ abstract class BackendReadinessTests {
     /** The backend class Sched must be polling. */
     abstract Class<? extends Netpoll> backendUnderTest();
 
-    private int fdsBefore;
+    private Set<String> fdsBefore;
     int listener;
     final List<PollDesc> pds = new ArrayList<>();
     final List<Integer> fds = new ArrayList<>();
@@ -68,7 +69,7 @@ abstract class BackendReadinessTests {
         for (int fd : fds) {
             BackendFds.close(fd);
         }
-        assertEquals(fdsBefore, BackendFds.openFds(), "descriptors leaked");
+        BackendFds.assertNoNewFds(fdsBefore, "descriptors leaked");
         assertEquals(0, Sched.netpoll.waiters.get(), "goroutines still parked on descriptors");
     }
 

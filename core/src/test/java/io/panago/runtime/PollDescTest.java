@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -90,11 +91,6 @@ class PollDescTest {
             Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
             return result.get();
         });
-    }
-
-    static int openFds() {
-        String[] names = new File("/proc/self/fd").list();
-        return names == null ? -1 : names.length;
     }
 
     @Test
@@ -197,7 +193,7 @@ class PollDescTest {
      */
     @Test
     void eventfdPingPongStressLosesNoWakeup() throws Exception {
-        int fdsBefore = openFds();
+        Set<String> fdsBefore = BackendFds.openFds();
         int pairs = 50, rounds = 400;
         List<EventFd> fds = new ArrayList<>();
         List<PollDesc> pds = new ArrayList<>();
@@ -235,7 +231,7 @@ class PollDescTest {
         for (EventFd e : fds) {
             e.close();
         }
-        assertEquals(fdsBefore, openFds(), "descriptors leaked");
+        BackendFds.assertNoNewFds(fdsBefore, "descriptors leaked");
         assertEquals(0, Sched.netpoll.waiters.get());
     }
 

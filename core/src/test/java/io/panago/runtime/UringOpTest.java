@@ -11,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +36,7 @@ class UringOpTest {
     static final Object SELECTED = BackendReadinessTests.selectBackend("io_uring", () -> Boolean.TRUE);
     private static final int OK = PollDesc.OK;
 
-    private int fdsBefore;
+    private Set<String> fdsBefore;
     private int listener;
     private final List<NetpollOp> ops = new ArrayList<>();
     private final List<PollDesc> pds = new ArrayList<>();
@@ -63,7 +64,7 @@ class UringOpTest {
         for (int fd : fds) {
             BackendFds.close(fd);
         }
-        assertEquals(fdsBefore, BackendFds.openFds(), "descriptors leaked");
+        BackendFds.assertNoNewFds(fdsBefore, "descriptors leaked");
         assertEquals(0, Sched.netpoll.waiters.get(), "goroutines still parked");
     }
 
