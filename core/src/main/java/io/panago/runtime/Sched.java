@@ -54,7 +54,11 @@ import java.util.concurrent.locks.LockSupport;
  * goroutine code ({@link P#USER}) or a blocking call ({@link P#SYSCALL}), and sysmon takes such a
  * P away by CAS and hands it to another M ({@link #handoffp}), exactly like Go's {@code retake}
  * for syscalls. The M notices when it next needs its P, and its goroutine then runs without one
- * until it yields, when it goes to the global queue.
+ * until it yields, when it goes to the global queue. A park that cannot yield (a native frame on
+ * the stack, or {@code lockOSThread}) blocks the carrier instead, with the P handed off first
+ * ({@link #yieldPinned}, Go's {@code entersyscallblock}). When GOMAXPROCS shrinks, a P beyond it
+ * is destroyed by its own M at its next scheduling round; until then it stays in
+ * {@link #retiring}, where sysmon can still take it from a stuck M.
  *
  * <h2>Finding the current G</h2>
  * A continuation resumes on whatever carrier picked it up, and C2 treats
