@@ -15,7 +15,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -133,11 +132,6 @@ final class NetpollUring extends Netpoll {
     /** Per-thread buffers for {@link #poll}, which only Ms in scheduler code and sysmon call. */
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
-    private final Object opLock = new Object();
-    /** Operations by slot; copy-on-grow, read by the reaper without the lock. */
-    private volatile NetpollOp[] ops = new NetpollOp[64];
-    private int[] opFree = new int[64];
-    private int nOpFree, nOpSlots;
 
     private static final class Scratch {
         final Arena arena = Arena.ofAuto();
@@ -359,40 +353,9 @@ final class NetpollUring extends Netpoll {
     @Override
     void opened(NetpollOp op) {
         op.capture = LinuxErrno.captureSegment(Arena.ofAuto());
-        synchronized (opLock) {
-            int slot;
-            if (nOpFree > 0) {
-                slot = opFree[--nOpFree];
-            } else {
-                slot = nOpSlots++;
-                if (slot >= 1 << KIND_SHIFT) {
-                    throw new IllegalStateException("io_uring: too many operations");
-                }
-                if (slot == ops.length) {
-                    ops = Arrays.copyOf(ops, slot * 2);
-                }
-            }
-            op.slot = slot;
-            NetpollOp[] t = ops;
-            t[slot] = op;
-            ops = t;
-        }
+        registerOp(op);
     }
 
-    @Override
-    void closed(NetpollOp op) {
-        synchronized (opLock) {
-            if (op.slot < 0 || ops[op.slot] != op) {
-                return;
-            }
-            ops[op.slot] = null;
-            if (nOpFree == opFree.length) {
-                opFree = Arrays.copyOf(opFree, nOpFree * 2);
-            }
-            opFree[nOpFree++] = op.slot;
-            op.slot = -1;
-        }
-    }
 
     private static long userData(NetpollOp op) {
         return KIND_OP | op.slot | ((long) op.gen << 32);
@@ -528,8 +491,8 @@ final class NetpollUring extends Netpoll {
                 head++;
                 long kind = ud & KIND_MASK;
                 if (kind == KIND_OP) {
-                    NetpollOp op = ops[(int) ud & ((1 << KIND_SHIFT) - 1)];
-                    if (op != null && op.gen == (int) (ud >>> 32)) {
+                    NetpollOp op = lookupOp((int) ud & ((1 << KIND_SHIFT) - 1), (int) (ud >>> 32));
+                    if (op != null) {
                         op.drained = (flags & Linux.IORING_CQE_F_SOCK_NONEMPTY()) == 0;
                         op.complete(res, out);
                     }

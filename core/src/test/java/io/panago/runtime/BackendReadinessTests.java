@@ -138,6 +138,22 @@ abstract class BackendReadinessTests {
         }
     }
 
+    /**
+     * A goroutine parked in accept on the idle listener {@code lpd}: no readiness in either
+     * direction until the test says so (evict ends it with ERR_CLOSING), so a poller's wait can
+     * end only for a reason the test creates.
+     */
+    Group parkAnAcceptor(PollDesc lpd) {
+        Group g = new Group(1);
+        g.go(() -> {
+            assertEquals(PollDesc.OK, lpd.prepare(PollDesc.MODE_READ));
+            assertEquals(-BackendFds.EAGAIN, BackendFds.tryAccept(listener));
+            assertEquals(PollDesc.ERR_CLOSING, lpd.waitRead());
+        });
+        until(parked(1), "acceptor parked");
+        return g;
+    }
+
     static BooleanSupplier parked(int n) {
         return () -> Sched.netpoll.waiters.get() >= n;
     }

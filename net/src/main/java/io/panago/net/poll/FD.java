@@ -68,6 +68,11 @@ public final class FD {
     private static final int WAIT_OK = 0, WAIT_CLOSING = 1, WAIT_TIMEOUT = 2,
             WAIT_CALL_TIMEOUT = 3;
     private static final long BACKOFF_MIN = 5_000_000L, BACKOFF_MAX = 1_000_000_000L;
+    /**
+     * Loads {@link Errors} with this class: an accept operation meets its first error only when
+     * the process is out of descriptors (EMFILE), and then the class file could not be opened.
+     */
+    private static final int EMFILE = Errors.EMFILE;
     /** Calls that may complete without waiting before the goroutine yields its P once. */
     private static final int BUDGET = 16;
     private static final System.Logger LOG = System.getLogger("io.panago.net");
@@ -312,12 +317,29 @@ public final class FD {
         }
         try {
             prepare(READ);
-            if (completion) {
-                return opAccept();
-            }
             long timeout = 0, backoff = 0;
             for (;;) {
-                int nfd = Sys.accept(rerrno, sysfd);
+                int nfd;
+                if (completion) {
+                    long rt = readTimeout;
+                    if (timeout == 0 && rt != 0) {
+                        timeout = after(rt);
+                    }
+                    NetpollOp op = rop();
+                    beginCall(READ, timeout);
+                    int st;
+                    try {
+                        st = op.accept(Sys.SOCK_FLAGS, MemorySegment.NULL);
+                    } finally {
+                        endCall(READ, timeout);
+                    }
+                    if (st != PollDesc.OK) {
+                        throw failure(opWait(st, READ, timeout), "Accept timed out");
+                    }
+                    nfd = (int) op.result();
+                } else {
+                    nfd = Sys.accept(rerrno, sysfd);
+                }
                 if (nfd >= 0) {
                     return adopt(nfd, family, 0);
                 }
@@ -330,7 +352,7 @@ public final class FD {
                     timeout = after(rt);
                 }
                 long callDl = timeout;
-                if (e == Errors.EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS
+                if (e == EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS
                         || e == Errors.ENOMEM) {
                     backoff = backoff == 0 ? BACKOFF_MIN : Math.min(2 * backoff, BACKOFF_MAX);
                     LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
@@ -368,12 +390,29 @@ public final class FD {
                 return 0;
             }
             spend();
-            if (completion) {
-                return opRead(b, off, len);
-            }
             long callDl = 0;
             for (;;) {
-                long n = Sys.read(rerrno, sysfd, b, off, len);
+                long n;
+                if (completion) {
+                    long rt = readTimeout;
+                    if (callDl == 0 && rt != 0) {
+                        callDl = after(rt);
+                    }
+                    NetpollOp op = rop();
+                    beginCall(READ, callDl);
+                    int st;
+                    try {
+                        st = op.recv(b, off, len, 0);
+                    } finally {
+                        endCall(READ, callDl);
+                    }
+                    if (st != PollDesc.OK) {
+                        throw failure(opWait(st, READ, callDl), "Read timed out");
+                    }
+                    n = op.result();
+                } else {
+                    n = Sys.read(rerrno, sysfd, b, off, len);
+                }
                 if (n > 0) {
                     return (int) n;
                 }
@@ -412,12 +451,19 @@ public final class FD {
         try {
             prepare(WRITE);
             spend();
-            if (completion) {
-                return opWrite(b, off, len, all);
-            }
             int done = 0;
             while (done < len) {
-                long n = Sys.send(werrno, sysfd, b, off + done, len - done);
+                long n;
+                if (completion) {
+                    NetpollOp op = wop();
+                    int st = op.send(b, off + done, len - done, 0);
+                    if (st != PollDesc.OK) {
+                        throw failure(opWait(st, WRITE, 0), "Write timed out");
+                    }
+                    n = op.result();
+                } else {
+                    n = Sys.send(werrno, sysfd, b, off + done, len - done);
+                }
                 if (n > 0) {
                     done += (int) n;
                     if (!all) {
@@ -801,11 +847,6 @@ public final class FD {
 
     /** The most one operation moves; Go's io.Copy buffer is 32 KiB. */
     private static final int OP_BYTES = 32 * 1024;
-    /**
-     * Loads {@link Errors} with this class: an accept operation meets its first error only when
-     * the process is out of descriptors (EMFILE), and then the class file could not be opened.
-     */
-    private static final int EMFILE = Errors.EMFILE;
 
     private NetpollOp rop() {
         NetpollOp op = rop;
@@ -826,125 +867,16 @@ public final class FD {
                 ? WAIT_CALL_TIMEOUT : WAIT_TIMEOUT;
     }
 
-    /** {@link #read} as a receive operation. */
-    private int opRead(byte[] b, int off, int len) throws IOException {
-        NetpollOp op = rop();
-        long rt = readTimeout;
-        long callDl = rt != 0 ? after(rt) : 0;
-        for (;;) {
-            int st;
-            if (callDl != 0) {
-                setCallDeadline(READ, callDl);
-            }
-            try {
-                st = op.recv(b, off, len, 0);
-            } finally {
-                if (callDl != 0) {
-                    setCallDeadline(READ, 0);
-                }
-            }
-            if (st != PollDesc.OK) {
-                throw failure(opWait(st, READ, callDl), "Read timed out");
-            }
-            long n = op.result();
-            if (n > 0) {
-                return (int) n;
-            }
-            if (n == 0) {
-                return -1;
-            }
-            int e = (int) -n;
-            if (e == Errors.EAGAIN) {
-                int w = await(READ, callDl);
-                if (w != WAIT_OK) {
-                    throw failure(w, "Read timed out");
-                }
-            } else if (e != Errors.EINTR) {
-                throw Errors.exception(e, "read", null);
-            }
+    /** Gives an operation of {@code mode} the call deadline {@code callDl} (0: none) too. */
+    private void beginCall(int mode, long callDl) {
+        if (callDl != 0) {
+            setCallDeadline(mode, callDl);
         }
     }
 
-    /** {@link #write} as send operations, at most {@link #OP_BYTES} each. */
-    private int opWrite(byte[] b, int off, int len, boolean all) throws IOException {
-        NetpollOp op = wop();
-        int done = 0;
-        while (done < len) {
-            int st = op.send(b, off + done, len - done, 0);
-            if (st != PollDesc.OK) {
-                throw failure(opWait(st, WRITE, 0), "Write timed out");
-            }
-            long n = op.result();
-            if (n > 0) {
-                done += (int) n;
-                if (!all) {
-                    break;
-                }
-                continue;
-            }
-            int e = (int) -n;
-            if (e == Errors.EAGAIN) {
-                int w = await(WRITE, 0);
-                if (w != WAIT_OK) {
-                    throw failure(w, "Write timed out");
-                }
-            } else if (n == 0) {
-                throw new SocketException("write returned 0 bytes");
-            } else if (e != Errors.EINTR) {
-                throw Errors.exception(e, "write", null);
-            }
-        }
-        return done;
-    }
-
-    /** {@link #accept} as accept operations, with the same retries and back-off. */
-    private FD opAccept() throws IOException {
-        NetpollOp op = rop();
-        long timeout = 0, backoff = 0;
-        long rt = readTimeout;
-        if (rt != 0) {
-            timeout = after(rt);
-        }
-        for (;;) {
-            int st;
-            if (timeout != 0) {
-                setCallDeadline(READ, timeout);
-            }
-            try {
-                st = op.accept(Sys.SOCK_FLAGS, MemorySegment.NULL);
-            } finally {
-                if (timeout != 0) {
-                    setCallDeadline(READ, 0);
-                }
-            }
-            if (st != PollDesc.OK) {
-                throw failure(opWait(st, READ, timeout), "Accept timed out");
-            }
-            long r = op.result();
-            if (r >= 0) {
-                return adopt((int) r, family, 0);
-            }
-            int e = (int) -r;
-            if (e == Errors.EINTR || e == Errors.ECONNABORTED) {
-                continue;
-            }
-            long callDl = timeout;
-            if (e == EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS || e == Errors.ENOMEM) {
-                backoff = backoff == 0 ? BACKOFF_MIN : Math.min(2 * backoff, BACKOFF_MAX);
-                LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
-                        Errors.describe(e), backoff / 1_000_000);
-                callDl = earliest(timeout, after(backoff));
-            } else if (e != Errors.EAGAIN) {
-                throw Errors.exception(e, "accept", null);
-            }
-            // Out of descriptors: wait for the back-off (or a close), as the readiness path does.
-            int w = await(READ, callDl);
-            if (w == WAIT_CALL_TIMEOUT && (timeout == 0 || Sched.nanotime() < timeout)) {
-                continue;
-            }
-            if (w != WAIT_OK) {
-                throw failure(w, "Accept timed out");
-            }
+    private void endCall(int mode, long callDl) {
+        if (callDl != 0) {
+            setCallDeadline(mode, 0);
         }
     }
 
@@ -955,15 +887,11 @@ public final class FD {
         int len = SockAddr.encode(sa, addr, family);
         NetpollOp op = wop();
         int st;
-        if (deadline != 0) {
-            setCallDeadline(WRITE, deadline);
-        }
+        beginCall(WRITE, deadline);
         try {
             st = op.connect(sa, len);
         } finally {
-            if (deadline != 0) {
-                setCallDeadline(WRITE, 0);
-            }
+            endCall(WRITE, deadline);
         }
         if (st == PollDesc.ERR_CLOSING) {
             throw closed();
