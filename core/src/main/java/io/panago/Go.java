@@ -21,9 +21,11 @@ import java.util.concurrent.CompletionException;
  *
  * <p>What to know when writing goroutine code:
  * <ul>
- * <li><b>ThreadLocals and {@code Thread.currentThread()} belong to the carrier</b>, and a
- *     goroutine may move to another carrier at every park or yield. Do not keep per-goroutine
- *     state in ThreadLocals.</li>
+ * <li><b>ThreadLocals, {@code Thread.currentThread()} and its interrupt flag belong to the
+ *     carrier</b>, and a goroutine may move to another carrier at every park or yield. Do not
+ *     keep per-goroutine state in ThreadLocals. Goroutines are not interrupted (cancel them with
+ *     a {@code Context} or by closing a channel); an interrupt a goroutine sets on its carrier
+ *     is cleared when it next yields.</li>
  * <li>Code that blocks the carrier thread (file I/O, JDBC, {@code Thread.sleep},
  *     {@code Object.wait}, a contended {@code synchronized}) does not stop other goroutines: the
  *     runtime's monitor hands the carrier's processor to another carrier after ~10 ms. Wrap

@@ -339,8 +339,11 @@ public final class Select {
         G g = Sched.getg();
         long round = ((long) STATE.getVolatile(this) >>> 32) + 1;
         STATE.setVolatile(this, round << 32);
+        // Enqueued in poll order, not lock order: all locks are held, so the order across
+        // channels does not matter, and cases on one channel then wait in random order, as in
+        // Go (whose lock order ties are broken by its random poll order).
         for (int k = 0; k < n; k++) {
-            Case cs = cases[lockorder[k]];
+            Case cs = cases[pollorder[k]];
             Sudog sg = cs.sg;
             sg.g = g;
             sg.sel = this;

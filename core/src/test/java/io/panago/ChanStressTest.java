@@ -154,17 +154,24 @@ class ChanStressTest {
                         }
                     });
                 }
+                // Close after a random number of values has gone through: an event, not a
+                // spin, so the race is the same at any GOMAXPROCS.
+                int closeAfter = ThreadLocalRandom.current().nextInt(30);
+                AtomicLong count = new AtomicLong();
+                Chan<Void> progress = Chan.make(1);
                 for (int k = 0; k < receivers; k++) {
                     mode.go(() -> {
                         for (long v : c) {
                             received.addAndGet(v);
+                            if (count.incrementAndGet() == closeAfter) {
+                                progress.trySend(null);
+                            }
                         }
                         wg.done();
                     });
                 }
-                int spins = ThreadLocalRandom.current().nextInt(200);
-                for (int i = 0; i < spins; i++) {
-                    io.panago.runtime.Sched.gosched();
+                if (closeAfter > 0) {
+                    progress.recv();
                 }
                 c.close();
                 wg.await();

@@ -87,6 +87,29 @@ class GoTest {
     }
 
     @Test
+    void anInterruptSetInAGoroutineDoesNotReachTheNextOne() throws Exception {
+        // Set on the carrier by one goroutine, the flag must be gone by the time another runs
+        // there (and must not make idle carriers spin).
+        int procs = Go.gomaxprocs(1);
+        try {
+            boolean leaked = Go.run(() -> {
+                Thread carrier = Thread.currentThread();
+                Thread[] other = new Thread[1];
+                Go.go(() -> {
+                    other[0] = Thread.currentThread();
+                    other[0].interrupt();
+                });
+                Go.yield(); // the only P runs the new goroutine now, then us again
+                assertSame(carrier, other[0], "both ran on the one carrier");
+                return Thread.currentThread().isInterrupted();
+            });
+            assertFalse(leaked);
+        } finally {
+            Go.gomaxprocs(procs);
+        }
+    }
+
+    @Test
     void sleepNeverWakesEarly() throws Exception {
         Go.run(() -> {
             for (int i = 0; i < 20; i++) {

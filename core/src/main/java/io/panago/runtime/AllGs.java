@@ -46,15 +46,22 @@ final class AllGs {
         addedSinceSweep++;
     }
 
-    /** True when enough goroutines were added that a sweep is worth its walk. */
-    static boolean sweepDue() {
-        return addedSinceSweep > 4096;
+    private static volatile long lastSweep;
+
+    /**
+     * True when enough goroutines were added that a sweep is worth its walk, or a second has
+     * passed since the last one (so the dead of a burst do not wait for the next burst).
+     */
+    static boolean sweepDue(long now) {
+        long added = addedSinceSweep;
+        return added > 4096 || (added > 0 && now - lastSweep > 1_000_000_000L);
     }
 
     /** Unlinks dead goroutines. */
     static void sweep() {
         synchronized (SWEEP) {
             addedSinceSweep = 0;
+            lastSweep = System.nanoTime();
             G prev = head;
             if (prev == null) {
                 return;

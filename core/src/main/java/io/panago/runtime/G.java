@@ -62,8 +62,11 @@ public final class G {
     int yieldKind;
     ParkCommit waitCommit;
     Object waitArg;
-    /** Why it is parked; read racily by goroutine dumps. */
-    volatile WaitReason waitReason;
+    /**
+     * Why it is parked. Plain: written before the park's yield, read by dumps under the SCAN
+     * bit (whose CAS orders it) or racily for a running goroutine, where staleness is harmless.
+     */
+    WaitReason waitReason;
     /** A throwable thrown by the park's commit step, rethrown from {@code gopark}. */
     Throwable parkFailure;
     /**

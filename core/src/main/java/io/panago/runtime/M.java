@@ -52,6 +52,7 @@ final class M extends Thread {
     void notesleep() {
         while (!woken) {
             LockSupport.park(this);
+            Thread.interrupted(); // an interrupt must not turn this wait into a spin
         }
         woken = false;
     }

@@ -53,6 +53,12 @@ abstract class Netpoll {
     private int nslots;
     private int seq;
 
+    private final Object opLock = new Object();
+    /** Completion operations by slot; copy-on-grow, so the poller reads it without a lock. */
+    private volatile NetpollOp[] ops = new NetpollOp[64];
+    private int[] opFree = new int[64];
+    private int nOpFree, nOpSlots;
+
     /**
      * The backend named by {@code -Dpanago.netpoll=epoll|io_uring|kqueue|iocp|none}, by default
      * the OS's own: epoll on Linux, kqueue on macOS and the BSDs, IOCP on Windows, else a poller
@@ -111,13 +117,56 @@ abstract class Netpoll {
     void arm(PollDesc pd) {
     }
 
-    /** A completion backend registers a new operation (gives it a slot for its completions). */
+    /**
+     * A new operation: a completion backend gives it a slot (see {@link #lookupOp}) and what
+     * else it needs per operation.
+     */
     void opened(NetpollOp op) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");
     }
 
-    /** The operation is closed and nothing of it is in flight: release its slot. */
-    void closed(NetpollOp op) {
+    /** The operation is closed and nothing of it is in flight: its slot is free again. */
+    final void closed(NetpollOp op) {
+        synchronized (opLock) {
+            if (op.slot < 0 || ops[op.slot] != op) {
+                return;
+            }
+            ops[op.slot] = null;
+            if (nOpFree == opFree.length) {
+                opFree = Arrays.copyOf(opFree, nOpFree * 2);
+            }
+            opFree[nOpFree++] = op.slot;
+            op.slot = -1;
+        }
+    }
+
+    /** Gives {@code op} a slot below 2^29, which completions name together with its submission count. */
+    final void registerOp(NetpollOp op) {
+        synchronized (opLock) {
+            int slot;
+            if (nOpFree > 0) {
+                slot = opFree[--nOpFree];
+            } else {
+                slot = nOpSlots++;
+                if (slot >= 1 << 29) {
+                    throw new IllegalStateException("netpoll: too many operations");
+                }
+                if (slot == ops.length) {
+                    ops = Arrays.copyOf(ops, slot * 2);
+                }
+            }
+            op.slot = slot;
+            NetpollOp[] t = ops;
+            t[slot] = op;
+            ops = t; // publish (volatile write) before the op is ever submitted
+        }
+    }
+
+    /** The operation in {@code slot} if its submission count is {@code gen}; null for a stale completion. */
+    final NetpollOp lookupOp(int slot, int gen) {
+        NetpollOp[] t = ops;
+        NetpollOp op = slot >= 0 && slot < t.length ? t[slot] : null;
+        return op != null && op.gen == gen ? op : null;
     }
 
     /**
@@ -126,6 +175,18 @@ abstract class Netpoll {
      */
     void submit(NetpollOp op) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");
+    }
+
+    /** {@link #completeAtOnce}'s answer: the operation has to be submitted. */
+    static final long SUBMIT = Long.MIN_VALUE;
+
+    /**
+     * Completes {@code op}'s operation of {@code kind} in the caller if that can be done at
+     * once, straight on {@code b[off..off+len)} (null for accept): its result (bytes, a
+     * descriptor, or a negated error), or {@link #SUBMIT}. By default never.
+     */
+    long completeAtOnce(NetpollOp op, int kind, byte[] b, int off, int len, int flags) {
+        return SUBMIT;
     }
 
     /** Asks the kernel to cancel {@code op} in flight; its completion still arrives. */

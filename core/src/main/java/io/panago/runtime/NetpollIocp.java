@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -67,10 +66,6 @@ final class NetpollIocp extends Netpoll {
     private final MemorySegment ctlCapture;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
-    private final Object opLock = new Object();
-    private volatile NetpollOp[] ops = new NetpollOp[64];
-    private int[] opFree = new int[64];
-    private int nOpFree, nOpSlots;
     /** AcceptEx and ConnectEx, loaded on first use through WSAIoctl. */
     private volatile MemorySegment acceptEx, connectEx;
 
@@ -154,37 +149,9 @@ final class NetpollIocp extends Netpoll {
         Arena arena = Arena.ofAuto();
         op.backendData = new Ctl(arena);
         op.capture = WindowsErrno.captureSegment(arena);
-        synchronized (opLock) {
-            int slot;
-            if (nOpFree > 0) {
-                slot = opFree[--nOpFree];
-            } else {
-                slot = nOpSlots++;
-                if (slot == ops.length) {
-                    ops = Arrays.copyOf(ops, slot * 2);
-                }
-            }
-            op.slot = slot;
-            NetpollOp[] t = ops;
-            t[slot] = op;
-            ops = t;
-        }
+        registerOp(op);
     }
 
-    @Override
-    void closed(NetpollOp op) {
-        synchronized (opLock) {
-            if (op.slot < 0 || ops[op.slot] != op) {
-                return;
-            }
-            ops[op.slot] = null;
-            if (nOpFree == opFree.length) {
-                opFree = Arrays.copyOf(opFree, nOpFree * 2);
-            }
-            opFree[nOpFree++] = op.slot;
-            op.slot = -1;
-        }
-    }
 
     @Override
     void submit(NetpollOp op) {
@@ -318,10 +285,8 @@ final class NetpollIocp extends Netpoll {
                 continue;
             }
             long id = ALL.get(ValueLayout.JAVA_LONG, ovl + CTL_ID);
-            NetpollOp[] t = ops;
-            int slot = (int) id;
-            NetpollOp op = slot >= 0 && slot < t.length ? t[slot] : null;
-            if (op == null || op.gen != (int) (id >>> 32)) {
+            NetpollOp op = lookupOp((int) id, (int) (id >>> 32));
+            if (op == null) {
                 continue;
             }
             long res;

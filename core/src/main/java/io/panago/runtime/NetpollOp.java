@@ -16,7 +16,10 @@ import java.util.Objects;
  * net layer calls {@link #recv}, {@link #send}, {@link #accept}, {@link #connect} (or
  * {@link #read}/{@link #write}), which submit the operation with this object's off-heap buffer,
  * park the goroutine on the {@link PollDesc} slot of the direction, and return once the
- * completion arrived. Use it when {@link PollDesc#completionModel()} is true.
+ * completion arrived. Use it when {@link PollDesc#completionModel()} is true. Where the
+ * backend can tell, an operation that can complete at once does so in the caller, without
+ * parking (IOCP: {@code FILE_SKIP_COMPLETION_PORT_ON_SUCCESS}; io_uring: receives and accepts
+ * first try the non-blocking syscall, straight into the caller's array; see the backends).
  *
  * <p>Each call returns the wait's status, as {@link PollDesc#waitRead} does: {@link PollDesc#OK}
  * (the operation completed: see {@link #result()}), {@link PollDesc#ERR_TIMEOUT} (the
@@ -30,9 +33,12 @@ import java.util.Objects;
  * {@link #state} holds three bits: {@code BUSY} (a call is inside this op; only the caller
  * sets and clears it), {@code INFLIGHT} (the kernel owns the op and its memory; set by the
  * caller before submitting, cleared by the poller when the completion arrives, after it stored
- * {@link #res}) and {@code CLOSED}. The buffer goes back to the pool exactly once, by whoever
- * clears the last of BUSY and INFLIGHT after CLOSED is set ({@link #close} itself if neither is
- * set): so neither the kernel nor a caller copying data out ever sees it reused. The poller
+ * {@link #res}) and {@code CLOSED}. INFLIGHT is only ever set inside BUSY, and a call returns
+ * only once its operation has completed, cancelled or not: so a data buffer, taken from the
+ * pool for one call and sized to it, goes back when the call leaves, never while the kernel
+ * owns it; and the op's completion slot is released by whichever of {@link #close} and the
+ * leaving call comes last. An idle descriptor therefore holds no buffer; one waiting to
+ * receive holds one, as it would hold the kernel's attention anyway. The poller
  * wakes the caller through the PollDesc slot ({@code netpollready}), so deadlines and eviction
  * work as for readiness waits; after a cancel the caller parks on {@link #waiter} instead,
  * which neither deadlines nor eviction touch. The completion clears INFLIGHT and then takes
@@ -72,7 +78,7 @@ public final class NetpollOp implements AutoCloseable {
 
     // Set by the caller before submitting, read by the backend's submit.
     int kind;
-    /** Data buffer, or null until the first data operation. */
+    /** The current call's data buffer, or null between calls. */
     MemorySegment buf;
     /** Socket address area for accept and connect, or null until the first of them. */
     MemorySegment addr;
@@ -83,6 +89,11 @@ public final class NetpollOp implements AutoCloseable {
     boolean cancelled;
     /** ACCEPT_INTO: the socket AcceptEx accepts into. */
     long acceptSocket;
+    /**
+     * Backend hint, written by the poller before {@link #complete}: the last receive left the
+     * socket empty, so the next one will most likely wait (io_uring then arms its poll first).
+     */
+    boolean drained;
 
     /** The completion: bytes or a descriptor (&gt;= 0), or a negated OS error code. */
     long res;
@@ -102,9 +113,10 @@ public final class NetpollOp implements AutoCloseable {
     }
 
     /**
-     * An operation slot for {@code pd}'s direction {@code mode}, with a data buffer of
-     * {@code capacity} bytes (rounded up to 4, 16 or 64 KiB; allocated on first use, pooled).
-     * One per direction per descriptor, closed with the descriptor.
+     * An operation slot for {@code pd}'s direction {@code mode}, moving at most
+     * {@code capacity} bytes (up to 64 KiB) per receive or send; each call borrows a pooled
+     * buffer of the size it asks for. One per direction per descriptor, closed with the
+     * descriptor.
      *
      * @throws IllegalStateException if the poller is not a completion backend
      */
@@ -121,12 +133,12 @@ public final class NetpollOp implements AutoCloseable {
             throw new IllegalStateException("the network poller " + np.getClass().getSimpleName()
                     + " is a readiness backend: use PollDesc.waitRead/waitWrite");
         }
-        NetpollOp op = new NetpollOp(pd, mode, Pool.roundUp(capacity), np);
+        NetpollOp op = new NetpollOp(pd, mode, Math.min(capacity, Pool.MAX), np);
         np.opened(op);
         return op;
     }
 
-    /** {@return the data buffer's size: the most one {@code recv}/{@code send} moves} */
+    /** {@return the most one {@code recv}/{@code send} moves} */
     public int capacity() {
         return capacity;
     }
@@ -177,7 +189,16 @@ public final class NetpollOp implements AutoCloseable {
             ensureAddr();
             addr.set(ValueLayout.JAVA_INT, ADDR_LEN_OFFSET, ADDR_BYTES);
             this.flags = flags;
-            int st = exec(ACCEPT);
+            int st = pd.prepare(mode);
+            if (st != PollDesc.OK) {
+                return st;
+            }
+            long now = netpoll.completeAtOnce(this, ACCEPT, null, 0, 0, flags);
+            if (now != Netpoll.SUBMIT) {
+                res = now;
+            } else {
+                st = submitAndWait(ACCEPT);
+            }
             if (st == PollDesc.OK && res >= 0) {
                 addrLen = addr.get(ValueLayout.JAVA_INT, ADDR_LEN_OFFSET);
                 long n = Math.min(Math.min(addrLen, ADDR_BYTES), addrOut.byteSize());
@@ -231,17 +252,24 @@ public final class NetpollOp implements AutoCloseable {
         Objects.checkFromIndexSize(off, len, b.length);
         enter();
         try {
-            if (buf == null) {
-                buf = Pool.take(capacity);
-            }
             int n = Math.min(len, capacity);
+            int err = pd.prepare(mode);
+            if (err != PollDesc.OK) {
+                return err;
+            }
+            long now = netpoll.completeAtOnce(this, kind, b, off, n, flags);
+            if (now != Netpoll.SUBMIT) {
+                res = now;
+                return PollDesc.OK;
+            }
+            buf = Pool.take(Pool.roundUp(Math.max(n, 1)));
             boolean out = kind == WRITE || kind == SEND;
             if (out) {
                 MemorySegment.copy(b, off, buf, ValueLayout.JAVA_BYTE, 0, n);
             }
             this.len = n;
             this.flags = flags;
-            int st = exec(kind);
+            int st = submitAndWait(kind);
             if (st == PollDesc.OK && !out && res > 0) {
                 MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, b, off, (int) res);
             }
@@ -266,9 +294,14 @@ public final class NetpollOp implements AutoCloseable {
     }
 
     private void leave() {
+        MemorySegment b = buf;
+        if (b != null) {
+            buf = null;
+            Pool.give(b); // nothing is in flight: exec returns only after the completion
+        }
         int s = (int) STATE.getAndBitwiseAnd(this, ~BUSY);
         if (s == (BUSY | CLOSED)) {
-            free();
+            netpoll.closed(this);
         }
     }
 
@@ -278,6 +311,12 @@ public final class NetpollOp implements AutoCloseable {
         if (err != PollDesc.OK) {
             return err;
         }
+        return submitAndWait(kind);
+    }
+
+    /** {@link #exec} after {@code pd.prepare}. */
+    private int submitAndWait(int kind) {
+        int err;
         this.kind = kind;
         cancelled = false;
         res = 0;
@@ -287,6 +326,12 @@ public final class NetpollOp implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             STATE.getAndBitwiseAnd(this, ~INFLIGHT); // never reached the kernel
             throw e;
+        }
+        if (Sched.lastpoll.get() != 0 && !Sched.getg().isGoroutine()) {
+            // A thread's park leaves no M looking for work: start one, which will poll, rather
+            // than leave the completion to sysmon's 10 ms round. (An M blocked in the poller,
+            // lastpoll 0, is woken by the completion itself.)
+            Sched.wakeNetPoller(Long.MAX_VALUE);
         }
         while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
             err = pd.await(mode);
@@ -336,15 +381,12 @@ public final class NetpollOp implements AutoCloseable {
         } else {
             pd.netpollready(out, mode);
         }
-        if (s == (INFLIGHT | CLOSED)) {
-            free();
-        }
     }
 
     /**
-     * Releases the op: its buffer goes back to the pool now, or when the operation in flight
-     * completes, or when the current caller returns. Closing the descriptor (evict, then
-     * {@link PollDesc#close}) cancels what is in flight. Idempotent.
+     * Releases the op, now or, if a call is inside, when it returns (with its buffer, which the
+     * kernel may own until then). Closing the descriptor (evict, then {@link PollDesc#close})
+     * is what cancels an operation in flight. Idempotent; later calls throw.
      */
     @Override
     public void close() {
@@ -355,19 +397,10 @@ public final class NetpollOp implements AutoCloseable {
             }
             if (STATE.compareAndSet(this, s, s | CLOSED)) {
                 if (s == 0) {
-                    free();
+                    netpoll.closed(this);
                 }
                 return;
             }
-        }
-    }
-
-    private void free() {
-        netpoll.closed(this);
-        MemorySegment b = buf;
-        buf = null;
-        if (b != null) {
-            Pool.give(b);
         }
     }
 
@@ -378,13 +411,14 @@ public final class NetpollOp implements AutoCloseable {
     }
 
     /**
-     * Data buffers by size class (4, 16, 64 KiB), kept for reuse up to a bound per class, so
-     * connection churn does not allocate native memory each time. A dropped buffer is freed
-     * by the GC (auto arena); the pool is never asked for one the kernel still owns.
+     * Data buffers by size class (4, 16, 32, 64 KiB), kept for reuse up to 64 MiB per class, so
+     * that calls do not allocate native memory. A dropped buffer is freed by the GC (auto
+     * arena); the pool is never handed one the kernel still owns.
      */
     static final class Pool {
-        private static final int[] SIZES = {4 << 10, 16 << 10, 64 << 10};
-        private static final int KEEP = 1024;
+        static final int MAX = 64 << 10;
+        private static final int[] SIZES = {4 << 10, 16 << 10, 32 << 10, MAX};
+        private static final long KEEP_BYTES = 64L << 20;
         private static final ArrayDeque<MemorySegment>[] FREE = newFree();
 
         private Pool() {
@@ -424,7 +458,7 @@ public final class NetpollOp implements AutoCloseable {
         static void give(MemorySegment b) {
             ArrayDeque<MemorySegment> f = FREE[index(b.byteSize())];
             synchronized (f) {
-                if (f.size() < KEEP) {
+                if (f.size() < KEEP_BYTES / b.byteSize()) {
                     f.push(b);
                 }
             }

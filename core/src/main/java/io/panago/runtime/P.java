@@ -33,7 +33,7 @@ final class P {
     static final int RUNQ_SIZE = 256;
     private static final int MASK = RUNQ_SIZE - 1;
 
-    private static final VarHandle STATE, HEAD, TAIL, RUNNEXT;
+    private static final VarHandle STATE, HEAD, TAIL, RUNNEXT, SCHEDTICK, SYSCALLTICK;
 
     static {
         try {
@@ -42,6 +42,8 @@ final class P {
             HEAD = l.findVarHandle(P.class, "runqhead", int.class);
             TAIL = l.findVarHandle(P.class, "runqtail", int.class);
             RUNNEXT = l.findVarHandle(P.class, "runnext", G.class);
+            SCHEDTICK = l.findVarHandle(P.class, "schedtick", long.class);
+            SYSCALLTICK = l.findVarHandle(P.class, "syscalltick", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -63,10 +65,14 @@ final class P {
     /** A goroutine readied by the running one, run next in the same time slice. */
     private volatile G runnext;
 
-    /** Incremented by the owner on every new time slice; read by sysmon. */
-    volatile long schedtick;
-    /** Incremented by the owner on every Go.blocking; read by sysmon. */
-    volatile long syscalltick;
+    /**
+     * Incremented by the owner on every new time slice, read by sysmon. Plain field with opaque
+     * access ({@link #tick}, {@link #sysmonSeesSchedtick}): a volatile store would fence every
+     * scheduling round for a reader that only compares values now and then.
+     */
+    private long schedtick;
+    /** Incremented by the owner on every Go.blocking; read by sysmon (opaque, as schedtick). */
+    private long syscalltick;
     /** sysmon's last observation (Go's sysmontick); only sysmon touches these. */
     long sysmonSchedtick, sysmonSchedwhen, sysmonSyscalltick, sysmonSyscallwhen;
     /** Batch of goroutine ids owned by this P (Go's goidcache). */
@@ -74,6 +80,27 @@ final class P {
 
     P(int id) {
         this.id = id;
+    }
+
+    /** Starts a new time slice; returns the new tick. Owner only. */
+    long tick() {
+        long t = schedtick + 1;
+        SCHEDTICK.setOpaque(this, t);
+        return t;
+    }
+
+    /** The owner's tick count (exact for the owner, recent for sysmon). */
+    long schedtick() {
+        return (long) SCHEDTICK.getOpaque(this);
+    }
+
+    /** Counts an entry into Go.blocking. Owner only. */
+    void syscallTick() {
+        SYSCALLTICK.setOpaque(this, syscalltick + 1);
+    }
+
+    long syscalltick() {
+        return (long) SYSCALLTICK.getOpaque(this);
     }
 
     static long pack(long epoch, int code) {

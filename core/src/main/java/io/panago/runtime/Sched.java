@@ -54,7 +54,11 @@ import java.util.concurrent.locks.LockSupport;
  * goroutine code ({@link P#USER}) or a blocking call ({@link P#SYSCALL}), and sysmon takes such a
  * P away by CAS and hands it to another M ({@link #handoffp}), exactly like Go's {@code retake}
  * for syscalls. The M notices when it next needs its P, and its goroutine then runs without one
- * until it yields, when it goes to the global queue.
+ * until it yields, when it goes to the global queue. A park that cannot yield (a native frame on
+ * the stack, or {@code lockOSThread}) blocks the carrier instead, with the P handed off first
+ * ({@link #yieldPinned}, Go's {@code entersyscallblock}). When GOMAXPROCS shrinks, a P beyond it
+ * is destroyed by its own M at its next scheduling round; until then it stays in
+ * {@link #retiring}, where sysmon can still take it from a stuck M.
  *
  * <h2>Finding the current G</h2>
  * A continuation resumes on whatever carrier picked it up, and C2 treats
@@ -79,6 +83,12 @@ public final class Sched {
     /** Number of idle Ps; written under {@link #lock}, read racily. */
     static volatile int npidle;
     static volatile P[] allp = new P[0];
+    /**
+     * Ps beyond GOMAXPROCS that were busy when it shrank: their Ms destroy them at their next
+     * scheduling round, but until then sysmon must still see them, or a goroutine stuck on one
+     * would strand that P's run queue. Written under {@link #lock}.
+     */
+    static volatile P[] retiring = new P[0];
     static volatile int gomaxprocs;
     static final AtomicInteger nmspinning = new AtomicInteger();
     /** Go's sched.needspinning: wakep found no idle P; the next M about to idle spins instead. */
@@ -550,7 +560,7 @@ public final class Sched {
         for (;;) {
             P pp = m.p;
             if (!inheritTime) {
-                pp.schedtick++;
+                pp.tick();
             }
             toRunning(gp);
             m.curg = gp;
@@ -558,6 +568,9 @@ public final class Sched {
             pp.setState(m.pEpoch, P.USER);
             gp.cont.run();
             m.curg = null;
+            // An interrupt a goroutine set on its carrier (catch-and-reinterrupt idioms) must
+            // not leak into the next goroutine on it, nor make this M's parks spin.
+            Thread.interrupted();
             P cur = m.p; // Go.blocking may have moved this M to another P
             if (cur != null && !cur.cas(m.pEpoch, P.USER, P.RUNNING)) {
                 m.p = null; // retaken by sysmon while the goroutine ran
@@ -604,22 +617,28 @@ public final class Sched {
 
     /** Runs a park's commit step on the carrier; true if the goroutine stays parked. */
     private static boolean parkCommit(G gp) {
-        ParkCommit c = gp.waitCommit;
-        Object a = gp.waitArg;
-        gp.waitCommit = null;
-        gp.waitArg = null;
-        boolean stay;
-        try {
-            stay = c == null || c.commit(gp, a);
-        } catch (Throwable e) {
-            gp.parkFailure = e;
-            stay = false;
-        }
-        if (stay && gp.casStatus(G.RUNNING, G.WAITING)) {
+        if (runCommit(gp) && gp.casStatus(G.RUNNING, G.WAITING)) {
             return true; // from here on gp belongs to its goready: do not touch it
         }
         toRunning(gp); // consumes an early goready (the WAKE bit)
         return false;
+    }
+
+    /**
+     * Runs the commit step the goroutine left for its park; true to stay parked. A throwable
+     * from it aborts the park and is rethrown from gopark.
+     */
+    private static boolean runCommit(G g) {
+        ParkCommit c = g.waitCommit;
+        Object a = g.waitArg;
+        g.waitCommit = null;
+        g.waitArg = null;
+        try {
+            return c == null || c.commit(g, a);
+        } catch (Throwable e) {
+            g.parkFailure = e;
+            return false;
+        }
     }
 
     /** RUNNABLE or RUNNING (either maybe with WAKE) to RUNNING, keeping WAKE if runnable. */
@@ -687,7 +706,7 @@ public final class Sched {
             }
             // Fairness: now and then the global queue goes first, or two goroutines that keep
             // readying each other through runnext would starve it.
-            if (pp.schedtick % 61 == 0 && runqsize > 0) {
+            if (pp.schedtick() % 61 == 0 && runqsize > 0) {
                 G gp;
                 synchronized (lock) {
                     gp = globrunqget(pp, 1);
@@ -1075,6 +1094,19 @@ public final class Sched {
                 }
             }
             allp = np;
+            java.util.ArrayList<P> stillBusy = new java.util.ArrayList<>();
+            for (P pp : retiring) {
+                if (pp.id >= n && pp.code() != P.DEAD) {
+                    stillBusy.add(pp);
+                }
+            }
+            for (int i = n; i < oldp.length; i++) {
+                int c = oldp[i].code();
+                if (c != P.DEAD && c != P.IDLE) {
+                    stillBusy.add(oldp[i]);
+                }
+            }
+            retiring = stillBusy.toArray(new P[0]);
             // Idle Ps beyond n go now; busy ones when their M next schedules.
             P keep = null;
             int kept = 0;
@@ -1205,11 +1237,26 @@ public final class Sched {
         g.parkedOn = g.thread;
         g.waitReason = reason;
         if (g.casStatus(G.RUNNING, G.WAITING)) {
-            while (g.state() == G.WAITING) {
-                LockSupport.park(g);
-            }
+            parkUntilReady(g);
         }
         g.status = G.RUNNING;
+    }
+
+    /**
+     * Blocks the calling thread until {@link #goready} has moved g out of WAITING. Like Go's
+     * blocking operations this is not interruptible, but it keeps an interrupt: LockSupport.park
+     * returns at once while the flag is set, so the flag is cleared while waiting (no spinning)
+     * and set again afterwards for the caller to see.
+     */
+    private static void parkUntilReady(G g) {
+        boolean interrupted = false;
+        while (g.state() == G.WAITING) {
+            LockSupport.park(g);
+            interrupted |= Thread.interrupted();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -1233,23 +1280,10 @@ public final class Sched {
                 handoffp(pp);
             }
         }
-        ParkCommit c = g.waitCommit;
-        Object a = g.waitArg;
-        g.waitCommit = null;
-        g.waitArg = null;
-        boolean stay;
-        try {
-            stay = c == null || c.commit(g, a);
-        } catch (Throwable e) {
-            g.parkFailure = e;
-            stay = false;
-        }
-        if (stay) {
+        if (runCommit(g)) {
             g.parkedOn = m;
             if (g.casStatus(G.RUNNING, G.WAITING)) {
-                while (g.state() == G.WAITING) {
-                    LockSupport.park(g);
-                }
+                parkUntilReady(g);
             }
             g.parkedOn = null;
         }
@@ -1277,7 +1311,7 @@ public final class Sched {
         P pp = m.p;
         m.oldp = null;
         if (pp != null) {
-            pp.syscalltick++;
+            pp.syscallTick();
             if (pp.cas(m.pEpoch, P.USER, P.SYSCALL)) {
                 m.oldp = pp;
             }
@@ -1337,6 +1371,12 @@ public final class Sched {
         for (int i = 0; i < ps.length; i++) {
             sb.append(i == 0 ? "" : " ").append(ps[i].runqsize());
         }
-        return sb.append(']').toString();
+        sb.append(']');
+        for (P pp : retiring) {
+            if (pp.code() != P.DEAD) {
+                sb.append(" retiring P").append(pp.id).append('=').append(pp.runqsize());
+            }
+        }
+        return sb.toString();
     }
 }

@@ -67,7 +67,7 @@ final class Sysmon {
             if (retake(now) != 0) {
                 acted = true;
             }
-            if (AllGs.sweepDue()) {
+            if (AllGs.sweepDue(now)) {
                 AllGs.sweep();
             }
             idle = acted ? 0 : idle + 1;
@@ -76,12 +76,16 @@ final class Sysmon {
 
     /** Go's {@code retake}; returns the number of Ps taken. */
     private static int retake(long now) {
+        return retake(Sched.allp, now) + retake(Sched.retiring, now);
+    }
+
+    private static int retake(P[] ps, long now) {
         int n = 0;
-        for (P pp : Sched.allp) {
+        for (P pp : ps) {
             long s = pp.state;
             int code = (int) (s & 7);
             if (code == P.SYSCALL) {
-                long t = pp.syscalltick;
+                long t = pp.syscalltick();
                 if (pp.sysmonSyscalltick != t) {
                     pp.sysmonSyscalltick = t;
                     pp.sysmonSyscallwhen = now;
@@ -99,7 +103,7 @@ final class Sysmon {
                     Sched.handoffp(pp);
                 }
             } else if (code == P.USER) {
-                long t = pp.schedtick;
+                long t = pp.schedtick();
                 if (pp.sysmonSchedtick != t) {
                     pp.sysmonSchedtick = t;
                     pp.sysmonSchedwhen = now;

@@ -35,12 +35,8 @@ public enum WaitReason {
     SYNC_RWMUTEX_LOCK("sync.RWMutex.Lock"),
     /** Waiting on a {@code WaitGroup}. */
     SYNC_WAITGROUP_WAIT("sync.WaitGroup.Wait"),
-    /** Taken off its P by sysmon while running too long (Go's async preemption). */
-    PREEMPTED("preempted"),
     /** Waiting in {@code Go.run} for the main goroutine it started (panago only). */
-    GO_RUN("Go.run"),
-    /** Blocked on its carrier thread because it could not yield (panago only; see {@code Go}). */
-    PINNED("pinned");
+    GO_RUN("Go.run");
 
     private final String text;
 

@@ -14,8 +14,9 @@ public final class Time {
 
     /**
      * A channel that receives the time once {@code d} has elapsed, Go's
-     * {@code time.After}. Equivalent to {@code newTimer(d).c()}; keep the {@link Timer}
-     * instead if it may need stopping.
+     * {@code time.After}. Equivalent to {@code newTimer(d).c()}. As before Go 1.23, the
+     * timer is not reclaimed until it fires: in a loop, time a select out with
+     * {@link io.panago.Select#select(Duration)}, or keep a {@link Timer} and stop it.
      */
     public static RecvChan<Instant> after(Duration d) {
         return newTimer(d).c();

@@ -6,10 +6,16 @@ import io.panago.bindings.linux.LinuxErrno;
 import io.panago.bindings.linux.pollfd;
 import io.panago.bindings.linux.sockaddr_in;
 
-import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,9 +62,37 @@ final class BackendFds {
         }
     }
 
-    static int openFds() {
-        String[] names = new File("/proc/self/fd").list();
-        return names == null ? -1 : names.length;
+    /**
+     * This process's open descriptors as "number->target". A count is not enough: a child JVM
+     * of an earlier test can have its pipes closed by the JDK's process reaper at any moment.
+     * The listing's own directory descriptor (a /proc target) is left out.
+     */
+    static Set<String> openFds() {
+        Set<String> out = new TreeSet<>();
+        try (DirectoryStream<java.nio.file.Path> dir =
+                     Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : dir) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException closedMeanwhile) {
+                    continue;
+                }
+                if (!target.startsWith("/proc/")) {
+                    out.add(fd.getFileName() + "->" + target);
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** Fails if a descriptor open now was not open in {@code before}. */
+    static void assertNoNewFds(Set<String> before, String what) {
+        Set<String> added = openFds();
+        added.removeAll(before);
+        assertTrue(added.isEmpty(), () -> what + ": " + added);
     }
 
     static String errnoName(long negErrno) {

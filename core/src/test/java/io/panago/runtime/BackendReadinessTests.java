@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +47,7 @@ abstract class BackendReadinessTests {
     /** The backend class Sched must be polling. */
     abstract Class<? extends Netpoll> backendUnderTest();
 
-    private int fdsBefore;
+    private Set<String> fdsBefore;
     int listener;
     final List<PollDesc> pds = new ArrayList<>();
     final List<Integer> fds = new ArrayList<>();
@@ -68,7 +69,7 @@ abstract class BackendReadinessTests {
         for (int fd : fds) {
             BackendFds.close(fd);
         }
-        assertEquals(fdsBefore, BackendFds.openFds(), "descriptors leaked");
+        BackendFds.assertNoNewFds(fdsBefore, "descriptors leaked");
         assertEquals(0, Sched.netpoll.waiters.get(), "goroutines still parked on descriptors");
     }
 
@@ -135,6 +136,22 @@ abstract class BackendReadinessTests {
             }
             Go.yield();
         }
+    }
+
+    /**
+     * A goroutine parked in accept on the idle listener {@code lpd}: no readiness in either
+     * direction until the test says so (evict ends it with ERR_CLOSING), so a poller's wait can
+     * end only for a reason the test creates.
+     */
+    Group parkAnAcceptor(PollDesc lpd) {
+        Group g = new Group(1);
+        g.go(() -> {
+            assertEquals(PollDesc.OK, lpd.prepare(PollDesc.MODE_READ));
+            assertEquals(-BackendFds.EAGAIN, BackendFds.tryAccept(listener));
+            assertEquals(PollDesc.ERR_CLOSING, lpd.waitRead());
+        });
+        until(parked(1), "acceptor parked");
+        return g;
     }
 
     static BooleanSupplier parked(int n) {

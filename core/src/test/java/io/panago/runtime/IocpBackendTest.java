@@ -11,15 +11,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static io.panago.runtime.BackendReadinessTests.parked;
-import static io.panago.runtime.BackendReadinessTests.pattern;
 import static io.panago.runtime.BackendReadinessTests.until;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,7 +39,7 @@ class IocpBackendTest {
     private final List<PollDesc> pds = new ArrayList<>();
     private final List<Long> sockets = new ArrayList<>();
     private long listener;
-    private int linuxFdsBefore;
+    private Set<String> linuxFdsBefore;
 
     @BeforeEach
     void start() throws Exception {
@@ -70,7 +67,7 @@ class IocpBackendTest {
             }
         }
         assertEquals(List.of(), FAKE.failures);
-        assertEquals(linuxFdsBefore, BackendFds.openFds(), "sockets leaked");
+        BackendFds.assertNoNewFds(linuxFdsBefore, "sockets leaked");
         assertEquals(0, Sched.netpoll.waiters.get(), "goroutines still parked");
     }
 
@@ -156,47 +153,14 @@ class IocpBackendTest {
     }
 
     /** One end of a connection with its two ops, as the net layer keeps them. */
-    private final class End {
-        final long s;
-        final PollDesc pd;
-        final NetpollOp r, w;
-
-        End(long s) throws Exception {
-            this(s, pd(s));
-        }
-
-        End(long s, PollDesc pd) {
-            this.s = s;
-            this.pd = pd;
-            r = op(pd, PollDesc.MODE_READ);
-            w = op(pd, PollDesc.MODE_WRITE);
-        }
-
-        void sendAll(byte[] b) {
-            int off = 0;
-            while (off < b.length) {
-                assertEquals(OK, w.send(b, off, b.length - off, 0));
-                long n = w.result();
-                assertTrue(n > 0, () -> "WSASend: " + n);
-                off += (int) n;
-            }
-        }
-
-        void recvFully(byte[] b) {
-            int off = 0;
-            while (off < b.length) {
-                assertEquals(OK, r.recv(b, off, b.length - off, 0));
-                long n = r.result();
-                assertTrue(n > 0, () -> "WSARecv: " + n);
-                off += (int) n;
-            }
-        }
+    private BackendOpEnd end(long s, PollDesc pd) {
+        return new BackendOpEnd(s, pd, op(pd, PollDesc.MODE_READ), op(pd, PollDesc.MODE_WRITE));
     }
 
     private NetpollOp listenerOp;
 
     /** A connection made the Windows way: AcceptEx and ConnectEx as operations. {client, server} */
-    private End[] pair() throws Exception {
+    private BackendOpEnd[] pair() throws Exception {
         if (listenerOp == null) {
             listenerOp = op(pd(listener), PollDesc.MODE_READ);
         }
@@ -222,14 +186,14 @@ class IocpBackendTest {
         g.join(10);
         ops.remove(con);
         con.close();
-        return new End[] {new End(client, cpd), new End(server)};
+        return new BackendOpEnd[] {end(client, cpd), end(server, pd(server))};
     }
 
     // ------------------------------------------------------------------ the tests
 
     @Test
     void acceptExAndConnectExCompleteAndDataFlows() throws Exception {
-        End[] p = pair();
+        BackendOpEnd[] p = pair();
         byte[] got = new byte[5];
         Group g = new Group(1);
         g.go(() -> p[1].recvFully(got));
@@ -241,7 +205,7 @@ class IocpBackendTest {
 
     @Test
     void aReceiveThatCompletesAtOnceQueuesNoPacketAndDoesNotPark() throws Exception {
-        End[] p = pair();
+        BackendOpEnd[] p = pair();
         p[0].sendAll(new byte[] {1, 2, 3});
         int packets = FAKE.packetsQueued.get();
         long parks = Sched.netpoll.waiters.get();
@@ -302,7 +266,7 @@ class IocpBackendTest {
 
     @Test
     void aDeadlineCancelsThePendingReceiveWhichCompletesWithError995() throws Exception {
-        End[] p = pair();
+        BackendOpEnd[] p = pair();
         CountDownLatch timedOut = new CountDownLatch(1);
         int cancels = FAKE.cancelsFound.get();
         Group g = new Group(1);
@@ -332,10 +296,10 @@ class IocpBackendTest {
      */
     @Test
     void aCompletionThatBeatsItsCancelDeliversItsData() throws Exception {
-        End[] p = pair();
+        BackendOpEnd[] p = pair();
         FAKE.beforeCancel.set(() -> {
-            assertEquals(2, BackendFds.tryWrite(FAKE.linuxFd(p[0].s), new byte[] {9, 8}, 0, 2));
-            FAKE.pump(p[1].s);
+            assertEquals(2, BackendFds.tryWrite(FAKE.linuxFd(p[0].handle), new byte[] {9, 8}, 0, 2));
+            FAKE.pump(p[1].handle);
         });
         int notFound = FAKE.cancelsNotFound.get();
         byte[] got = new byte[2];
@@ -354,9 +318,9 @@ class IocpBackendTest {
 
     @Test
     void evictCancelsThePendingReceiveAndSend() throws Exception {
-        End[] p = pair();
-        setBuffers(p[0].s, 16384);
-        setBuffers(p[1].s, 16384);
+        BackendOpEnd[] p = pair();
+        setBuffers(p[0].handle, 16384);
+        setBuffers(p[1].handle, 16384);
         int[] rs = {-1}, ws = {-1};
         Group g = new Group(2);
         g.go(() -> rs[0] = p[0].r.recv(new byte[8], 0, 8, 0));
@@ -378,12 +342,12 @@ class IocpBackendTest {
 
     @Test
     void thePeersEndOfStreamCompletesAPendingReceiveWithZeroBytes() throws Exception {
-        End[] p = pair();
+        BackendOpEnd[] p = pair();
         int[] st = {-1};
         Group g = new Group(1);
         g.go(() -> st[0] = p[1].r.recv(new byte[8], 0, 8, 0));
         until(parked(1), "receiver parked");
-        shutdownSend(p[0].s);
+        shutdownSend(p[0].handle);
         g.join(10);
         assertEquals(OK, st[0]);
         assertEquals(0, p[1].r.result(), "0 bytes: end of stream");
@@ -479,43 +443,10 @@ class IocpBackendTest {
 
     @Test
     void echoStressThroughOverlappedOperations() throws Exception {
-        int conns = 20, rounds = 40;
-        AtomicLong bytes = new AtomicLong();
-        List<End[]> pairs = new ArrayList<>();
-        for (int c = 0; c < conns; c++) {
+        List<BackendOpEnd[]> pairs = new ArrayList<>();
+        for (int c = 0; c < 20; c++) {
             pairs.add(pair());
         }
-        Group g = new Group(2 * conns);
-        for (int c = 0; c < conns; c++) {
-            End client = pairs.get(c)[0], server = pairs.get(c)[1];
-            int seed = c;
-            g.go(() -> {
-                byte[] buf = new byte[8192];
-                for (;;) {
-                    assertEquals(OK, server.r.recv(buf, 0, buf.length, 0));
-                    long n = server.r.result();
-                    if (n == 0) {
-                        return;
-                    }
-                    assertTrue(n > 0, () -> "server WSARecv: " + n);
-                    server.sendAll(Arrays.copyOf(buf, (int) n));
-                }
-            });
-            g.go(() -> {
-                SplittableRandom rnd = new SplittableRandom(seed);
-                for (int i = 0; i < rounds; i++) {
-                    byte[] msg = pattern(1 + rnd.nextInt(6000), i);
-                    client.pd.setDeadline(rnd.nextBoolean() ? Sched.nanotime() + 30_000_000_000L : 0, PollDesc.MODE_READ);
-                    client.sendAll(msg);
-                    byte[] back = new byte[msg.length];
-                    client.recvFully(back);
-                    assertArrayEquals(msg, back);
-                    bytes.addAndGet(msg.length);
-                }
-                shutdownSend(client.s);
-            });
-        }
-        g.join(60);
-        assertTrue(bytes.get() > conns * rounds);
+        BackendOpEnd.echoStress(pairs, 40, client -> shutdownSend(client.handle));
     }
 }

@@ -115,7 +115,7 @@ final class IocpFakeKernel {
     private static final class Sock {
         final long handle;
         int fd;
-        boolean bound, skipOnSuccess, listening;
+        boolean bound, skipOnSuccess;
         Port port;
         long key;
         final List<Pending> pending = new ArrayList<>();
@@ -266,97 +266,66 @@ final class IocpFakeKernel {
         return handles.get(h) instanceof Sock s ? s : null;
     }
 
-    int bind(long s, MemorySegment name, int len) {
+    /** A Linux call on a socket's descriptor: its result, negative with errno set on failure. */
+    @FunctionalInterface
+    private interface LinuxCall {
+        int call(Sock k, MemorySegment errno);
+    }
+
+    /** Runs {@code c} on socket {@code s}: 0, or SOCKET_ERROR with the Winsock error set. */
+    private int socketCall(long s, LinuxCall c) {
         try {
             Sock k = sock(s);
             if (k == null) {
                 return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
             }
-            Scratch sc = scratch.get();
-            // sockaddr_in is laid out alike on both systems (AF_INET is 2 on both).
-            if (LinuxErrno.bind(sc.errno, k.fd, name.reinterpret(len), len) < 0) {
-                return fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR);
-            }
-            synchronized (this) {
-                k.bound = true;
-            }
-            return 0;
+            MemorySegment errno = scratch.get().errno;
+            return c.call(k, errno) < 0 ? fail(wsaError(LinuxErrno.errno(errno)), SOCKET_ERROR) : 0;
         } catch (Throwable t) {
             return broken(t, SOCKET_ERROR);
         }
+    }
+
+    int bind(long s, MemorySegment name, int len) {
+        // sockaddr_in is laid out alike on both systems (AF_INET is 2 on both).
+        return socketCall(s, (k, errno) -> {
+            int r = LinuxErrno.bind(errno, k.fd, name.reinterpret(len), len);
+            if (r == 0) {
+                synchronized (this) {
+                    k.bound = true;
+                }
+            }
+            return r;
+        });
     }
 
     int listen(long s, int backlog) {
-        try {
-            Sock k = sock(s);
-            if (k == null) {
-                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
-            }
-            Scratch sc = scratch.get();
-            if (LinuxErrno.listen(sc.errno, k.fd, backlog) < 0) {
-                return fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR);
-            }
-            synchronized (this) {
-                k.listening = true;
-            }
-            return 0;
-        } catch (Throwable t) {
-            return broken(t, SOCKET_ERROR);
-        }
+        return socketCall(s, (k, errno) -> LinuxErrno.listen(errno, k.fd, backlog));
     }
 
     int getsockname(long s, MemorySegment name, MemorySegment len) {
-        try {
-            Sock k = sock(s);
-            if (k == null) {
-                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
-            }
-            Scratch sc = scratch.get();
-            MemorySegment l = len.reinterpret(4);
-            return LinuxErrno.getsockname(sc.errno, k.fd, name.reinterpret(l.get(ValueLayout.JAVA_INT, 0)), l) < 0
-                    ? fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR) : 0;
-        } catch (Throwable t) {
-            return broken(t, SOCKET_ERROR);
-        }
+        MemorySegment l = len.reinterpret(4);
+        return socketCall(s, (k, errno) ->
+                LinuxErrno.getsockname(errno, k.fd, name.reinterpret(l.get(ValueLayout.JAVA_INT, 0)), l));
     }
 
     int shutdown(long s, int how) {
-        try {
-            Sock k = sock(s);
-            if (k == null) {
-                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
-            }
-            Scratch sc = scratch.get();
-            // SD_RECEIVE/SD_SEND/SD_BOTH are 0/1/2, as SHUT_RD/SHUT_WR/SHUT_RDWR.
-            return LinuxErrno.shutdown(sc.errno, k.fd, how) < 0 ? fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR) : 0;
-        } catch (Throwable t) {
-            return broken(t, SOCKET_ERROR);
-        }
+        // SD_RECEIVE/SD_SEND/SD_BOTH are 0/1/2, as SHUT_RD/SHUT_WR/SHUT_RDWR.
+        return socketCall(s, (k, errno) -> LinuxErrno.shutdown(errno, k.fd, how));
     }
 
     int setsockopt(long s, int level, int name, MemorySegment value, int len) {
-        try {
-            Sock k = sock(s);
-            if (k == null) {
-                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
-            }
-            if (level != Windows.SOL_SOCKET()) {
-                return fail(Windows.WSAENOPROTOOPT(), SOCKET_ERROR);
-            }
-            if (name == Windows.SO_UPDATE_ACCEPT_CONTEXT() || name == Windows.SO_UPDATE_CONNECT_CONTEXT()) {
-                return 0;
-            }
-            int linux = name == Windows.SO_SNDBUF() ? Linux.SO_SNDBUF() : name == Windows.SO_RCVBUF() ? Linux.SO_RCVBUF()
-                    : name == Windows.SO_REUSEADDR() ? Linux.SO_REUSEADDR() : -1;
-            if (linux < 0) {
-                return fail(Windows.WSAENOPROTOOPT(), SOCKET_ERROR);
-            }
-            Scratch sc = scratch.get();
-            return LinuxErrno.setsockopt(sc.errno, k.fd, Linux.SOL_SOCKET(), linux, value.reinterpret(len), len) < 0
-                    ? fail(wsaError(LinuxErrno.errno(sc.errno)), SOCKET_ERROR) : 0;
-        } catch (Throwable t) {
-            return broken(t, SOCKET_ERROR);
+        if (level == Windows.SOL_SOCKET()
+                && (name == Windows.SO_UPDATE_ACCEPT_CONTEXT() || name == Windows.SO_UPDATE_CONNECT_CONTEXT())) {
+            return socketCall(s, (k, errno) -> 0);
         }
+        int linux = level != Windows.SOL_SOCKET() ? -1 : name == Windows.SO_SNDBUF() ? Linux.SO_SNDBUF()
+                : name == Windows.SO_RCVBUF() ? Linux.SO_RCVBUF() : name == Windows.SO_REUSEADDR() ? Linux.SO_REUSEADDR() : -1;
+        if (linux < 0) {
+            return fail(Windows.WSAENOPROTOOPT(), SOCKET_ERROR);
+        }
+        return socketCall(s, (k, errno) ->
+                LinuxErrno.setsockopt(errno, k.fd, Linux.SOL_SOCKET(), linux, value.reinterpret(len), len));
     }
 
     int closesocket(long s) {

@@ -68,16 +68,8 @@ class KqueueBackendTest extends BackendReadinessTests {
      */
     @Test
     void aNewTimerWakesAPollBlockedWithoutTimeout() throws Exception {
-        // An accept on an idle listener: no readiness in either direction until we say so, so
-        // the poller's wait ends for the wake-up and nothing else.
         PollDesc lpd = pd(listener);
-        Group g = new Group(1);
-        g.go(() -> {
-            assertEquals(PollDesc.OK, lpd.prepare(PollDesc.MODE_READ));
-            assertEquals(-BackendFds.EAGAIN, BackendFds.tryAccept(listener));
-            assertEquals(PollDesc.ERR_CLOSING, lpd.waitRead());
-        });
-        until(parked(1), "acceptor parked");
+        Group g = parkAnAcceptor(lpd);
         assertTrue(FAKE.awaitForeverWaiter(10, TimeUnit.SECONDS), "no M blocked in kevent without a timeout");
         int triggers = FAKE.triggers.get();
         int ended = FAKE.foreverWaitsEndedByUser.get();

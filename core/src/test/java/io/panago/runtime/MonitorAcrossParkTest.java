@@ -26,8 +26,8 @@ class MonitorAcrossParkTest {
 
     /**
      * Child main. A goroutine takes a monitor and inflates it, a plain thread contends for it,
-     * the goroutine sleeps while a second goroutine blocks its carrier in Thread.sleep, so sysmon
-     * moves the P and the sleeper resumes on another carrier unless it is locked to its own.
+     * the goroutine sleeps while a second goroutine blocks its carrier, so sysmon moves the P and
+     * the sleeper resumes on another carrier unless it is locked to its own.
      */
     public static final class Main {
         public static void main(String[] args) throws Exception {
@@ -55,15 +55,25 @@ class MonitorAcrossParkTest {
                         Thread.onSpinWait();
                     }
                     Thread before = Sched.currentThread();
-                    Go.go(() -> {
-                        try {
-                            Thread.sleep(300); // blocks whichever carrier runs it
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    });
-                    Go.sleep(Duration.ofMillis(50));
-                    r = "migrated=" + (Sched.currentThread() != before) + " holds=" + Thread.holdsLock(lock);
+                    boolean migrated = false;
+                    // Each round a second goroutine blocks whichever carrier runs it until the
+                    // sleeper has resumed; the sleeper migrates in the first round in which that
+                    // carrier was its own (a busy machine can make sysmon move the P earlier, so
+                    // the first round may block another carrier). Locked, it never migrates.
+                    for (int round = 0; round < 40 && !migrated; round++) {
+                        CountDownLatch resumed = new CountDownLatch(1);
+                        Go.go(() -> {
+                            try {
+                                resumed.await(30, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        });
+                        Go.sleep(Duration.ofMillis(20));
+                        migrated = Sched.currentThread() != before;
+                        resumed.countDown();
+                    }
+                    r = "migrated=" + migrated + " holds=" + Thread.holdsLock(lock);
                 }
                 if (locked) {
                     Go.unlockOSThread();
@@ -79,7 +89,7 @@ class MonitorAcrossParkTest {
     @Test
     void lockOSThreadKeepsAContendedMonitorAcrossAPark() throws Exception {
         ChildJvm.Result r = ChildJvm.run(true, Main.class, FLAGS, "locked");
-        assertTrue(r.out().contains("migrated=false holds=true contenderGotIn=true pinned=1"), r.out());
+        assertTrue(r.out().contains("migrated=false holds=true contenderGotIn=true pinned=40"), r.out());
     }
 
     @Test

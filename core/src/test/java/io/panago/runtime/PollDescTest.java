@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,9 +73,24 @@ class PollDescTest {
         }
     }
 
-    static int openFds() {
-        String[] names = new File("/proc/self/fd").list();
-        return names == null ? -1 : names.length;
+    /**
+     * A goroutine waits to read {@code efd}; once it has parked, {@code wake} runs; returns
+     * what the reader's wait returned.
+     */
+    static int readerResultAfter(EventFd efd, PollDesc pd, Runnable wake) throws Exception {
+        return Go.run(() -> {
+            AtomicInteger result = new AtomicInteger(-1);
+            G self = Sched.getg();
+            Go.go(() -> {
+                result.set(efd.await(pd));
+                Sched.goready(self);
+            });
+            Go.sleep(Duration.ofMillis(30)); // let it park first
+            assertEquals(-1, result.get(), "the reader must still be parked");
+            wake.run();
+            Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
+            return result.get();
+        });
     }
 
     @Test
@@ -82,20 +98,7 @@ class PollDescTest {
         try (EventFd efd = new EventFd()) {
             PollDesc pd = PollDesc.open(efd.fd);
             try {
-                int r = Go.run(() -> {
-                    AtomicInteger result = new AtomicInteger(-1);
-                    G self = Sched.getg();
-                    Go.go(() -> {
-                        result.set(efd.await(pd));
-                        Sched.goready(self);
-                    });
-                    Go.sleep(Duration.ofMillis(30)); // let it park first
-                    assertEquals(0, result.get() + 1, "reader must still be parked");
-                    efd.signal();
-                    Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
-                    return result.get();
-                });
-                assertEquals(PollDesc.OK, r);
+                assertEquals(PollDesc.OK, readerResultAfter(efd, pd, efd::signal));
             } finally {
                 pd.close();
             }
@@ -130,19 +133,8 @@ class PollDescTest {
         try (EventFd efd = new EventFd()) {
             PollDesc pd = PollDesc.open(efd.fd);
             try {
-                int r = Go.run(() -> {
-                    AtomicInteger result = new AtomicInteger(-1);
-                    G self = Sched.getg();
-                    Go.go(() -> {
-                        result.set(efd.await(pd));
-                        Sched.goready(self);
-                    });
-                    Go.sleep(Duration.ofMillis(20));
-                    pd.setDeadline(Sched.nanotime() - 1, PollDesc.MODE_READ);
-                    Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
-                    return result.get();
-                });
-                assertEquals(PollDesc.ERR_TIMEOUT, r);
+                assertEquals(PollDesc.ERR_TIMEOUT, readerResultAfter(efd, pd,
+                        () -> pd.setDeadline(Sched.nanotime() - 1, PollDesc.MODE_READ)));
             } finally {
                 pd.close();
             }
@@ -153,19 +145,7 @@ class PollDescTest {
     void evictWakesWaiterWithClosing() throws Exception {
         try (EventFd efd = new EventFd()) {
             PollDesc pd = PollDesc.open(efd.fd);
-            int r = Go.run(() -> {
-                AtomicInteger result = new AtomicInteger(-1);
-                G self = Sched.getg();
-                Go.go(() -> {
-                    result.set(efd.await(pd));
-                    Sched.goready(self);
-                });
-                Go.sleep(Duration.ofMillis(20));
-                pd.evict();
-                Sched.gopark((g, a) -> true, null, WaitReason.ZERO);
-                return result.get();
-            });
-            assertEquals(PollDesc.ERR_CLOSING, r);
+            assertEquals(PollDesc.ERR_CLOSING, readerResultAfter(efd, pd, pd::evict));
             assertEquals(PollDesc.ERR_CLOSING, pd.prepare(PollDesc.MODE_READ));
             pd.close();
         }
@@ -213,7 +193,7 @@ class PollDescTest {
      */
     @Test
     void eventfdPingPongStressLosesNoWakeup() throws Exception {
-        int fdsBefore = openFds();
+        Set<String> fdsBefore = BackendFds.openFds();
         int pairs = 50, rounds = 400;
         List<EventFd> fds = new ArrayList<>();
         List<PollDesc> pds = new ArrayList<>();
@@ -251,7 +231,7 @@ class PollDescTest {
         for (EventFd e : fds) {
             e.close();
         }
-        assertEquals(fdsBefore, openFds(), "descriptors leaked");
+        BackendFds.assertNoNewFds(fdsBefore, "descriptors leaked");
         assertEquals(0, Sched.netpoll.waiters.get());
     }
 

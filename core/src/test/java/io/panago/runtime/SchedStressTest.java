@@ -118,35 +118,24 @@ class SchedStressTest {
             G self = Sched.getg();
             AtomicLong left = new AtomicLong(pairs);
             for (int p = 0; p < pairs; p++) {
-                G[] pong = new G[1];
-                CountDownLatch pongReady = new CountDownLatch(1);
                 Go.go(() -> {
-                    pong[0] = Sched.getg();
-                    pongReady.countDown();
-                    G ping = null;
-                    for (int i = 0; i < rounds; i++) {
-                        Sched.gopark(STAY, null, WaitReason.CHAN_RECEIVE);
-                        if (ping == null) {
-                            ping = pingOf.get(Sched.getg());
+                    // pong starts its ping, so each knows the other without any blocking.
+                    G pong = Sched.getg();
+                    G[] ping = new G[1];
+                    Go.go(() -> {
+                        ping[0] = Sched.getg();
+                        for (int i = 0; i < rounds; i++) {
+                            Sched.goready(pong);
+                            Sched.gopark(STAY, null, WaitReason.CHAN_RECEIVE);
+                            trips.incrementAndGet();
                         }
-                        Sched.goready(ping);
-                    }
-                });
-                Go.go(() -> {
-                    G me = Sched.getg();
-                    try {
-                        pongReady.await();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    pingOf.put(pong[0], me);
+                        if (left.decrementAndGet() == 0) {
+                            Sched.goready(self);
+                        }
+                    });
                     for (int i = 0; i < rounds; i++) {
-                        Sched.goready(pong[0]);
                         Sched.gopark(STAY, null, WaitReason.CHAN_RECEIVE);
-                        trips.incrementAndGet();
-                    }
-                    if (left.decrementAndGet() == 0) {
-                        Sched.goready(self);
+                        Sched.goready(ping[0]); // set before ping's first goready of us
                     }
                 });
             }
@@ -154,8 +143,6 @@ class SchedStressTest {
         });
         assertEquals((long) pairs * rounds, trips.get());
     }
-
-    private static final ConcurrentHashMap<G, G> pingOf = new ConcurrentHashMap<>();
 
     @Test
     void aMillionParkReadyRoundTripsLoseNoWakeup() throws Exception {
@@ -165,8 +152,48 @@ class SchedStressTest {
         pingPong(8, 125_000); // repeated, with pairs competing for the two Ps
         Go.gomaxprocs(1);
         pingPong(4, 50_000);
-        pingOf.clear();
         awaitGoroutines(base);
+    }
+
+    @Test
+    void spawnsFromManyPlainThreadsAllRun() throws Exception {
+        // Every spawn goes through the global queue and wakep: a lost wake-up strands work.
+        Go.gomaxprocs(2);
+        int threads = 8, each = 20_000;
+        AtomicLong ran = new AtomicLong();
+        CountDownLatch all = new CountDownLatch(threads * each);
+        List<Thread> spawners = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    Go.go(() -> {
+                        ran.incrementAndGet();
+                        all.countDown();
+                    });
+                    if (i % 1000 == 0) {
+                        Thread.yield();
+                    }
+                }
+            });
+            spawners.add(th);
+            th.start();
+        }
+        for (Thread th : spawners) {
+            th.join();
+        }
+        assertTrue(all.await(60, TimeUnit.SECONDS), "stranded: " + ran + "\n" + Sched.schedtrace());
+    }
+
+    @Test
+    void goRunNestsInsideAGoroutine() throws Exception {
+        int r = Go.run(() -> {
+            int inner = Go.run(() -> {
+                Go.sleep(Duration.ofMillis(1));
+                return 20;
+            });
+            return inner + 1;
+        });
+        assertEquals(21, r);
     }
 
     @Test
@@ -181,8 +208,10 @@ class SchedStressTest {
             for (int i = 0; i < n; i++) {
                 Go.go(() -> {
                     carriers.add(Sched.currentThread());
-                    long end = System.nanoTime() + 200_000;
-                    while (System.nanoTime() < end) {
+                    // Keep the queue busy until the idle P has stolen (bounded), so a slow
+                    // wake-up of the second carrier on a loaded machine cannot race the test.
+                    long end = System.nanoTime() + 20_000_000_000L;
+                    while (System.nanoTime() < end && (Sched.steals.get() == steals0 || carriers.size() < 2)) {
                         Thread.onSpinWait();
                     }
                     if (left.decrementAndGet() == 0) {
@@ -301,6 +330,58 @@ class SchedStressTest {
     }
 
     @Test
+    void shrinkingGomaxprocsDoesNotStrandTheQueueOfAStuckP() throws Exception {
+        // B runs on P1 and readies C onto P1, P0 is kept busy by a spinner, then GOMAXPROCS
+        // drops to 1 and B blocks its carrier: C sits on a P that is no longer in allp, which
+        // sysmon must still retake.
+        Go.gomaxprocs(2);
+        AtomicLong cRan = new AtomicLong();
+        AtomicLong bWoke = new AtomicLong();
+        within(60, () -> {
+            G self = Sched.getg();
+            AtomicLong left = new AtomicLong(3);
+            java.util.concurrent.atomic.AtomicBoolean spin = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Go.go(() -> { // the spinner
+                while (spin.get()) {
+                    Thread.onSpinWait();
+                }
+                if (left.decrementAndGet() == 0) {
+                    Sched.goready(self);
+                }
+            });
+            Go.go(new Runnable() {
+                @Override
+                public void run() {
+                    M m = Sched.currentM();
+                    if (m.p == null || m.p.id != 1) {
+                        Go.go(this); // try again until this runs on P1
+                        return;
+                    }
+                    Go.go(() -> {
+                        cRan.set(Sched.nanotime());
+                        spin.set(false);
+                        if (left.decrementAndGet() == 0) {
+                            Sched.goready(self);
+                        }
+                    });
+                    Go.gomaxprocs(1);
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    bWoke.set(Sched.nanotime());
+                    if (left.decrementAndGet() == 0) {
+                        Sched.goready(self);
+                    }
+                }
+            });
+            join(left);
+        });
+        assertTrue(cRan.get() < bWoke.get(), "the goroutine queued on the retiring P waited for its blocked owner");
+    }
+
+    @Test
     void noCarriersOrGoroutinesLeakAcrossRepeatedStress() throws Exception {
         Go.gomaxprocs(2);
         int base = Go.numGoroutine();
@@ -310,7 +391,6 @@ class SchedStressTest {
             pingPong(4, 20_000);
             spawnAndJoin(100_000);
         }
-        pingOf.clear();
         awaitGoroutines(base);
         // Once the work is done every carrier goes back to the idle list (one may instead sit
         // in netpoll for a timer of another test): none is lost or stuck.

@@ -71,16 +71,8 @@ class UringBackendTest extends BackendReadinessTests {
      */
     @Test
     void aNewTimerWakesAnEnterBlockedUntilALaterDeadline() throws Exception {
-        // An accept on an idle listener: no readiness in either direction until we say so, so
-        // the poller's wait ends for the wake-up and nothing else.
         PollDesc lpd = pd(listener);
-        Group g = new Group(1);
-        g.go(() -> {
-            assertEquals(PollDesc.OK, lpd.prepare(PollDesc.MODE_READ));
-            assertEquals(-BackendFds.EAGAIN, BackendFds.tryAccept(listener));
-            assertEquals(PollDesc.ERR_CLOSING, lpd.waitRead());
-        });
-        until(parked(1), "acceptor parked");
+        Group g = parkAnAcceptor(lpd);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (threadInEnterForAtLeastASecond() == null) {
             if (System.nanoTime() > end) {

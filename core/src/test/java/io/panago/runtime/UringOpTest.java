@@ -9,15 +9,12 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static io.panago.runtime.BackendReadinessTests.parked;
-import static io.panago.runtime.BackendReadinessTests.pattern;
 import static io.panago.runtime.BackendReadinessTests.until;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +32,7 @@ class UringOpTest {
     static final Object SELECTED = BackendReadinessTests.selectBackend("io_uring", () -> Boolean.TRUE);
     private static final int OK = PollDesc.OK;
 
-    private int fdsBefore;
+    private Set<String> fdsBefore;
     private int listener;
     private final List<NetpollOp> ops = new ArrayList<>();
     private final List<PollDesc> pds = new ArrayList<>();
@@ -63,7 +60,7 @@ class UringOpTest {
         for (int fd : fds) {
             BackendFds.close(fd);
         }
-        assertEquals(fdsBefore, BackendFds.openFds(), "descriptors leaked");
+        BackendFds.assertNoNewFds(fdsBefore, "descriptors leaked");
         assertEquals(0, Sched.netpoll.waiters.get(), "goroutines still parked");
     }
 
@@ -92,43 +89,15 @@ class UringOpTest {
     }
 
     /** One end of a connection with a reader and a writer op, as the net layer keeps them. */
-    private final class End {
-        final int fd;
-        final PollDesc pd;
-        final NetpollOp r, w;
-
-        End(int fd) throws Exception {
-            this.fd = fd;
-            pd = pd(fd);
-            r = op(pd, PollDesc.MODE_READ, 16 << 10);
-            w = op(pd, PollDesc.MODE_WRITE, 16 << 10);
-        }
-
-        void sendAll(byte[] b) {
-            int off = 0;
-            while (off < b.length) {
-                assertEquals(OK, w.send(b, off, b.length - off, 0));
-                long n = w.result();
-                assertTrue(n > 0, () -> "send: " + BackendFds.describe(n));
-                off += (int) n;
-            }
-        }
-
-        void recvFully(byte[] b) {
-            int off = 0;
-            while (off < b.length) {
-                assertEquals(OK, r.recv(b, off, b.length - off, 0));
-                long n = r.result();
-                assertTrue(n > 0, () -> "recv: " + BackendFds.describe(n));
-                off += (int) n;
-            }
-        }
+    private BackendOpEnd end(int fd) throws Exception {
+        PollDesc pd = pd(fd);
+        return new BackendOpEnd(fd, pd, op(pd, PollDesc.MODE_READ, 16 << 10), op(pd, PollDesc.MODE_WRITE, 16 << 10));
     }
 
     @Test
     void recvParksUntilThePeerSends() throws Exception {
         int[] p = pair();
-        End a = new End(p[0]), b = new End(p[1]);
+        BackendOpEnd a = end(p[0]), b = end(p[1]);
         byte[] got = new byte[5];
         Group g = new Group(1);
         g.go(() -> b.recvFully(got));
@@ -136,6 +105,21 @@ class UringOpTest {
         a.sendAll("hello".getBytes());
         g.join(10);
         assertArrayEquals("hello".getBytes(), got);
+    }
+
+    /** Outside goroutines an op blocks its thread, and the scheduler's poller still completes it. */
+    @Test
+    void aPlainThreadRunsOperationsToo() throws Exception {
+        int[] p = pair();
+        BackendOpEnd a = end(p[0]), b = end(p[1]);
+        byte[] got = new byte[4];
+        Thread reader = new Thread(() -> b.recvFully(got), "plain-reader");
+        reader.start();
+        until(parked(1), "the thread parked on its slot");
+        a.sendAll(new byte[] {4, 3, 2, 1});
+        reader.join(10_000);
+        assertTrue(!reader.isAlive(), "the plain thread's recv never completed");
+        assertArrayEquals(new byte[] {4, 3, 2, 1}, got);
     }
 
     @Test
@@ -169,7 +153,7 @@ class UringOpTest {
         assertTrue(accepted[0] >= 0, () -> "accept: " + BackendFds.describe(accepted[0]));
         fd((int) accepted[0]);
         assertTrue(peerPort[0] > 0);
-        End server = new End((int) accepted[0]);
+        BackendOpEnd server = end((int) accepted[0]);
         byte[] x = {42};
         assertEquals(1, BackendFds.tryWrite(c, x, 0, 1));
         byte[] y = new byte[1];
@@ -199,7 +183,7 @@ class UringOpTest {
     @Test
     void peerShutdownCompletesARecvWithEndOfStream() throws Exception {
         int[] p = pair();
-        End b = new End(p[1]);
+        BackendOpEnd b = end(p[1]);
         int[] st = {-1};
         Group g = new Group(1);
         g.go(() -> st[0] = b.r.recv(new byte[8], 0, 8, 0));
@@ -236,7 +220,7 @@ class UringOpTest {
     @Test
     void aReadDeadlineCancelsTheRecvInFlightAndTheOpStaysUsable() throws Exception {
         int[] p = pair();
-        End a = new End(p[0]), b = new End(p[1]);
+        BackendOpEnd a = end(p[0]), b = end(p[1]);
         CountDownLatch timedOut = new CountDownLatch(1);
         Group g = new Group(1);
         g.go(() -> {
@@ -262,7 +246,7 @@ class UringOpTest {
         int[] p = pair();
         BackendFds.setBuffers(p[0], 16384);
         BackendFds.setBuffers(p[1], 16384);
-        End a = new End(p[0]);
+        BackendOpEnd a = end(p[0]);
         int[] rs = {-1}, ws = {-1};
         Group g = new Group(2);
         g.go(() -> rs[0] = a.r.recv(new byte[8], 0, 8, 0));
@@ -287,13 +271,13 @@ class UringOpTest {
 
     /**
      * Closing an op while its recv is in flight must not free the buffer the kernel writes
-     * into: it stays with the op until the completion (here: data arriving) and the caller
-     * are done, then goes back to the pool.
+     * into: it stays with the call until the completion (here: data arriving) is in, then goes
+     * back to the pool, and the op's completion slot with it.
      */
     @Test
     void anOpClosedInFlightKeepsItsBufferUntilTheCompletion() throws Exception {
         int[] p = pair();
-        End b = new End(p[1]);
+        BackendOpEnd b = end(p[1]);
         byte[] got = new byte[4];
         Group g = new Group(1);
         g.go(() -> {
@@ -302,56 +286,27 @@ class UringOpTest {
         });
         until(parked(1), "receiver parked");
         MemorySegment buf = b.r.buf;
-        assertNotNull(buf);
+        assertNotNull(buf, "the call holds a buffer while the kernel owns it");
+        int slot = b.r.slot;
         b.r.close();
         assertTrue(b.r.buf == buf, "the buffer was released while the kernel owns it");
+        assertEquals(slot, b.r.slot, "the slot was released while the operation is in flight");
         assertEquals(4, BackendFds.tryWrite(p[0], new byte[] {1, 2, 3, 4}, 0, 4));
         g.join(10);
         assertArrayEquals(new byte[] {1, 2, 3, 4}, got);
         assertNull(b.r.buf, "released once the completion and the caller were done");
         assertEquals(-1, b.r.slot, "its completion slot was released");
+        assertThrows(IllegalStateException.class, () -> b.r.recv(got, 0, 4, 0));
     }
 
-    /**
-     * Many connections echo random-sized chunks through ops on both ends, with deadlines
-     * that are set and cleared but never expire: every byte arrives, nothing stays parked.
-     */
+    /** Many connections echo random-sized chunks through ops on both ends. */
     @Test
     void echoStressThroughOperationsLosesNothing() throws Exception {
-        int conns = 40, rounds = 60;
-        AtomicLong bytes = new AtomicLong();
-        Group g = new Group(2 * conns);
-        for (int c = 0; c < conns; c++) {
+        List<BackendOpEnd[]> pairs = new ArrayList<>();
+        for (int c = 0; c < 40; c++) {
             int[] p = pair();
-            End client = new End(p[0]), server = new End(p[1]);
-            int seed = c;
-            g.go(() -> {
-                byte[] buf = new byte[8192];
-                for (;;) {
-                    assertEquals(OK, server.r.recv(buf, 0, buf.length, 0));
-                    long n = server.r.result();
-                    if (n == 0) {
-                        return;
-                    }
-                    assertTrue(n > 0, () -> "server recv: " + BackendFds.describe(n));
-                    server.sendAll(Arrays.copyOf(buf, (int) n));
-                }
-            });
-            g.go(() -> {
-                SplittableRandom rnd = new SplittableRandom(seed);
-                for (int i = 0; i < rounds; i++) {
-                    byte[] msg = pattern(1 + rnd.nextInt(6000), i);
-                    client.pd.setDeadline(rnd.nextBoolean() ? Sched.nanotime() + 30_000_000_000L : 0, PollDesc.MODE_READ);
-                    client.sendAll(msg);
-                    byte[] back = new byte[msg.length];
-                    client.recvFully(back);
-                    assertArrayEquals(msg, back);
-                    bytes.addAndGet(msg.length);
-                }
-                BackendFds.shutdownWrite(client.fd);
-            });
+            pairs.add(new BackendOpEnd[] {end(p[0]), end(p[1])});
         }
-        g.join(60);
-        assertTrue(bytes.get() > conns * rounds);
+        BackendOpEnd.echoStress(pairs, 60, client -> BackendFds.shutdownWrite((int) client.handle));
     }
 }

@@ -213,6 +213,10 @@ class EchoStressTest {
                 "--add-exports", "java.base/jdk.internal.vm=ALL-UNNAMED",
                 "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(jvmArgs);
+        String netpoll = System.getProperty("panago.netpoll");
+        if (netpoll != null) {
+            cmd.add("-Dpanago.netpoll=" + netpoll); // the child runs on this JVM's backend
+        }
         cmd.addAll(List.of("-cp", String.join(File.pathSeparator, cp), main.getName()));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -1,6 +1,7 @@
 package io.panago.net.poll;
 
 import io.panago.Go;
+import io.panago.runtime.NetpollOp;
 import io.panago.runtime.PollDesc;
 import io.panago.runtime.Sched;
 
@@ -40,6 +41,14 @@ import java.nio.charset.StandardCharsets;
  * and the deadline setters signal, so the thread blocks (never spins) and still wakes at once.
  * Reads are serialised by the read lock and writes by the write lock, so each direction has
  * at most one waiter: the poll descriptor's one slot, or the one eventfd.</li>
+ * <li><b>Completion backends.</b> When {@link PollDesc#completionModel()} (io_uring with
+ * {@code -Dpanago.netpoll=io_uring}), {@link #read}, {@link #write}, {@link #accept} and
+ * {@link #connect} run as {@link NetpollOp}s instead, one per direction (Go's fd_windows.go
+ * {@code execIO}): the operation is submitted with a pooled off-heap buffer and the caller,
+ * goroutine or thread, parks on the same poll descriptor slot until its completion, so
+ * deadlines and {@link #close} work as above; a timed-out or closed operation is cancelled
+ * and waited for before its buffer is reused. The readiness wait stays for the retries that
+ * need one (the accept back-off).</li>
  * <li><b>Deadlines.</b> The user's deadline per direction (Go's SetReadDeadline) and a
  * per-call deadline (Java's soTimeout, a connect timeout, an accept back-off) combine into
  * the earliest, which is what the poll descriptor is given. A timeout of the call deadline
@@ -59,6 +68,11 @@ public final class FD {
     private static final int WAIT_OK = 0, WAIT_CLOSING = 1, WAIT_TIMEOUT = 2,
             WAIT_CALL_TIMEOUT = 3;
     private static final long BACKOFF_MIN = 5_000_000L, BACKOFF_MAX = 1_000_000_000L;
+    /**
+     * Loads {@link Errors} with this class: an accept operation meets its first error only when
+     * the process is out of descriptors (EMFILE), and then the class file could not be opened.
+     */
+    private static final int EMFILE = Errors.EMFILE;
     /** Calls that may complete without waiting before the goroutine yields its P once. */
     private static final int BUDGET = 16;
     private static final System.Logger LOG = System.getLogger("io.panago.net");
@@ -89,6 +103,10 @@ public final class FD {
     private final MemorySegment rerrno, werrno;
     /** Set once, before the FD is shared, by {@link #init}; null until then. */
     private PollDesc pd;
+    /** Whether I/O runs as completion operations (set by {@link #init}). */
+    private boolean completion;
+    /** The completion operations of each direction, made on first use under that direction's lock. */
+    private NetpollOp rop, wop;
 
     /** User deadlines (volatile for the lock-free expiry check); written under {@code this}. */
     private volatile long rdeadline, wdeadline;
@@ -143,6 +161,7 @@ public final class FD {
     private void init() throws IOException {
         if (pd == null) {
             pd = PollDesc.open(sysfd);
+            completion = PollDesc.completionModel();
         }
     }
 
@@ -239,6 +258,11 @@ public final class FD {
             throw closed();
         }
         try {
+            if (PollDesc.completionModel()) {
+                init();
+                opConnect(addr, deadline);
+                return;
+            }
             int r;
             synchronized (mem) {
                 mem.sa.fill((byte) 0);
@@ -295,7 +319,27 @@ public final class FD {
             prepare(READ);
             long timeout = 0, backoff = 0;
             for (;;) {
-                int nfd = Sys.accept(rerrno, sysfd);
+                int nfd;
+                if (completion) {
+                    long rt = readTimeout;
+                    if (timeout == 0 && rt != 0) {
+                        timeout = after(rt);
+                    }
+                    NetpollOp op = rop();
+                    beginCall(READ, timeout);
+                    int st;
+                    try {
+                        st = op.accept(Sys.SOCK_FLAGS, MemorySegment.NULL);
+                    } finally {
+                        endCall(READ, timeout);
+                    }
+                    if (st != PollDesc.OK) {
+                        throw failure(opWait(st, READ, timeout), "Accept timed out");
+                    }
+                    nfd = (int) op.result();
+                } else {
+                    nfd = Sys.accept(rerrno, sysfd);
+                }
                 if (nfd >= 0) {
                     return adopt(nfd, family, 0);
                 }
@@ -308,7 +352,7 @@ public final class FD {
                     timeout = after(rt);
                 }
                 long callDl = timeout;
-                if (e == Errors.EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS
+                if (e == EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS
                         || e == Errors.ENOMEM) {
                     backoff = backoff == 0 ? BACKOFF_MIN : Math.min(2 * backoff, BACKOFF_MAX);
                     LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
@@ -348,7 +392,27 @@ public final class FD {
             spend();
             long callDl = 0;
             for (;;) {
-                long n = Sys.read(rerrno, sysfd, b, off, len);
+                long n;
+                if (completion) {
+                    long rt = readTimeout;
+                    if (callDl == 0 && rt != 0) {
+                        callDl = after(rt);
+                    }
+                    NetpollOp op = rop();
+                    beginCall(READ, callDl);
+                    int st;
+                    try {
+                        st = op.recv(b, off, len, 0);
+                    } finally {
+                        endCall(READ, callDl);
+                    }
+                    if (st != PollDesc.OK) {
+                        throw failure(opWait(st, READ, callDl), "Read timed out");
+                    }
+                    n = op.result();
+                } else {
+                    n = Sys.read(rerrno, sysfd, b, off, len);
+                }
                 if (n > 0) {
                     return (int) n;
                 }
@@ -389,7 +453,17 @@ public final class FD {
             spend();
             int done = 0;
             while (done < len) {
-                long n = Sys.send(werrno, sysfd, b, off + done, len - done);
+                long n;
+                if (completion) {
+                    NetpollOp op = wop();
+                    int st = op.send(b, off + done, len - done, 0);
+                    if (st != PollDesc.OK) {
+                        throw failure(opWait(st, WRITE, 0), "Write timed out");
+                    }
+                    n = op.result();
+                } else {
+                    n = Sys.send(werrno, sysfd, b, off + done, len - done);
+                }
                 if (n > 0) {
                     done += (int) n;
                     if (!all) {
@@ -577,6 +651,12 @@ public final class FD {
 
     /** The last reference is gone: unregister, close, release {@link #close}. */
     private void destroy() {
+        if (rop != null) {
+            rop.close(); // idle: every call waits for its operation's completion
+        }
+        if (wop != null) {
+            wop.close();
+        }
         if (pd != null) {
             pd.close();
         }
@@ -760,6 +840,68 @@ public final class FD {
         if (pd != null) {
             pd.setDeadline(mode == READ ? earliest(rdeadline, rcall) : earliest(wdeadline, wcall),
                     mode);
+        }
+    }
+
+    // ------------------------------------------------------------------ completion backends
+
+    /** The most one operation moves; Go's io.Copy buffer is 32 KiB. */
+    private static final int OP_BYTES = 32 * 1024;
+
+    private NetpollOp rop() {
+        NetpollOp op = rop;
+        return op != null ? op : (rop = NetpollOp.open(pd, READ, OP_BYTES));
+    }
+
+    private NetpollOp wop() {
+        NetpollOp op = wop;
+        return op != null ? op : (wop = NetpollOp.open(pd, WRITE, OP_BYTES));
+    }
+
+    /** An operation's wait status as {@link #pdWait} reports a readiness wait's. */
+    private int opWait(int status, int mode, long callDl) {
+        if (status == PollDesc.ERR_CLOSING) {
+            return WAIT_CLOSING;
+        }
+        return callDl != 0 && !expired(mode == READ ? rdeadline : wdeadline)
+                ? WAIT_CALL_TIMEOUT : WAIT_TIMEOUT;
+    }
+
+    /** Gives an operation of {@code mode} the call deadline {@code callDl} (0: none) too. */
+    private void beginCall(int mode, long callDl) {
+        if (callDl != 0) {
+            setCallDeadline(mode, callDl);
+        }
+    }
+
+    private void endCall(int mode, long callDl) {
+        if (callDl != 0) {
+            setCallDeadline(mode, 0);
+        }
+    }
+
+    /** {@link #connect} as a connect operation; {@code deadline} bounds the handshake. */
+    private void opConnect(InetSocketAddress addr, long deadline) throws IOException {
+        // Encoded off the shared scratch: the operation parks, which must not hold its monitor.
+        MemorySegment sa = MemorySegment.ofArray(new long[(int) (SockAddr.MAX_SIZE / 8)]);
+        int len = SockAddr.encode(sa, addr, family);
+        NetpollOp op = wop();
+        int st;
+        beginCall(WRITE, deadline);
+        try {
+            st = op.connect(sa, len);
+        } finally {
+            endCall(WRITE, deadline);
+        }
+        if (st == PollDesc.ERR_CLOSING) {
+            throw closed();
+        }
+        if (st != PollDesc.OK) {
+            throw new SocketTimeoutException("Connect timed out: " + SockAddr.format(addr));
+        }
+        long r = op.result();
+        if (r < 0 && -r != Errors.EISCONN) {
+            throw Errors.exception((int) -r, "connect", SockAddr.format(addr));
         }
     }
 
