@@ -1082,18 +1082,20 @@ public final class Sched {
             P[] oldp = allp;
             gomaxprocs = n;
             P[] np = new P[n];
+            boolean[] fresh = new boolean[n];
             for (int i = 0; i < n; i++) {
                 P pp = i < oldp.length ? oldp[i] : null;
-                if (pp == null || pp.code() == P.DEAD) {
-                    pp = new P(i);
-                    np[i] = pp;
-                    allp = np; // pidleput checks allp
-                    pidleput(pp);
-                } else {
-                    np[i] = pp;
+                fresh[i] = pp == null || pp.code() == P.DEAD;
+                np[i] = fresh[i] ? new P(i) : pp;
+            }
+            // Published whole before any new P is made idle: sysmon, stealing and the dump read
+            // allp without the lock and must never see an empty slot (pidleput checks allp).
+            allp = np;
+            for (int i = 0; i < n; i++) {
+                if (fresh[i]) {
+                    pidleput(np[i]);
                 }
             }
-            allp = np;
             java.util.ArrayList<P> stillBusy = new java.util.ArrayList<>();
             for (P pp : retiring) {
                 if (pp.id >= n && pp.code() != P.DEAD) {
