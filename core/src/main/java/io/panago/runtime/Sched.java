@@ -70,6 +70,8 @@ import java.util.concurrent.locks.LockSupport;
  * migration. The M it returns knows its mounted G.
  */
 public final class Sched {
+    /** See {@link #nanotime()}: its first readings are 1 and above. First, before any use. */
+    private static final long NANOTIME_ORIGIN = System.nanoTime() - 1;
     /** Yield requests a goroutine leaves in {@link G#yieldKind} for its M. */
     static final int Y_NONE = 0, Y_PARK = 1, Y_GOSCHED = 2, Y_EXITSYSCALL = 3;
 
@@ -267,9 +269,14 @@ public final class Sched {
         Thread.yield();
     }
 
-    /** Monotonic nanoseconds: the clock of timers and deadlines (Go's {@code nanotime}). */
+    /**
+     * Monotonic nanoseconds since just before the runtime's classes loaded: the clock of timers,
+     * deadlines and sysmon (Go's {@code nanotime}). Always at least 1, so 0 can mean "no
+     * deadline" or "not set" (as Go's time package offsets its clock by {@code startNano}), and
+     * values from {@link System#nanoTime()}, which may be negative or 0, are never mixed in.
+     */
     public static long nanotime() {
-        return System.nanoTime();
+        return System.nanoTime() - NANOTIME_ORIGIN;
     }
 
     // ---------------------------------------------------------------- API behind io.panago.Go
