@@ -61,7 +61,7 @@ final class AllGs {
     static void sweep() {
         synchronized (SWEEP) {
             addedSinceSweep = 0;
-            lastSweep = System.nanoTime();
+            lastSweep = Sched.nanotime();
             G prev = head;
             if (prev == null) {
                 return;
