@@ -3,6 +3,7 @@ package io.panago.net.poll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -189,6 +190,16 @@ class MacosSocketLayerTest {
         assertEquals(28, len[0]);
         assertArrayEquals(bytes(10, 0, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
                 0, 0, 0, 0), v6);
+    }
+
+    @Test
+    void theOsNameSelectsTheCallsAndAnUnknownOsFailsByName() {
+        assertEquals(SysMacos.class, Sys.select("Mac OS X").getClass());
+        assertEquals(SysLinux.class, Sys.select("Linux").getClass());
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> Sys.select("Windows 11"));
+        assertEquals("io.panago.net has socket calls for Linux and macOS, not Windows 11", e.getMessage());
+        assertThrows(UnsupportedOperationException.class, () -> Sys.select("FreeBSD"));
     }
 
     @Test
