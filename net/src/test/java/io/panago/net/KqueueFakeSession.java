@@ -15,9 +15,9 @@ import java.util.List;
  * {@code -Dpanago.netpoll=kqueue -Dpanago.kqueue=macos}) it binds core's
  * {@code io.panago.runtime.KqueueFakeKernel} (its test jar), a kqueue written in Java over epoll,
  * into the macOS bindings when the JUnit session opens, then starts the scheduler and checks that
- * it polls with a kqueue on that fake. {@code NetpollKqueue} then polls
- * the real Linux sockets that {@link TcpListener} and {@link TcpStream} open through the Linux
- * socket layer; without the property this class does nothing.
+ * it polls with a kqueue on that fake. {@code NetpollKqueue} then polls the real Linux sockets
+ * that {@link TcpListener} and {@link TcpStream} open through the Linux socket layer; without the
+ * property this class does nothing.
  *
  * <p>Registered through {@code META-INF/services}, which JUnit reads from the class path only:
  * that execution runs on the class path, since core's test classes (the fake, in
@@ -44,13 +44,19 @@ public final class KqueueFakeSession implements LauncherSessionListener {
     @Override
     public void launcherSessionOpened(LauncherSession session) {
         if (asked()) {
-            Object fake = fake();
-            Sched.start();
-            if ((int) call(fake, "kqueues") == 0) {
-                throw new AssertionError("the kqueue fake is bound but the scheduler polls without it"
-                        + " (-Dpanago.netpoll=kqueue missing?)");
-            }
+            bindAndStart();
         }
+    }
+
+    /** Binds the fake, starts the scheduler, and checks that its poller is a kqueue on the fake. */
+    private static Object bindAndStart() {
+        Object fake = fake();
+        Sched.start();
+        if ((int) call(fake, "kqueues") == 0) {
+            throw new AssertionError("the kqueue fake is bound but the scheduler polls without it"
+                    + " (-Dpanago.netpoll=kqueue missing?)");
+        }
+        return fake;
     }
 
     @Override
@@ -102,12 +108,12 @@ public final class KqueueFakeSession implements LauncherSessionListener {
 
     /**
      * A child JVM's entry (see {@link #childMain}): binds the fake, then runs {@code args[0]}'s
-     * main with the rest. The mains end in {@code System.exit}, so the check for broken calls
-     * is a shutdown hook that turns the exit status into 1.
+     * main with the rest. The mains end in {@code System.exit}, so the check for broken calls is
+     * a shutdown hook that turns the exit status into 1.
      */
     @SuppressWarnings("unchecked")
     public static void main(String[] args) throws Throwable {
-        Object fake = fake();
+        Object fake = bindAndStart();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             List<Throwable> failures = (List<Throwable>) call(fake, "failures");
             if (!failures.isEmpty()) {
