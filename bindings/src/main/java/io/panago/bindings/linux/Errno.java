@@ -1,10 +1,11 @@
 package io.panago.bindings.linux;
 
 /**
- * Names of Linux {@code errno} values ({@code "ECONNRESET"} for 104) and back, so that error messages can
- * say which error a call returned and OS-neutral code can find an error's number by its name. Hand-kept beside the jextract-shaped {@link Linux}: jextract
- * emits constants, never a reverse table. Built from {@link Linux}'s getters, so it cannot drift
- * from them; the layout test requires every errno getter to have its entry here.
+ * Names of Linux {@code errno} values ({@code "ECONNRESET"} for 104) and back, so that error
+ * messages can say which error a call returned and OS-neutral code can find an error's number
+ * by its name. Hand-kept beside the jextract-shaped {@link Linux}: jextract emits constants,
+ * never a reverse table. Built from {@link Linux}'s getters, so it cannot drift from them; the
+ * layout test requires every errno getter to have its entry here.
  */
 public final class Errno {
 

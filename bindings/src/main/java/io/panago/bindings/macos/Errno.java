@@ -1,9 +1,10 @@
 package io.panago.bindings.macos;
 
 /**
- * Names of macOS {@code errno} values ({@code "ECONNRESET"} for 54) and back, so that error messages can
- * say which error a call returned and OS-neutral code can find an error's number by its name. Hand-kept beside the jextract-shaped {@link Macos}: jextract
- * emits constants, never a reverse table. Built from {@link Macos}'s getters.
+ * Names of macOS {@code errno} values ({@code "ECONNRESET"} for 54) and back, so that error
+ * messages can say which error a call returned and OS-neutral code can find an error's number
+ * by its name. Hand-kept beside the jextract-shaped {@link Macos}: jextract emits constants,
+ * never a reverse table. Built from {@link Macos}'s getters.
  */
 public final class Errno {
 

@@ -15,8 +15,9 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>The OS is chosen once, when this class initialises, from {@code os.name}: {@link SysLinux}
  * or {@link SysMacos} (Go: syscall's per-GOOS files), each a small set of the same calls
- * ({@link Os}) plus the constants of its headers under the same names. The choice is a
- * {@code static final}, so the JIT sees one implementation and inlines it.
+ * ({@link Os}) plus the constants of its headers under the same names; on any other OS this
+ * class fails to load, naming the OS. The choice is a {@code static final}, so the JIT sees
+ * one implementation and inlines it.
  */
 final class Sys {
     private Sys() {}
@@ -68,7 +69,24 @@ final class Sys {
         void drain(MemorySegment errno, MemorySegment buf, int wfd);
     }
 
-    private static final Os OS = MACOS ? new SysMacos() : new SysLinux();
+    private static final Os OS = select(System.getProperty("os.name", ""));
+
+    /**
+     * The calls of OS {@code osName} ({@code os.name}'s value).
+     *
+     * @throws UnsupportedOperationException for an OS with no socket calls here: loading this
+     *     class fails with that as the cause, rather than with a missing libc symbol later
+     */
+    static Os select(String osName) {
+        if (osName.startsWith("Mac")) {
+            return new SysMacos();
+        }
+        if (osName.startsWith("Linux")) {
+            return new SysLinux();
+        }
+        throw new UnsupportedOperationException("io.panago.net has socket calls for Linux and macOS, not "
+                + osName);
+    }
 
     static final int SOCK_FLAGS = MACOS ? SysMacos.SOCK_FLAGS : SysLinux.SOCK_FLAGS;
     static final int SOL_SOCKET = MACOS ? SysMacos.SOL_SOCKET : SysLinux.SOL_SOCKET;

@@ -3,6 +3,7 @@ package io.panago.net.poll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -158,16 +159,13 @@ class MacosSocketLayerTest {
 
     @Test
     void macosIpv4ForAnIpv6SocketIsMappedAndDecodesAsIpv4() throws Exception {
-        SockAddr.Codec c = SockAddr.Codec.MACOS;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate(c.maxSize, 8);
-            InetSocketAddress a = new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 1);
-            assertEquals(28, c.encode(seg, a, 30));
-            assertArrayEquals(bytes(28, 30, 0, 1, 0, 0, 0, 0,
-                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3,
-                    0, 0, 0, 0), seg.asSlice(0, 28).toArray(ValueLayout.JAVA_BYTE));
-            assertEquals(a, c.decode(seg));
-        }
+        int[] len = new int[1];
+        byte[] b = encode(SockAddr.Codec.MACOS,
+                new InetSocketAddress(InetAddress.getByName("10.1.2.3"), 1), 30, len);
+        assertEquals(28, len[0]);
+        assertArrayEquals(bytes(28, 30, 0, 1, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3,
+                0, 0, 0, 0), b);
     }
 
     @Test
@@ -192,6 +190,16 @@ class MacosSocketLayerTest {
         assertEquals(28, len[0]);
         assertArrayEquals(bytes(10, 0, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
                 0, 0, 0, 0), v6);
+    }
+
+    @Test
+    void theOsNameSelectsTheCallsAndAnUnknownOsFailsByName() {
+        assertEquals(SysMacos.class, Sys.select("Mac OS X").getClass());
+        assertEquals(SysLinux.class, Sys.select("Linux").getClass());
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> Sys.select("Windows 11"));
+        assertEquals("io.panago.net has socket calls for Linux and macOS, not Windows 11", e.getMessage());
+        assertThrows(UnsupportedOperationException.class, () -> Sys.select("FreeBSD"));
     }
 
     @Test
