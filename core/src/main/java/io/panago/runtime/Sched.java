@@ -27,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  * An M runs {@link #schedule}: find a runnable G (local {@code runnext}, local queue, the global
  * queue every 61st round and whenever the local queue is empty, the network poller, then
- * stealing half of another P's queue), mount its continuation, and when it yields, act on what
+ * stealing half of another P's queue; a busy P also polls the network when nobody has for a
+ * millisecond, see {@code pollFair}), mount its continuation, and when it yields, act on what
  * the goroutine asked for (park with a commit step, reschedule, give up the P).
  *
  * <h2>Parking and unparking Ms</h2>
