@@ -8,6 +8,7 @@ import io.panago.runtime.Sched;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Cleaner;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -622,6 +623,21 @@ public final class FD {
     /** The soTimeout in nanoseconds, 0 for none. */
     public long readTimeout() {
         return readTimeout;
+    }
+
+    /** The one cleaner thread of io.panago.net, started on first need. */
+    private static final class Finalizers {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
+
+    /**
+     * Closes this descriptor once {@code owner} has become unreachable without closing it (Go
+     * sets a finalizer on its netFD for the same purpose). The action holds this FD, never the
+     * owner; {@link Cleaner.Cleanable#clean()} is the owner's close, so the registration goes
+     * with it. A dup ({@link #dup}) is an FD of its own with an owner of its own.
+     */
+    public Cleaner.Cleanable closeWhenUnreachable(Object owner) {
+        return Finalizers.CLEANER.register(owner, this::close);
     }
 
     /** True once {@link #close} has begun. */
