@@ -6,6 +6,7 @@
  */
 module io.panago.bindings {
     exports io.panago.bindings.linux to io.panago.core, io.panago.net, io.panago.bench;
+    exports io.panago.bindings.freebsd to io.panago.core;
     exports io.panago.bindings.macos to io.panago.core, io.panago.net, io.panago.bench;
     exports io.panago.bindings.windows to io.panago.core, io.panago.net, io.panago.bench;
 }

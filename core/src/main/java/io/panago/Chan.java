@@ -168,13 +168,14 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
             lock.unlock();
             return false;
         }
-        Sudog mysg = new Sudog();
-        mysg.g = Sched.getg();
+        Sudog mysg = Sudog.acquire(Sched.getg());
         mysg.elem = v;
         sendq.enqueue(mysg);
         lock.unlock();
         mysg.parkUntilComplete(WaitReason.CHAN_SEND);
-        if (!mysg.success) {
+        boolean ok = mysg.success;
+        mysg.release();
+        if (!ok) {
             throw sendOnClosed();
         }
         return true;
@@ -334,12 +335,13 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
             lock.unlock();
             return WOULD_BLOCK;
         }
-        Sudog mysg = new Sudog();
-        mysg.g = Sched.getg();
+        Sudog mysg = Sudog.acquire(Sched.getg());
         recvq.enqueue(mysg);
         lock.unlock();
         mysg.parkUntilComplete(WaitReason.CHAN_RECEIVE);
-        return mysg.success ? mysg.elem : CLOSED_MARK;
+        Object v = mysg.success ? mysg.elem : CLOSED_MARK;
+        mysg.release();
+        return v;
     }
 
     @SuppressWarnings("unchecked")

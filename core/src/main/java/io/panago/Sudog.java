@@ -46,6 +46,35 @@ final class Sudog {
     @SuppressWarnings("unused") // accessed through DONE
     private boolean done;
 
+    /**
+     * A sudog for a plain send or receive by {@code g}: its spare if it has one (Go's
+     * {@code acquireSudog}).
+     */
+    static Sudog acquire(G g) {
+        Sudog s = (Sudog) g.acquireSudog();
+        if (s == null) {
+            s = new Sudog();
+        }
+        s.g = g;
+        return s;
+    }
+
+    /**
+     * Gives a plain sudog back to its goroutine once its wait is over (Go's
+     * {@code releaseSudog}). Safe because the waker read {@code g} under the channel lock and
+     * touches nothing after its goready, which this goroutine has seen.
+     */
+    void release() {
+        G owner = g;
+        g = null;
+        elem = null;
+        next = null;
+        prev = null;
+        success = false;
+        DONE.set(this, false);
+        owner.releaseSudog(this);
+    }
+
     /** Marks a plain send or receive complete; call under the channel lock, before goready. */
     void complete(boolean ok) {
         success = ok;

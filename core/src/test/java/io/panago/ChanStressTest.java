@@ -182,6 +182,72 @@ class ChanStressTest {
         });
     }
 
+    /**
+     * A goroutine's wait record (sudog) is reused from one blocking send or receive to the
+     * next: a wait ended by close must not leak "closed" or a value into the next wait. Each
+     * round the peer either completes the operation or closes the channel, at random, while the
+     * main party is usually already parked on it.
+     */
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void reusedWaitRecordsCarryNothingIntoTheNextWait(TestMode mode) throws Exception {
+        mode.run(() -> {
+            int rounds = scale(mode, 3000);
+            @SuppressWarnings("unchecked")
+            Chan<Integer>[] cs = new Chan[rounds];
+            boolean[] closeIt = new boolean[rounds];
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            for (int r = 0; r < rounds; r++) {
+                cs[r] = Chan.make();
+                closeIt[r] = rnd.nextBoolean();
+            }
+            AtomicReference<Throwable> peerFailure = new AtomicReference<>();
+            Chan<Void> peerDone = Chan.make(1);
+            mode.go(() -> {
+                try {
+                    for (int r = 0; r < rounds; r++) {
+                        if (rnd.nextInt(4) == 0) {
+                            Go.yield(); // let the main party park first
+                        }
+                        if (closeIt[r]) {
+                            cs[r].close();
+                        } else if (r % 2 == 0) {
+                            cs[r].send(r);
+                        } else {
+                            assertEquals(r, cs[r].recv());
+                        }
+                    }
+                } catch (Throwable t) {
+                    peerFailure.set(t);
+                } finally {
+                    peerDone.send(null);
+                }
+            });
+            for (int r = 0; r < rounds; r++) {
+                if (r % 2 == 0) {
+                    Chan.Received<Integer> got = cs[r].recvOk();
+                    if (closeIt[r]) {
+                        assertEquals(Chan.Received.closed(), got, "round " + r);
+                    } else {
+                        assertEquals(new Chan.Received<>(r, true), got, "round " + r);
+                    }
+                } else {
+                    boolean threw = false;
+                    try {
+                        cs[r].send(r);
+                    } catch (IllegalStateException e) {
+                        threw = true;
+                    }
+                    assertEquals(closeIt[r], threw, "round " + r);
+                }
+            }
+            peerDone.recv();
+            if (peerFailure.get() != null) {
+                fail(peerFailure.get());
+            }
+        });
+    }
+
     /** Go's TestNonblockRecvRace: a closed channel with a value is never "not ready". */
     @ParameterizedTest
     @EnumSource(TestMode.class)

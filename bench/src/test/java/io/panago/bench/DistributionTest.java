@@ -25,6 +25,9 @@ class DistributionTest {
     private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
     private static final String VERSION = "0.1.0-SNAPSHOT";
     private static final Path JDK = Path.of(System.getProperty("java.home"));
+    /** The JVM flags README.md gives for the module path, exactly. */
+    private static final List<String> MODULE_FLAGS = List.of("--add-exports",
+            "java.base/jdk.internal.vm=io.panago.core", "--enable-native-access=io.panago.bindings,io.panago.core");
 
     private static String modulePath() {
         return Stream.of("bindings", "core", "net")
@@ -65,12 +68,28 @@ class DistributionTest {
         assertEquals(0, compiled.exit(), compiled.out());
 
         Result ran = run(List.of(JDK.resolve("bin/java").toString(),
-                "--add-exports", "java.base/jdk.internal.vm=io.panago.core",
-                "--enable-native-access=io.panago.bindings,io.panago.core",
+                MODULE_FLAGS.get(0), MODULE_FLAGS.get(1), MODULE_FLAGS.get(2),
                 "--module-path", modulePath() + java.io.File.pathSeparator + out,
                 "-m", "io.panago.example/io.panago.example.Main"), "");
         assertEquals(0, ran.exit(), ran.out());
         assertEquals("echoed: hello, panago", ran.out().strip());
+    }
+
+    @Test
+    void readmeFirstExampleIsTheConsumerProgramAndItsFlagsAreTheTestedOnes() throws IOException {
+        String readme = Files.readString(ROOT.resolve("README.md"));
+        String open = "## A first example\n\n```java\n";
+        int start = readme.indexOf(open);
+        assertTrue(start >= 0, "README has no first example block");
+        start += open.length();
+        String block = readme.substring(start, readme.indexOf("```\n", start));
+        String main = Files.readString(ROOT.resolve(
+                "bench/src/test/consumer/io.panago.example/io/panago/example/Main.java"));
+        assertTrue(main.startsWith("package io.panago.example;\n\n"), "Main.java's first line moved");
+        assertEquals(main.substring("package io.panago.example;\n\n".length()), block,
+                "README's first example and bench/src/test/consumer's Main.java differ");
+        assertTrue(readme.contains("`" + String.join(" ", MODULE_FLAGS) + "`"),
+                "README's module-path flags are not the ones the consumer test runs with");
     }
 
     @Test

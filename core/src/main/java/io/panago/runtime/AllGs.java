@@ -29,8 +29,11 @@ final class AllGs {
 
     @SuppressWarnings("unused") // through HEAD
     private static volatile G head;
-    /** Goroutines added since the last sweep (racy counter, a hint only). */
-    private static volatile long addedSinceSweep;
+    /**
+     * {@code Sched.goidgen} at the last sweep: ids handed out since then count the goroutines
+     * added (a hint only; P's take ids in batches), with no shared write per spawn.
+     */
+    private static volatile long goidAtSweep;
 
     private AllGs() {
     }
@@ -43,36 +46,43 @@ final class AllGs {
                 break;
             }
         }
-        addedSinceSweep++;
     }
 
     private static volatile long lastSweep;
 
+    /** Goroutines the last sweep kept: the length of its walk. */
+    private static volatile long keptAtSweep;
+
     /**
      * True when enough goroutines were added that a sweep is worth its walk, or a second has
-     * passed since the last one (so the dead of a burst do not wait for the next burst).
+     * passed since the last one (so the dead of a burst do not wait for the next burst). "Enough"
+     * grows with the live goroutines a sweep must walk, as a heap's GC trigger does: with a fixed
+     * step, a million live goroutines cost sysmon a full walk every few thousand spawns.
      */
     static boolean sweepDue(long now) {
-        long added = addedSinceSweep;
-        return added > 4096 || (added > 0 && now - lastSweep > 1_000_000_000L);
+        long added = Sched.goidgen.get() - goidAtSweep;
+        return added > Math.max(4096, keptAtSweep) || (added > 0 && now - lastSweep > 1_000_000_000L);
     }
 
     /** Unlinks dead goroutines. */
     static void sweep() {
         synchronized (SWEEP) {
-            addedSinceSweep = 0;
-            lastSweep = System.nanoTime();
+            goidAtSweep = Sched.goidgen.get();
+            lastSweep = Sched.nanotime();
             G prev = head;
             if (prev == null) {
                 return;
             }
+            long kept = 1;
             for (G cur = prev.alllink; cur != null; cur = cur.alllink) {
                 if (cur.state() == G.DEAD) {
                     prev.alllink = cur.alllink;
                 } else {
                     prev = cur;
+                    kept++;
                 }
             }
+            keptAtSweep = kept;
         }
     }
 

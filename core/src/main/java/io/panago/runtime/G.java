@@ -85,6 +85,8 @@ public final class G {
     G alllink;
     /** Nesting depth of {@code lockOSThread}; owned by the goroutine itself. */
     int lockedm;
+    /** The spare channel wait record (see {@link #acquireSudog}); owned by this goroutine. */
+    private Object sudogCache;
     /** Lazily made timer of {@code Go.sleep}, and its deadline. */
     RTimer sleepTimer;
     long sleepWhen;
@@ -111,6 +113,26 @@ public final class G {
     /** False for a plain thread's stand-in. */
     public boolean isGoroutine() {
         return thread == null;
+    }
+
+    /**
+     * Takes this goroutine's spare wait record of the channel package, or null (Go's
+     * {@code acquireSudog}, whose per-P cache is per goroutine here: a goroutine waits on one
+     * plain send or receive at a time, so one spare saves the allocation of every later wait).
+     * Only the goroutine itself (or the thread of a stand-in) may call it.
+     */
+    public Object acquireSudog() {
+        Object s = sudogCache;
+        sudogCache = null;
+        return s;
+    }
+
+    /**
+     * Keeps {@code s} as the spare (Go's {@code releaseSudog}). The caller must be this
+     * goroutine, and no other thread may still reach {@code s}.
+     */
+    public void releaseSudog(Object s) {
+        sudogCache = s;
     }
 
     boolean casStatus(int expect, int update) {

@@ -32,6 +32,8 @@ final class M extends Thread {
     final G g0;
     /** Scratch list for netpoll results. */
     final GList pollList = new GList();
+    /** Scratch list for the part of a poll's result that goes to the global queue. */
+    final GList injectList = new GList();
     private volatile boolean woken;
     private int rand;
 

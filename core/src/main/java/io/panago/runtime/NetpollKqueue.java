@@ -1,15 +1,19 @@
 package io.panago.runtime;
 
+import io.panago.bindings.freebsd.Freebsd;
 import io.panago.bindings.macos.Errno;
 import io.panago.bindings.macos.Macos;
 import io.panago.bindings.macos.MacosErrno;
-import io.panago.bindings.macos.kevent;
 import io.panago.bindings.macos.timespec;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -35,8 +39,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * keep alive.
  *
  * <p>The natives come from {@link Macos}, so the backend runs against whatever lookup
- * {@link Macos#bindLookup} was given: libSystem on macOS, a compatible library or a test fake
- * anywhere else.
+ * {@link Macos#bindLookup} was given: libSystem on macOS, libc on FreeBSD (bound here on first
+ * use), a compatible library or a test fake anywhere else. The functions are the same on every
+ * kqueue; {@code struct kevent} and the number of {@code EVFILT_USER} are not, and
+ * {@link Flavor} says which ABI the kqueue in use speaks.
  */
 final class NetpollKqueue extends Netpoll {
     /** Go's kqIdent: the ident of the wake-up knote. */
@@ -47,16 +53,80 @@ final class NetpollKqueue extends Netpoll {
     private static final int EV_ADD = Macos.EV_ADD(), EV_DELETE = Macos.EV_DELETE(),
             EV_ENABLE = Macos.EV_ENABLE(), EV_DISABLE = Macos.EV_DISABLE(), EV_CLEAR = Macos.EV_CLEAR(),
             EV_EOF = Macos.EV_EOF(), NOTE_TRIGGER = Macos.NOTE_TRIGGER();
-    private static final long KEV_SIZE = kevent.sizeof();
-    private static final long IDENT = kevent.ident$offset(), FILTER = kevent.filter$offset(),
-            FLAGS = kevent.flags$offset(), FFLAGS = kevent.fflags$offset(), DATA = kevent.data$offset(),
-            UDATA = kevent.udata$offset();
     /** Darwin refuses longer timeouts with EINVAL (Go caps them the same way). */
     private static final long MAX_WAIT_SECONDS = 1_000_000;
 
+    /**
+     * A kqueue ABI: the size and field offsets of {@code struct kevent} and the number of
+     * {@code EVFILT_USER}. The other filters and flags the backend uses have the same values in
+     * all three (the bindings' tests check that for macOS and FreeBSD; libkqueue copies
+     * FreeBSD's header).
+     */
+    enum Flavor {
+        /** macOS: 32-byte kevent, EVFILT_USER -10. */
+        MACOS(io.panago.bindings.macos.kevent.layout(), (short) Macos.EVFILT_USER()),
+        /** FreeBSD 12 and later: 64-byte kevent ({@code ext[4]} after udata), EVFILT_USER -11. */
+        FREEBSD(io.panago.bindings.freebsd.kevent.layout(), (short) Freebsd.EVFILT_USER()),
+        /**
+         * libkqueue (kqueue over epoll, for Linux): FreeBSD 11's 32-byte kevent, the same
+         * layout as macOS's, with FreeBSD's EVFILT_USER -11 (its include/sys/event.h).
+         */
+        LIBKQUEUE(io.panago.bindings.macos.kevent.layout(), (short) Freebsd.EVFILT_USER());
+
+        final short evfiltUser;
+        final long size, ident, filter, flags, fflags, data, udata;
+
+        Flavor(GroupLayout kevent, short evfiltUser) {
+            this.evfiltUser = evfiltUser;
+            size = kevent.byteSize();
+            ident = offset(kevent, "ident");
+            filter = offset(kevent, "filter");
+            flags = offset(kevent, "flags");
+            fflags = offset(kevent, "fflags");
+            data = offset(kevent, "data");
+            udata = offset(kevent, "udata");
+        }
+
+        private static long offset(GroupLayout l, String field) {
+            return l.byteOffset(MemoryLayout.PathElement.groupElement(field));
+        }
+
+        /**
+         * The flavour of this process: {@code -Dpanago.kqueue=macos|freebsd|libkqueue} if set,
+         * else by OS: macOS and FreeBSD their own, any OS without a kqueue of its own libkqueue
+         * (the kqueue there is a library bound through {@link Macos#bindLookup}).
+         *
+         * @throws IllegalStateException on another BSD, whose kevent ABI is none of these
+         */
+        static Flavor select() {
+            String p = System.getProperty("panago.kqueue");
+            if (p != null) {
+                try {
+                    return valueOf(p.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalStateException("-Dpanago.kqueue=" + p
+                            + " is unknown (macos, freebsd or libkqueue)", e);
+                }
+            }
+            String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+            if (os.startsWith("mac")) {
+                return MACOS;
+            }
+            if (os.contains("freebsd")) {
+                return FREEBSD;
+            }
+            if (os.contains("bsd")) {
+                throw new IllegalStateException("netpoll: the kevent ABI of " + System.getProperty("os.name")
+                        + " is not one panago knows; -Dpanago.kqueue=macos|freebsd|libkqueue overrides");
+            }
+            return LIBKQUEUE;
+        }
+    }
+
     final int kq;
-    /** EVFILT_USER: -10 on macOS, -11 on FreeBSD. */
+    final Flavor flavor;
     private final short evfiltUser;
+    private final long kevSize, ident, filter, flags, fflags, udata;
     /** Go's netpollWakeSig: 1 from a trigger until a blocking poll drains it. */
     final AtomicInteger wakeSig = new AtomicInteger();
     /**
@@ -64,8 +134,8 @@ final class NetpollKqueue extends Netpoll {
      * (platform threads, never a goroutine); {@link #open} and {@link #close} can run in a
      * goroutine and share {@link #ctl} under its lock instead (see NetpollEpoll).
      */
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
-    private final Scratch ctl = new Scratch();
+    private final ThreadLocal<Scratch> scratch;
+    private final Scratch ctl;
     /** The constant trigger change: written once, only read by kevent. */
     private final MemorySegment trigger;
     /** errno of the trigger; shared, so only good for a diagnostic. */
@@ -74,17 +144,35 @@ final class NetpollKqueue extends Netpoll {
     private static final class Scratch {
         final Arena arena = Arena.ofAuto();
         final MemorySegment errno = MacosErrno.captureSegment(arena);
-        final MemorySegment events = kevent.allocateArray(MAX_EVENTS, arena);
-        final MemorySegment changes = kevent.allocateArray(2, arena);
+        final MemorySegment events, changes;
         final MemorySegment ts = timespec.allocate(arena);
+
+        Scratch(Flavor f) {
+            events = arena.allocate(f.size * MAX_EVENTS, 8);
+            changes = arena.allocate(f.size * 2, 8);
+        }
     }
 
     NetpollKqueue() {
-        this(System.getProperty("os.name", "").contains("BSD") ? (short) -11 : (short) Macos.EVFILT_USER());
+        this(Flavor.select());
     }
 
-    NetpollKqueue(short evfiltUser) {
-        this.evfiltUser = evfiltUser;
+    NetpollKqueue(Flavor flavor) {
+        this.flavor = flavor;
+        evfiltUser = flavor.evfiltUser;
+        kevSize = flavor.size;
+        ident = flavor.ident;
+        filter = flavor.filter;
+        flags = flavor.flags;
+        fflags = flavor.fflags;
+        udata = flavor.udata;
+        scratch = ThreadLocal.withInitial(() -> new Scratch(flavor));
+        ctl = new Scratch(flavor);
+        if (flavor == Flavor.FREEBSD && System.getProperty("os.name", "").equals("FreeBSD")
+                && Macos.boundLookup().isEmpty()) {
+            // Macos binds libSystem only on macOS; FreeBSD's libc has every function used here.
+            Macos.bindLookup(Linker.nativeLinker().defaultLookup());
+        }
         Scratch s = ctl;
         kq = MacosErrno.kqueue(s.errno);
         if (kq < 0) {
@@ -95,7 +183,7 @@ final class NetpollKqueue extends Netpoll {
         }
         change(s.changes, 0, WAKE_IDENT, evfiltUser, EV_ADD, 0, 0);
         keventOrThrow(s, 1, "EVFILT_USER registration");
-        trigger = Arena.global().allocate(kevent.layout());
+        trigger = Arena.global().allocate(kevSize, 8);
         change(trigger, 0, WAKE_IDENT, evfiltUser, EV_ENABLE, NOTE_TRIGGER, 0);
         wakeErrno = MacosErrno.captureSegment(Arena.global());
     }
@@ -104,16 +192,18 @@ final class NetpollKqueue extends Netpoll {
         return Errno.name(MacosErrno.errno(s.errno));
     }
 
-    /** Fills {@code changes[i]}; udata carries a poller tag, never a real pointer. */
-    private static void change(MemorySegment changes, int i, long ident, short filter, int flags, int fflags,
-                               long udata) {
-        long base = i * KEV_SIZE;
-        changes.set(ValueLayout.JAVA_LONG, base + IDENT, ident);
-        changes.set(ValueLayout.JAVA_SHORT, base + FILTER, filter);
-        changes.set(ValueLayout.JAVA_SHORT, base + FLAGS, (short) flags);
-        changes.set(ValueLayout.JAVA_INT, base + FFLAGS, fflags);
-        changes.set(ValueLayout.JAVA_LONG, base + DATA, 0L);
-        changes.set(ValueLayout.JAVA_LONG, base + UDATA, udata);
+    /**
+     * Fills {@code changes[i]}; udata carries a poller tag, never a real pointer. Zeroed first, so
+     * FreeBSD's {@code ext[4]} is zero too.
+     */
+    private void change(MemorySegment changes, int i, long id, short filt, int fl, int ffl, long ud) {
+        long base = i * kevSize;
+        changes.asSlice(base, kevSize).fill((byte) 0);
+        changes.set(ValueLayout.JAVA_LONG, base + ident, id);
+        changes.set(ValueLayout.JAVA_SHORT, base + filter, filt);
+        changes.set(ValueLayout.JAVA_SHORT, base + flags, (short) fl);
+        changes.set(ValueLayout.JAVA_INT, base + fflags, ffl);
+        changes.set(ValueLayout.JAVA_LONG, base + udata, ud);
     }
 
     /** Applies {@code n} changes from {@code s.changes}, retrying EINTR (changes are applied anyway). */
@@ -190,10 +280,10 @@ final class NetpollKqueue extends Netpoll {
             }
         }
         for (int i = 0; i < n; i++) {
-            long base = i * KEV_SIZE;
-            short filter = s.events.get(ValueLayout.JAVA_SHORT, base + FILTER);
-            if (filter == evfiltUser) {
-                if (s.events.get(ValueLayout.JAVA_LONG, base + IDENT) == WAKE_IDENT && delayNanos != 0) {
+            long base = i * kevSize;
+            short filt = s.events.get(ValueLayout.JAVA_SHORT, base + filter);
+            if (filt == evfiltUser) {
+                if (s.events.get(ValueLayout.JAVA_LONG, base + ident) == WAKE_IDENT && delayNanos != 0) {
                     // Only a blocking poll drains: a non-blocking one leaves the wake-up to the M
                     // that is (or will be) blocked.
                     change(s.changes, 0, WAKE_IDENT, evfiltUser, EV_DISABLE, 0, 0);
@@ -203,16 +293,16 @@ final class NetpollKqueue extends Netpoll {
                 continue;
             }
             int mode = 0;
-            if (filter == EVFILT_READ) {
+            if (filt == EVFILT_READ) {
                 mode = PollDesc.MODE_READ;
-                if ((s.events.get(ValueLayout.JAVA_SHORT, base + FLAGS) & EV_EOF) != 0) {
+                if ((s.events.get(ValueLayout.JAVA_SHORT, base + flags) & EV_EOF) != 0) {
                     mode |= PollDesc.MODE_WRITE;
                 }
-            } else if (filter == EVFILT_WRITE) {
+            } else if (filt == EVFILT_WRITE) {
                 mode = PollDesc.MODE_WRITE;
             }
             if (mode != 0) {
-                PollDesc pd = lookup(s.events.get(ValueLayout.JAVA_LONG, base + UDATA));
+                PollDesc pd = lookup(s.events.get(ValueLayout.JAVA_LONG, base + udata));
                 if (pd != null) {
                     pd.netpollready(out, mode);
                 }

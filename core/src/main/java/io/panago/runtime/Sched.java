@@ -3,6 +3,7 @@ package io.panago.runtime;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  * An M runs {@link #schedule}: find a runnable G (local {@code runnext}, local queue, the global
  * queue every 61st round and whenever the local queue is empty, the network poller, then
- * stealing half of another P's queue), mount its continuation, and when it yields, act on what
+ * stealing half of another P's queue; a busy P also polls the network when nobody has for a
+ * millisecond, see {@code pollFair}), mount its continuation, and when it yields, act on what
  * the goroutine asked for (park with a commit step, reschedule, give up the P).
  *
  * <h2>Parking and unparking Ms</h2>
@@ -69,6 +71,8 @@ import java.util.concurrent.locks.LockSupport;
  * migration. The M it returns knows its mounted G.
  */
 public final class Sched {
+    /** See {@link #nanotime()}: its first readings are 1 and above. First, before any use. */
+    private static final long NANOTIME_ORIGIN = System.nanoTime() - 1;
     /** Yield requests a goroutine leaves in {@link G#yieldKind} for its M. */
     static final int Y_NONE = 0, Y_PARK = 1, Y_GOSCHED = 2, Y_EXITSYSCALL = 3;
 
@@ -95,6 +99,13 @@ public final class Sched {
     static volatile boolean needspinning;
     /** nanotime of the last network poll; 0 while an M is blocked in netpoll. */
     static final AtomicLong lastpoll = new AtomicLong(1);
+    /** How stale the last non-blocking poll may get before a busy P polls (see pollFair). */
+    static final long FAIR_POLL_NS = 1_000_000L;
+    /** nanotime of the last non-blocking poll by an M (see pollFair). */
+    private static volatile long lastNonblockingPoll;
+    private static final VarHandle LAST_NONBLOCKING_POLL;
+    /** Polls by pollFair that found something (tests). */
+    static final AtomicLong fairPolls = new AtomicLong();
     /** Deadline of the M blocked in netpoll, 0 if none. */
     static volatile long pollUntil;
     static final AtomicLong goidgen = new AtomicLong();
@@ -118,6 +129,8 @@ public final class Sched {
         try {
             currentThread = MethodHandles.lookup().findStatic(Thread.class, "currentThread",
                     MethodType.methodType(Thread.class));
+            LAST_NONBLOCKING_POLL = MethodHandles.lookup().findStaticVarHandle(Sched.class,
+                    "lastNonblockingPoll", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -257,9 +270,14 @@ public final class Sched {
         Thread.yield();
     }
 
-    /** Monotonic nanoseconds: the clock of timers and deadlines (Go's {@code nanotime}). */
+    /**
+     * Monotonic nanoseconds since just before the runtime's classes loaded: the clock of timers,
+     * deadlines and sysmon (Go's {@code nanotime}). Always at least 1, so 0 can mean "no
+     * deadline" or "not set" (as Go's time package offsets its clock by {@code startNano}), and
+     * values from {@link System#nanoTime()}, which may be negative or 0, are never mixed in.
+     */
     public static long nanotime() {
-        return System.nanoTime();
+        return System.nanoTime() - NANOTIME_ORIGIN;
     }
 
     // ---------------------------------------------------------------- API behind io.panago.Go
@@ -704,6 +722,12 @@ public final class Sched {
                     Timers.runDue(now);
                 }
             }
+            if (!pp.runqempty() && netpoll.anyWaiters() && lastpoll.get() != 0) {
+                if (now == 0) {
+                    now = nanotime();
+                }
+                pollFair(m, pp, now);
+            }
             // Fairness: now and then the global queue goes first, or two goroutines that keep
             // readying each other through runnext would starve it.
             if (pp.schedtick() % 61 == 0 && runqsize > 0) {
@@ -731,6 +755,7 @@ public final class Sched {
             }
             if (netpoll.anyWaiters() && lastpoll.get() != 0) {
                 GList list = m.pollList;
+                lastNonblockingPoll = nanotime();
                 netpoll.poll(0, list);
                 if (!list.isEmpty()) {
                     gp = list.pop();
@@ -832,6 +857,47 @@ public final class Sched {
                 }
             }
             stopm(m);
+        }
+    }
+
+    /**
+     * Network fairness (not in Go, whose goroutines share this flaw): goroutines that never run
+     * dry (a bulk transfer whose reads and writes keep succeeding, each yielding on its I/O
+     * budget) keep the local queue non-empty, so findRunnable never reaches its own poll and a
+     * newly readable descriptor would wait for sysmon's, up to {@link Sysmon#POLL_INTERVAL_NS}.
+     * So when nobody has polled for {@link #FAIR_POLL_NS}, poll without blocking and queue what is
+     * ready behind the current work: its wait is bounded by one round of that queue. One clock
+     * read per round while descriptors have waiters; nothing otherwise.
+     */
+    private static void pollFair(M m, P pp, long now) {
+        long last = lastNonblockingPoll;
+        if (now - last < FAIR_POLL_NS || !LAST_NONBLOCKING_POLL.compareAndSet(last, now)) {
+            return;
+        }
+        GList list = m.pollList;
+        netpoll.poll(0, list);
+        if (list.isEmpty()) {
+            return;
+        }
+        fairPolls.incrementAndGet();
+        injectglist(list, m, pp);
+    }
+
+    /**
+     * Go's {@code injectglist} for an M that owns pp: one goroutine per idle P goes to the
+     * global queue with an M started for it, the rest to pp's local queue.
+     */
+    private static void injectglist(GList list, M m, P pp) {
+        int idle = npidle;
+        if (idle > 0) {
+            GList glob = m.injectList;
+            while (idle-- > 0 && !list.isEmpty()) {
+                glob.push(list.pop());
+            }
+            injectglist(glob);
+        }
+        for (G g = list.pop(); g != null; g = list.pop()) {
+            pp.runqput(g, false);
         }
     }
 

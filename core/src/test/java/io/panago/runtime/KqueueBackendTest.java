@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.panago.runtime.BackendFds.describe;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -22,11 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@code -Dpanago.netpoll=kqueue}, set by this test's surefire execution) and calls
  * {@code kqueue}/{@code kevent} through the macOS bindings, which are bound to
  * {@link KqueueFakeKernel}, a kqueue written in Java over epoll. Everything above the bindings
- * is the production path; the descriptors are real Linux sockets and eventfds.
+ * is the production path; the descriptors are real Linux sockets and eventfds. It runs once per
+ * kqueue ABI ({@code -Dpanago.kqueue=macos|freebsd|libkqueue}, one surefire execution each),
+ * the fake and the backend both speaking that flavour's {@code struct kevent} and
+ * {@code EVFILT_USER}.
  */
 class KqueueBackendTest extends BackendReadinessTests {
     /** Bound before anything starts the scheduler, which creates the backend. */
-    static final KqueueFakeKernel FAKE = selectBackend("kqueue", KqueueFakeKernel::install);
+    static final KqueueFakeKernel FAKE = selectBackend("kqueue", () -> {
+        if (System.getProperty("panago.kqueue") == null) {
+            System.setProperty("panago.kqueue", "macos"); // -Dtest=... in the default execution
+        }
+        return KqueueFakeKernel.install();
+    });
     private static final short EVFILT_READ = (short) Macos.EVFILT_READ(), EVFILT_WRITE = (short) Macos.EVFILT_WRITE();
 
     @Override
@@ -41,6 +50,20 @@ class KqueueBackendTest extends BackendReadinessTests {
 
     private static NetpollKqueue backend() {
         return (NetpollKqueue) Sched.netpoll;
+    }
+
+    @Test
+    void theBackendSpeaksTheFlavourThisRunSelects() {
+        NetpollKqueue.Flavor f = NetpollKqueue.Flavor.valueOf(
+                System.getProperty("panago.kqueue").toUpperCase(java.util.Locale.ROOT));
+        assertEquals(f, FAKE.abi);
+        assertEquals(f, backend().flavor);
+        long[] expected = switch (f) {
+            case MACOS -> new long[] {32, -10, 16, 24};
+            case FREEBSD -> new long[] {64, -11, 16, 24};
+            case LIBKQUEUE -> new long[] {32, -11, 16, 24};
+        };
+        assertArrayEquals(expected, new long[] {f.size, f.evfiltUser, f.data, f.udata});
     }
 
     @Test

@@ -1,20 +1,23 @@
 package io.panago.runtime;
 
+import io.panago.bindings.freebsd.Freebsd;
 import io.panago.bindings.linux.Linux;
 import io.panago.bindings.linux.LinuxErrno;
 import io.panago.bindings.linux.epoll_event;
 import io.panago.bindings.macos.Macos;
-import io.panago.bindings.macos.kevent;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.GroupLayout;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,8 +32,11 @@ import java.util.function.Predicate;
  * {@code kevent}, {@code fcntl} and {@code __error} written in Java over epoll (the Linux
  * bindings), exported as upcall stubs and bound into {@link Macos} through
  * {@link Macos#bindLookup}. The descriptors it watches are real Linux ones, and where it stands
- * in for the kernel it answers with Linux's errno values; the flags and filters it understands
- * are macOS's.
+ * in for the kernel it answers with Linux's errno values. Its flag and filter values are
+ * macOS's, which every kqueue shares but for {@code EVFILT_USER}; that number and the layout of
+ * {@code struct kevent} follow the {@link NetpollKqueue.Flavor} the fake speaks ({@link #abi}:
+ * {@code -Dpanago.kqueue}, macOS when unset), and core's surefire executions run the kqueue
+ * tests once per flavour.
  *
  * <p>What it implements, with kqueue's semantics: {@code EVFILT_READ} and {@code EVFILT_WRITE}
  * knotes per descriptor ({@code EV_ADD}, {@code EV_DELETE}, {@code EV_CLEAR} as edge
@@ -53,16 +59,33 @@ final class KqueueFakeKernel {
     private static final AtomicReference<KqueueFakeKernel> INSTANCE = new AtomicReference<>();
 
     private static final short EVFILT_READ = (short) Macos.EVFILT_READ(),
-            EVFILT_WRITE = (short) Macos.EVFILT_WRITE(), EVFILT_USER = (short) Macos.EVFILT_USER();
+            EVFILT_WRITE = (short) Macos.EVFILT_WRITE();
     private static final int EV_ADD = Macos.EV_ADD(), EV_DELETE = Macos.EV_DELETE(),
             EV_ENABLE = Macos.EV_ENABLE(), EV_DISABLE = Macos.EV_DISABLE(), EV_CLEAR = Macos.EV_CLEAR(),
             EV_EOF = Macos.EV_EOF(), EV_ERROR = Macos.EV_ERROR(), NOTE_TRIGGER = Macos.NOTE_TRIGGER();
     private static final int KNOWN_FLAGS = EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | EV_CLEAR;
-    private static final long KEV = kevent.sizeof();
     private static final int EPOLLIN = Linux.EPOLLIN(), EPOLLOUT = Linux.EPOLLOUT(), EPOLLRDHUP = Linux.EPOLLRDHUP(),
             EPOLLHUP = Linux.EPOLLHUP(), EPOLLERR = Linux.EPOLLERR(), EPOLLET = Linux.EPOLLET();
     private static final long EP_SIZE = epoll_event.sizeof(), EP_DATA = epoll_event.data$offset();
     private static final int EP_BATCH = 64;
+
+    /** The kqueue ABI this fake kernel speaks: kevent layout and EVFILT_USER. */
+    final NetpollKqueue.Flavor abi = NetpollKqueue.Flavor.valueOf(
+            System.getProperty("panago.kqueue", "macos").toUpperCase(Locale.ROOT));
+    /**
+     * The fake's own reading of that ABI, straight from the bindings' headers rather than from
+     * {@link NetpollKqueue.Flavor}, so a flavour the backend gets wrong does not fool the fake.
+     */
+    private final GroupLayout keventLayout = abi == NetpollKqueue.Flavor.FREEBSD
+            ? io.panago.bindings.freebsd.kevent.layout() : io.panago.bindings.macos.kevent.layout();
+    private final short evfiltUser = (short) (abi == NetpollKqueue.Flavor.MACOS
+            ? Macos.EVFILT_USER() : Freebsd.EVFILT_USER());
+    private final long kev = keventLayout.byteSize(), kIdent = offset("ident"), kFilter = offset("filter"),
+            kFlags = offset("flags"), kFflags = offset("fflags"), kData = offset("data"), kUdata = offset("udata");
+
+    private long offset(String field) {
+        return keventLayout.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
 
     /** Calls that failed inside the fake (an assertion in every test). */
     final List<Throwable> failures = new CopyOnWriteArrayList<>();
@@ -260,22 +283,22 @@ final class KqueueFakeKernel {
             if (kq == null) {
                 return fail(Linux.EBADF());
             }
-            MemorySegment out = nevents > 0 ? eventlist.reinterpret(KEV * nevents) : MemorySegment.NULL;
+            MemorySegment out = nevents > 0 ? eventlist.reinterpret(kev * nevents) : MemorySegment.NULL;
             int produced = 0;
             if (nchanges > 0) {
-                MemorySegment ch = changelist.reinterpret(KEV * nchanges);
+                MemorySegment ch = changelist.reinterpret(kev * nchanges);
                 for (int i = 0; i < nchanges; i++) {
-                    long base = i * KEV;
-                    int err = apply(kq, ch.get(ValueLayout.JAVA_LONG, base + kevent.ident$offset()),
-                            ch.get(ValueLayout.JAVA_SHORT, base + kevent.filter$offset()),
-                            Short.toUnsignedInt(ch.get(ValueLayout.JAVA_SHORT, base + kevent.flags$offset())),
-                            ch.get(ValueLayout.JAVA_INT, base + kevent.fflags$offset()),
-                            ch.get(ValueLayout.JAVA_LONG, base + kevent.udata$offset()));
+                    long base = i * kev;
+                    int err = apply(kq, ch.get(ValueLayout.JAVA_LONG, base + kIdent),
+                            ch.get(ValueLayout.JAVA_SHORT, base + kFilter),
+                            Short.toUnsignedInt(ch.get(ValueLayout.JAVA_SHORT, base + kFlags)),
+                            ch.get(ValueLayout.JAVA_INT, base + kFflags),
+                            ch.get(ValueLayout.JAVA_LONG, base + kUdata));
                     if (err != 0) {
                         if (produced < nevents) {
-                            put(out, produced++, new long[] {ch.get(ValueLayout.JAVA_LONG, base), 
-                                    ch.get(ValueLayout.JAVA_SHORT, base + kevent.filter$offset()), EV_ERROR, 0, err,
-                                    ch.get(ValueLayout.JAVA_LONG, base + kevent.udata$offset())});
+                            put(out, produced++, new long[] {ch.get(ValueLayout.JAVA_LONG, base + kIdent),
+                                    ch.get(ValueLayout.JAVA_SHORT, base + kFilter), EV_ERROR, 0, err,
+                                    ch.get(ValueLayout.JAVA_LONG, base + kUdata)});
                         } else {
                             return fail(err);
                         }
@@ -308,7 +331,7 @@ final class KqueueFakeKernel {
             return Linux.EINVAL();
         }
         synchronized (kq) {
-            if (filter == EVFILT_USER) {
+            if (filter == evfiltUser) {
                 return applyUser(kq, ident, flags, fflags, udata);
             }
             if (filter != EVFILT_READ && filter != EVFILT_WRITE) {
@@ -361,7 +384,7 @@ final class KqueueFakeKernel {
                 // its knotes at close): start over with a new registration.
                 if (!fresh) {
                     kq.byId.remove(note.id);
-                    kq.pending.removeIf(e -> e[0] == fd && e[1] != EVFILT_USER);
+                    kq.pending.removeIf(e -> e[0] == fd && e[1] != evfiltUser);
                     FdNote renewed = new FdNote(fd, kq.nextId++);
                     if (filter == EVFILT_READ) {
                         renewed.read = k;
@@ -428,7 +451,7 @@ final class KqueueFakeKernel {
         if ((flags & EV_DELETE) != 0) {
             kq.users.remove(ident);
             kq.byId.remove(u.id);
-            kq.pending.removeIf(e -> e[0] == ident && e[1] == EVFILT_USER);
+            kq.pending.removeIf(e -> e[0] == ident && e[1] == evfiltUser);
             LinuxErrno.close(epScratch.get().errno, u.eventfd);
             return 0;
         }
@@ -531,8 +554,8 @@ final class KqueueFakeKernel {
         } else if (note instanceof UserNote u) {
             if (u.enabled && u.triggered) {
                 int flags = EV_ADD | (u.clear ? EV_CLEAR : 0);
-                kq.pending.removeIf(e -> e[0] == u.ident && e[1] == EVFILT_USER);
-                kq.pending.add(new long[] {u.ident, EVFILT_USER, flags, u.fflags, 0, u.udata});
+                kq.pending.removeIf(e -> e[0] == u.ident && e[1] == evfiltUser);
+                kq.pending.add(new long[] {u.ident, evfiltUser, flags, u.fflags, 0, u.udata});
                 if (u.clear) {
                     u.triggered = false;
                     u.fflags = 0;
@@ -556,7 +579,7 @@ final class KqueueFakeKernel {
             while (n < nevents && !kq.pending.isEmpty()) {
                 long[] e = kq.pending.poll();
                 put(out, n++, e);
-                if (e[1] == EVFILT_USER) {
+                if (e[1] == evfiltUser) {
                     user = true;
                 } else {
                     fdEvents++;
@@ -574,10 +597,10 @@ final class KqueueFakeKernel {
             if (hook != null) {
                 long[][] seen = new long[n][];
                 for (int i = 0; i < n; i++) {
-                    long base = i * KEV;
-                    seen[i] = new long[] {out.get(ValueLayout.JAVA_LONG, base + kevent.ident$offset()),
-                            out.get(ValueLayout.JAVA_SHORT, base + kevent.filter$offset()),
-                            out.get(ValueLayout.JAVA_LONG, base + kevent.udata$offset())};
+                    long base = i * kev;
+                    seen[i] = new long[] {out.get(ValueLayout.JAVA_LONG, base + kIdent),
+                            out.get(ValueLayout.JAVA_SHORT, base + kFilter),
+                            out.get(ValueLayout.JAVA_LONG, base + kUdata)};
                 }
                 if (hook.test(seen)) {
                     afterCollect.compareAndSet(hook, null);
@@ -587,13 +610,14 @@ final class KqueueFakeKernel {
         return n;
     }
 
-    private static void put(MemorySegment out, int i, long[] e) {
-        long base = i * KEV;
-        out.set(ValueLayout.JAVA_LONG, base + kevent.ident$offset(), e[0]);
-        out.set(ValueLayout.JAVA_SHORT, base + kevent.filter$offset(), (short) e[1]);
-        out.set(ValueLayout.JAVA_SHORT, base + kevent.flags$offset(), (short) e[2]);
-        out.set(ValueLayout.JAVA_INT, base + kevent.fflags$offset(), (int) e[3]);
-        out.set(ValueLayout.JAVA_LONG, base + kevent.data$offset(), e[4]);
-        out.set(ValueLayout.JAVA_LONG, base + kevent.udata$offset(), e[5]);
+    private void put(MemorySegment out, int i, long[] e) {
+        long base = i * kev;
+        out.asSlice(base, kev).fill((byte) 0);
+        out.set(ValueLayout.JAVA_LONG, base + kIdent, e[0]);
+        out.set(ValueLayout.JAVA_SHORT, base + kFilter, (short) e[1]);
+        out.set(ValueLayout.JAVA_SHORT, base + kFlags, (short) e[2]);
+        out.set(ValueLayout.JAVA_INT, base + kFflags, (int) e[3]);
+        out.set(ValueLayout.JAVA_LONG, base + kData, e[4]);
+        out.set(ValueLayout.JAVA_LONG, base + kUdata, e[5]);
     }
 }

@@ -7,31 +7,32 @@ import io.panago.net.TcpStream;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 
-/** The README's first example: an echo server and its client as goroutines, results over a channel. */
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+/** An echo server and its client as goroutines, the reply handed back over a channel. */
 public final class Main {
     public static void main(String[] args) throws Exception {
         String reply = Go.run(() -> {
             try (TcpListener listener = TcpListener.bind("127.0.0.1:0")) {
-                Go.go(() -> {
+                Go.go(() -> {                           // the server: one goroutine
                     try (TcpStream conn = listener.accept()) {
-                        conn.inputStream().transferTo(conn.outputStream());
+                        conn.inputStream().transferTo(conn.outputStream()); // echo until EOF
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 });
                 Chan<String> replies = Chan.make();
-                Go.go(() -> {
+                Go.go(() -> {                           // the client: another goroutine
                     try (TcpStream client = TcpStream.connect(listener.localAddress())) {
-                        client.writeAll("hello, panago".getBytes(StandardCharsets.UTF_8));
+                        client.writeAll("hello, panago".getBytes(UTF_8));
                         client.shutdownOutput();
-                        replies.send(new String(client.inputStream().readAllBytes(), StandardCharsets.UTF_8));
+                        replies.send(new String(client.inputStream().readAllBytes(), UTF_8));
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 });
-                return replies.recv();
+                return replies.recv();                  // "hello, panago"
             }
         });
         System.out.println("echoed: " + reply);

@@ -1,9 +1,10 @@
 package io.panago.bindings.macos;
 
 /**
- * Names of macOS {@code errno} values ({@code "ECONNRESET"} for 54), so that error messages can
- * say which error a call returned. Hand-kept beside the jextract-shaped {@link Macos}: jextract
- * emits constants, never a reverse table. Built from {@link Macos}'s getters.
+ * Names of macOS {@code errno} values ({@code "ECONNRESET"} for 54) and back, so that error
+ * messages can say which error a call returned and OS-neutral code can find an error's number
+ * by its name. Hand-kept beside the jextract-shaped {@link Macos}: jextract emits constants,
+ * never a reverse table. Built from {@link Macos}'s getters.
  */
 public final class Errno {
 
@@ -11,6 +12,7 @@ public final class Errno {
     }
 
     private static final int MAX = 107;
+    private static final java.util.Map<String, Integer> VALUES = new java.util.HashMap<>();
     private static final String[] NAMES = names();
 
     private static String[] names() {
@@ -86,6 +88,7 @@ public final class Errno {
 
     /** The first name wins, so aliases (EWOULDBLOCK) keep the name macOS prints. */
     private static void put(String[] names, int value, String name) {
+        VALUES.put(name, value);
         if (names[value] == null) {
             names[value] = name;
         }
@@ -98,5 +101,20 @@ public final class Errno {
     public static String name(int errno) {
         String name = errno >= 0 && errno < MAX ? NAMES[errno] : null;
         return name != null ? name : "errno " + errno;
+    }
+
+    /**
+     * {@return the value of the errno named {@code name} ({@code "EAGAIN"}), aliases included:
+     * the inverse of {@link #name(int)}, so code written against one OS's names finds another
+     * OS's numbers}
+     *
+     * @throws IllegalArgumentException if this table does not bind {@code name}
+     */
+    public static int value(String name) {
+        Integer v = VALUES.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("no errno named " + name);
+        }
+        return v;
     }
 }

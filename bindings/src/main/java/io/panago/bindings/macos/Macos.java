@@ -1422,6 +1422,66 @@ public class Macos {
         }
     }
 
+    private static class pipe {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Macos.C_INT,
+            Macos.C_POINTER
+        );
+
+        private static class Link {
+            public static final MemorySegment ADDR = Macos.findOrThrow("pipe");
+
+            public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int pipe(int x0[2])
+     * }
+     */
+    public static FunctionDescriptor pipe$descriptor() {
+        return pipe.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int pipe(int x0[2])
+     * }
+     */
+    public static MethodHandle pipe$handle() {
+        return pipe.Link.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int pipe(int x0[2])
+     * }
+     */
+    public static MemorySegment pipe$address() {
+        return pipe.Link.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int pipe(int x0[2])
+     * }
+     */
+    public static int pipe(MemorySegment x0) {
+        var mh$ = pipe.Link.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("pipe", x0);
+            }
+            return (int)mh$.invokeExact(x0);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     /**
      * Variadic invoker class for:
      * {@snippet lang=c :

@@ -454,6 +454,25 @@ public final class MacosErrno {
         return r$;
     }
 
+    private static final class pipe {
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Macos.pipe$address(), Macos.pipe$descriptor(), CAPTURE);
+    }
+
+    /** {@link Macos#pipe(MemorySegment)}, capturing {@code errno} into {@code errno}. */
+    public static int pipe(MemorySegment errno, MemorySegment x0) {
+        if (NATIVE_CAPTURE) {
+            var mh$ = pipe.HANDLE;
+            try {
+                return (int)mh$.invokeExact(errno, x0);
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        int r$ = Macos.pipe(x0);
+        emulate(errno);
+        return r$;
+    }
+
     private static final class poll {
         static final MethodHandle HANDLE = ErrnoCalls.capturing(Macos.poll$address(), Macos.poll$descriptor(), CAPTURE);
     }

@@ -1,8 +1,5 @@
 package io.panago.net.poll;
 
-import io.panago.bindings.linux.Errno;
-import io.panago.bindings.linux.Linux;
-
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
@@ -10,6 +7,8 @@ import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntFunction;
+import java.util.function.ToIntFunction;
 
 /**
  * errno values the net layer branches on, and the JDK exception each becomes (Go's
@@ -21,81 +20,98 @@ import java.util.Map;
  * The exception type follows the operation as the JDK's does: a failed {@code connect} is a
  * {@link ConnectException} (or {@link NoRouteToHostException}), a failed {@code bind} a
  * {@link BindException}, anything else a {@link SocketException}.
+ *
+ * <p>Errors are known by name, not number: Linux's ECONNRESET is 104, macOS's 54. The constants
+ * below are looked up by their names in the running OS's errno table ({@link Table}), and the
+ * texts are keyed by name, so one list serves every OS.
  */
 final class Errors {
     private Errors() {}
 
-    static final int EAGAIN = Linux.EAGAIN();
-    static final int EINTR = Linux.EINTR();
-    static final int EINPROGRESS = Linux.EINPROGRESS();
-    static final int EALREADY = Linux.EALREADY();
-    static final int EISCONN = Linux.EISCONN();
-    static final int ECONNABORTED = Linux.ECONNABORTED();
-    static final int ECONNREFUSED = Linux.ECONNREFUSED();
-    static final int ECONNRESET = Linux.ECONNRESET();
-    static final int EPIPE = Linux.EPIPE();
-    static final int EMFILE = Linux.EMFILE();
-    static final int ENFILE = Linux.ENFILE();
-    static final int ENOBUFS = Linux.ENOBUFS();
-    static final int ENOMEM = Linux.ENOMEM();
-    static final int EAFNOSUPPORT = Linux.EAFNOSUPPORT();
-    static final int EHOSTUNREACH = Linux.EHOSTUNREACH();
-    static final int ENOTCONN = Linux.ENOTCONN();
-
-    private static final Map<Integer, String> TEXT = new HashMap<>();
-
-    private static void def(int errno, String text) {
-        TEXT.putIfAbsent(errno, text);
+    /** One OS's errno table: names by number and numbers by name. */
+    record Table(IntFunction<String> name, ToIntFunction<String> value) {
+        static final Table LINUX = new Table(io.panago.bindings.linux.Errno::name,
+                io.panago.bindings.linux.Errno::value);
+        static final Table MACOS = new Table(io.panago.bindings.macos.Errno::name,
+                io.panago.bindings.macos.Errno::value);
     }
 
+    private static final Table OS = Sys.MACOS ? Table.MACOS : Table.LINUX;
+
+    static final int EAGAIN = OS.value().applyAsInt("EAGAIN");
+    static final int EINTR = OS.value().applyAsInt("EINTR");
+    static final int EINPROGRESS = OS.value().applyAsInt("EINPROGRESS");
+    static final int EALREADY = OS.value().applyAsInt("EALREADY");
+    static final int EISCONN = OS.value().applyAsInt("EISCONN");
+    static final int ECONNABORTED = OS.value().applyAsInt("ECONNABORTED");
+    static final int ECONNREFUSED = OS.value().applyAsInt("ECONNREFUSED");
+    static final int ECONNRESET = OS.value().applyAsInt("ECONNRESET");
+    static final int EPIPE = OS.value().applyAsInt("EPIPE");
+    static final int EMFILE = OS.value().applyAsInt("EMFILE");
+    static final int ENFILE = OS.value().applyAsInt("ENFILE");
+    static final int ENOBUFS = OS.value().applyAsInt("ENOBUFS");
+    static final int ENOMEM = OS.value().applyAsInt("ENOMEM");
+    static final int EAFNOSUPPORT = OS.value().applyAsInt("EAFNOSUPPORT");
+    static final int EHOSTUNREACH = OS.value().applyAsInt("EHOSTUNREACH");
+    static final int ENOTCONN = OS.value().applyAsInt("ENOTCONN");
+
+    /** The JDK's wording of each error, by name. */
+    private static final Map<String, String> TEXT = new HashMap<>();
+
     static {
-        def(EAGAIN, "Resource temporarily unavailable");
-        def(EINTR, "Interrupted system call");
-        def(EINPROGRESS, "Operation now in progress");
-        def(EALREADY, "Operation already in progress");
-        def(EISCONN, "Transport endpoint is already connected");
-        def(ECONNABORTED, "Software caused connection abort");
-        def(ECONNREFUSED, "Connection refused");
-        def(ECONNRESET, "Connection reset");
-        def(EPIPE, "Broken pipe");
-        def(EMFILE, "Too many open files");
-        def(ENFILE, "Too many open files in system");
-        def(ENOBUFS, "No buffer space available");
-        def(ENOMEM, "Cannot allocate memory");
-        def(EAFNOSUPPORT, "Address family not supported by protocol");
-        def(EHOSTUNREACH, "No route to host");
-        def(ENOTCONN, "Transport endpoint is not connected");
-        def(Linux.EADDRINUSE(), "Address already in use");
-        def(Linux.EADDRNOTAVAIL(), "Cannot assign requested address");
-        def(Linux.EACCES(), "Permission denied");
-        def(Linux.EPERM(), "Operation not permitted");
-        def(Linux.ETIMEDOUT(), "Connection timed out");
-        def(Linux.ENETUNREACH(), "Network is unreachable");
-        def(Linux.ENETDOWN(), "Network is down");
-        def(Linux.ENETRESET(), "Network dropped connection on reset");
-        def(Linux.EHOSTDOWN(), "Host is down");
-        def(Linux.EBADF(), "Bad file descriptor");
-        def(Linux.EINVAL(), "Invalid argument");
-        def(Linux.EFAULT(), "Bad address");
-        def(Linux.ENOTSOCK(), "Socket operation on non-socket");
-        def(Linux.EOPNOTSUPP(), "Operation not supported");
-        def(Linux.EPROTONOSUPPORT(), "Protocol not supported");
-        def(Linux.ENOPROTOOPT(), "Protocol not available");
-        def(Linux.ESHUTDOWN(), "Cannot send after transport endpoint shutdown");
-        def(Linux.EMSGSIZE(), "Message too long");
-        def(Linux.EIO(), "Input/output error");
-        def(Linux.ENOSYS(), "Function not implemented");
+        TEXT.put("EAGAIN", "Resource temporarily unavailable");
+        TEXT.put("EINTR", "Interrupted system call");
+        TEXT.put("EINPROGRESS", "Operation now in progress");
+        TEXT.put("EALREADY", "Operation already in progress");
+        TEXT.put("EISCONN", "Transport endpoint is already connected");
+        TEXT.put("ECONNABORTED", "Software caused connection abort");
+        TEXT.put("ECONNREFUSED", "Connection refused");
+        TEXT.put("ECONNRESET", "Connection reset");
+        TEXT.put("EPIPE", "Broken pipe");
+        TEXT.put("EMFILE", "Too many open files");
+        TEXT.put("ENFILE", "Too many open files in system");
+        TEXT.put("ENOBUFS", "No buffer space available");
+        TEXT.put("ENOMEM", "Cannot allocate memory");
+        TEXT.put("EAFNOSUPPORT", "Address family not supported by protocol");
+        TEXT.put("EHOSTUNREACH", "No route to host");
+        TEXT.put("ENOTCONN", "Transport endpoint is not connected");
+        TEXT.put("EADDRINUSE", "Address already in use");
+        TEXT.put("EADDRNOTAVAIL", "Cannot assign requested address");
+        TEXT.put("EACCES", "Permission denied");
+        TEXT.put("EPERM", "Operation not permitted");
+        TEXT.put("ETIMEDOUT", "Connection timed out");
+        TEXT.put("ENETUNREACH", "Network is unreachable");
+        TEXT.put("ENETDOWN", "Network is down");
+        TEXT.put("ENETRESET", "Network dropped connection on reset");
+        TEXT.put("EHOSTDOWN", "Host is down");
+        TEXT.put("EBADF", "Bad file descriptor");
+        TEXT.put("EINVAL", "Invalid argument");
+        TEXT.put("EFAULT", "Bad address");
+        TEXT.put("ENOTSOCK", "Socket operation on non-socket");
+        TEXT.put("EOPNOTSUPP", "Operation not supported");
+        TEXT.put("EPROTONOSUPPORT", "Protocol not supported");
+        TEXT.put("ENOPROTOOPT", "Protocol not available");
+        TEXT.put("ESHUTDOWN", "Cannot send after transport endpoint shutdown");
+        TEXT.put("EMSGSIZE", "Message too long");
+        TEXT.put("EIO", "Input/output error");
+        TEXT.put("ENOSYS", "Function not implemented");
     }
 
     /** The symbolic name of {@code errno} ({@code "ECONNRESET"}), or {@code "errno N"}. */
     static String name(int errno) {
-        return Errno.name(errno);
+        return OS.name().apply(errno);
     }
 
     /** {@code errno} in the JDK's wording plus its name: "Connection reset (ECONNRESET)". */
     static String describe(int errno) {
-        String text = TEXT.get(errno);
-        return text != null ? text + " (" + name(errno) + ")" : name(errno);
+        return describe(OS, errno);
+    }
+
+    /** {@link #describe(int)} for {@code errno} of the OS of {@code table}. */
+    static String describe(Table table, int errno) {
+        String name = table.name().apply(errno);
+        String text = TEXT.get(name);
+        return text != null ? text + " (" + name + ")" : name;
     }
 
     /**
