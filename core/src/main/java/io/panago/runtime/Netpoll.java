@@ -105,6 +105,16 @@ abstract class Netpoll {
     /** Go's {@code netpollBreak}: makes a blocked {@link #poll} return soon. Any thread. */
     abstract void wakeup();
 
+    /**
+     * Whether every wake-up of a registered socket's wait queue (each arriving segment)
+     * reaches {@link PollDesc#netpollready} as a read event, and urgent data, the peer's
+     * shutdown, hang-ups and errors set {@link PollDesc#eventful}: the premise of
+     * {@link PollDesc#shortReadDrains}. Only epoll.
+     */
+    boolean edgePerWakeup() {
+        return false;
+    }
+
     /** Whether this is a completion backend: the net layer then runs {@link NetpollOp}s. */
     boolean completionModel() {
         return false;

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The epoll backend (Go's netpoll_epoll.go). Descriptors are registered once, edge-triggered
- * for both directions ({@code EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET}), with the slot and sequence
+ * for both directions ({@code EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI|EPOLLET}; EPOLLPRI only to
+ * learn of urgent data, see {@link PollDesc#shortReadDrains}), with the slot and sequence
  * tag of {@link Netpoll#register} as {@code epoll_data.u64}. An eventfd, registered with the
  * tag {@link #BREAK_TAG}, is {@code netpollBreak}'s doorbell.
  */
@@ -22,7 +23,7 @@ final class NetpollEpoll extends Netpoll {
     private static final int MAX_EVENTS = 128;
     private static final int EPOLLIN = Linux.EPOLLIN(), EPOLLOUT = Linux.EPOLLOUT(),
             EPOLLRDHUP = Linux.EPOLLRDHUP(), EPOLLHUP = Linux.EPOLLHUP(), EPOLLERR = Linux.EPOLLERR(),
-            EPOLLET = Linux.EPOLLET();
+            EPOLLPRI = Linux.EPOLLPRI(), EPOLLET = Linux.EPOLLET();
     private static final long EV_SIZE = epoll_event.sizeof();
     private static final long EV_DATA = epoll_event.data$offset();
 
@@ -76,10 +77,15 @@ final class NetpollEpoll extends Netpoll {
     }
 
     @Override
+    boolean edgePerWakeup() {
+        return true;
+    }
+
+    @Override
     void open(PollDesc pd) throws IOException {
         long tag = register(pd);
         synchronized (ctl) {
-            epoll_event.events(ctl.ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+            epoll_event.events(ctl.ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET);
             ctl.ev.set(ValueLayout.JAVA_LONG_UNALIGNED, EV_DATA, tag);
             if (LinuxErrno.epoll_ctl(ctl.errno, epfd, Linux.EPOLL_CTL_ADD(), pd.fd, ctl.ev) < 0) {
                 String err = errnoName(ctl);
@@ -142,7 +148,7 @@ final class NetpollEpoll extends Netpoll {
                 continue;
             }
             int mode = 0;
-            if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+            if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI)) != 0) {
                 mode |= PollDesc.MODE_READ;
             }
             if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
@@ -151,6 +157,9 @@ final class NetpollEpoll extends Netpoll {
             if (mode != 0) {
                 PollDesc pd = lookup(tag);
                 if (pd != null) {
+                    if ((ev & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+                        pd.eventful = true; // before the slot is readied: see shortReadDrains
+                    }
                     pd.netpollready(out, mode);
                 }
             }

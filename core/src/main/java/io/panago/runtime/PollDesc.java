@@ -62,6 +62,13 @@ public final class PollDesc {
     private volatile Object wg;
     volatile boolean closing;
     /**
+     * Set by the poller once the descriptor reported urgent data, the peer's shutdown, a
+     * hang-up or an error: then a read may stop short with something still to report (the
+     * bytes behind an urgent mark, end of stream, the error) whose event came before, so
+     * {@link #shortReadDrains} no longer holds. Sticky; the stream is usually ending anyway.
+     */
+    volatile boolean eventful;
+    /**
      * Kernel requests the backend keeps on this descriptor and must cancel at close (io_uring:
      * the multishot poll of readiness waits); written under this object's lock.
      */
@@ -118,6 +125,46 @@ public final class PollDesc {
             WG.setVolatile(this, null);
         }
         return OK;
+    }
+
+    /**
+     * The checks of {@link #prepare} without clearing a pending readiness notification: for a
+     * wait that the caller knows needs no syscall first (see {@link #shortReadDrains}).
+     *
+     * @return {@link #OK}, {@link #ERR_CLOSING} or {@link #ERR_TIMEOUT}
+     */
+    public int check(int mode) {
+        return checkerr(mode);
+    }
+
+    /**
+     * Whether a stream read that returned fewer bytes than asked proves the socket drained
+     * at that moment, so that the next read may go straight to {@link #waitRead} (through
+     * {@link #check}, not {@link #prepare}) instead of first trying a syscall that would fail
+     * with EAGAIN.
+     *
+     * <p>Why it is sound on epoll: the read was preceded by {@link #prepare}, which cleared
+     * the read slot. A TCP receive (tcp_recvmsg) returns short when its receive queue has
+     * nothing more; segments still in the socket's backlog are queued when the call releases
+     * the socket. Every segment queued after that wakes the socket's wait queue, and epoll
+     * (edge-triggered on Linux means one event per wake-up, not per transition) queues an
+     * event, which sets the slot READY or readies the waiter whenever the poller harvests it.
+     * So for anything that arrived after the short read the slot is READY or an event is on
+     * its way, and {@code waitRead} consumes a READY slot without parking. Close, eviction
+     * and deadlines are checked by {@code check} and the wait as usual.
+     *
+     * <p>The exceptions are reads that stop short with something left whose event may have
+     * been harvested, and cleared by the {@code prepare}, before the read: at an urgent mark,
+     * at the peer's FIN, at a pending error. Each of these states is still set when its event
+     * is harvested before that {@code prepare}, so the event carries EPOLLPRI (registered for
+     * this), EPOLLRDHUP, EPOLLHUP or EPOLLERR, and the poller sets {@link #eventful} before it
+     * sets the slot (whose value the {@code prepare} then overwrote, so the volatile read of
+     * the flag after it sees true); from then on this is false. An event harvested after the
+     * {@code prepare} readies the slot as usual. False on every other backend (kqueue's and
+     * the completion backends' semantics are not the argument above).
+     */
+    public boolean shortReadDrains() {
+        return netpoll.edgePerWakeup() && !eventful;
     }
 
     /**

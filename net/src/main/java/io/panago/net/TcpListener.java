@@ -4,6 +4,8 @@ import io.panago.net.poll.FD;
 import io.panago.net.poll.SockAddr;
 
 import java.io.IOException;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -20,7 +22,9 @@ import java.util.List;
  * thread in poll(2)) until a connection arrives. {@link #close()} from anywhere makes a
  * waiting {@code accept} fail at once with a {@link SocketException}. When the process runs
  * out of file descriptors ({@code EMFILE}/{@code ENFILE}) {@code accept} logs a warning, backs
- * off (5 ms doubling to 1 s) and retries, so an accept loop survives without spinning.
+ * off (5 ms doubling to 1 s) and retries, so an accept loop survives without spinning. A
+ * listener that becomes unreachable unclosed has its descriptor closed by a cleaner, as
+ * {@link TcpStream}'s.
  *
  * <pre>{@code
  * Go.run(() -> {
@@ -36,10 +40,13 @@ import java.util.List;
 public final class TcpListener implements AutoCloseable {
     private final FD fd;
     private final InetSocketAddress local;
+    /** Closes {@link #fd} if this listener is dropped unclosed; its clean() is {@link #close}. */
+    private final Cleaner.Cleanable closer;
 
     private TcpListener(FD fd) throws IOException {
         this.fd = fd;
         this.local = fd.address(false);
+        closer = fd.closeWhenUnreachable(this);
     }
 
     /**
@@ -128,7 +135,11 @@ public final class TcpListener implements AutoCloseable {
      * @throws SocketTimeoutException if the deadline or soTimeout passes first
      */
     public TcpStream accept() throws IOException {
-        return TcpStream.of(fd.accept(), null, null);
+        try {
+            return TcpStream.of(fd.accept(), null, null);
+        } finally {
+            Reference.reachabilityFence(this); // no cleaning while parked in accept
+        }
     }
 
     /** The address the listener is bound to, with the actual port when 0 was asked for. */
@@ -160,7 +171,7 @@ public final class TcpListener implements AutoCloseable {
     /** Stops listening; a waiting {@link #accept} fails at once. Idempotent. */
     @Override
     public void close() {
-        fd.close();
+        closer.clean(); // fd.close() unless done before: FD.close is idempotent either way
     }
 
     /** True once {@link #close} was called. */

@@ -7,6 +7,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -36,6 +38,12 @@ import java.util.Objects;
  *
  * <p>Like Go, a new stream has {@code TCP_NODELAY} on.
  *
+ * <p>A stream that becomes unreachable without being closed has its descriptor closed by a
+ * {@link java.lang.ref.Cleaner} (Go closes an unreachable netFD from its finalizer); each
+ * {@link #tryClone} has its own. The calls that may wait keep the stream reachable until they
+ * return, so a goroutine parked in one is never cut off by the cleaner. Closing explicitly is
+ * still the rule: the cleaner runs only after a garbage collection.
+ *
  * <pre>{@code
  * Go.run(() -> {
  *     try (TcpStream s = TcpStream.connect("127.0.0.1:8080")) {
@@ -52,10 +60,13 @@ public final class TcpStream implements AutoCloseable {
     private final InputStream in = new In();
     private final OutputStream out = new Out();
     private volatile InetSocketAddress local, peer;
+    /** Closes {@link #fd} if this stream is dropped unclosed; its clean() is {@link #close}. */
+    private final Cleaner.Cleanable closer;
 
     TcpStream(FD fd) throws IOException {
         this.fd = fd;
         fd.setOption(FD.Option.TCP_NODELAY, 1);
+        closer = fd.closeWhenUnreachable(this);
     }
 
     /**
@@ -169,12 +180,16 @@ public final class TcpStream implements AutoCloseable {
      */
     public int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        return fd.read(b, off, len);
+        try {
+            return fd.read(b, off, len);
+        } finally {
+            Reference.reachabilityFence(this); // see the class comment: no cleaning while parked
+        }
     }
 
     /** {@code read(b, 0, b.length)}. */
     public int read(byte[] b) throws IOException {
-        return fd.read(b, 0, b.length);
+        return read(b, 0, b.length);
     }
 
     /** Reads exactly {@code b.length} bytes, or throws {@link EOFException}. */
@@ -198,7 +213,7 @@ public final class TcpStream implements AutoCloseable {
         Objects.checkFromIndexSize(off, len, b.length);
         int done = 0;
         while (done < len) {
-            int n = fd.read(b, off + done, len - done);
+            int n = read(b, off + done, len - done);
             if (n < 0) {
                 break;
             }
@@ -216,12 +231,16 @@ public final class TcpStream implements AutoCloseable {
      */
     public int write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        return fd.write(b, off, len, false);
+        try {
+            return fd.write(b, off, len, false);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** {@code write(b, 0, b.length)}. */
     public int write(byte[] b) throws IOException {
-        return fd.write(b, 0, b.length, false);
+        return write(b, 0, b.length);
     }
 
     /**
@@ -230,12 +249,16 @@ public final class TcpStream implements AutoCloseable {
      */
     public void writeAll(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        fd.write(b, off, len, true);
+        try {
+            fd.write(b, off, len, true);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** {@code writeAll(b, 0, b.length)}. */
     public void writeAll(byte[] b) throws IOException {
-        fd.write(b, 0, b.length, true);
+        writeAll(b, 0, b.length);
     }
 
     /**
@@ -293,7 +316,7 @@ public final class TcpStream implements AutoCloseable {
      */
     @Override
     public void close() {
-        fd.close();
+        closer.clean(); // fd.close() unless done before: FD.close is idempotent either way
     }
 
     /** True once {@link #close} was called. */
@@ -433,7 +456,7 @@ public final class TcpStream implements AutoCloseable {
         @Override
         public int read() throws IOException {
             byte[] one = new byte[1];
-            int n = fd.read(one, 0, 1);
+            int n = TcpStream.this.read(one, 0, 1);
             return n < 0 ? -1 : one[0] & 0xff;
         }
 
@@ -451,7 +474,7 @@ public final class TcpStream implements AutoCloseable {
     private final class Out extends OutputStream {
         @Override
         public void write(int b) throws IOException {
-            fd.write(new byte[] {(byte) b}, 0, 1, true);
+            writeAll(new byte[] {(byte) b}, 0, 1);
         }
 
         @Override

@@ -23,19 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(NetTesting.class)
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DeadlineTest {
-    private interface Pair {
-        void run(TcpStream a, TcpStream b) throws Exception;
-    }
-
-    private static void withPair(Pair body) throws Exception {
-        Go.run(() -> {
-            try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
-                 TcpStream a = TcpStream.connect(ln.localAddress());
-                 TcpStream b = ln.accept()) {
-                body.run(a, b);
-            }
-            return null;
-        });
+    private static void withPair(NetTesting.Pair body) throws Exception {
+        NetTesting.withPair(body);
     }
 
     private static long millisSince(long t0) {

@@ -3,7 +3,7 @@ package io.panago.net;
 import io.panago.Go;
 
 /**
- * Runs a scenario of {@link EchoStressTest} in a child JVM (so it can have a GOMAXPROCS of
+ * Runs a scenario of {@link EchoStressTest} or {@link FreshListenerBurstTest} in a child JVM (so it can have a GOMAXPROCS of
  * its own from the start): prints {@code ok GOMAXPROCS N} and exits 0, or prints the failure
  * and exits 1.
  */
@@ -12,10 +12,11 @@ public final class EchoStressMain {
 
     public static void main(String[] args) {
         try {
-            if (!args[0].equals("thousand")) {
-                throw new IllegalArgumentException("unknown scenario " + args[0]);
+            switch (args[0]) {
+                case "thousand" -> EchoStressTest.thousandConnections();
+                case "burst" -> FreshListenerBurstTest.rounds(40, 2);
+                default -> throw new IllegalArgumentException("unknown scenario " + args[0]);
             }
-            EchoStressTest.thousandConnections();
             System.out.println("ok GOMAXPROCS " + Go.gomaxprocs());
             System.exit(0);
         } catch (Throwable t) {

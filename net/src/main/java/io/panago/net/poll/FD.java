@@ -8,6 +8,7 @@ import io.panago.runtime.Sched;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Cleaner;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -73,6 +74,8 @@ public final class FD {
      * the process is out of descriptors (EMFILE), and then the class file could not be opened.
      */
     private static final int EMFILE = Errors.EMFILE;
+    /** Linux's MAX_RW_COUNT: no read returns more, so a longer one is short without draining. */
+    private static final int MAX_RW = 0x7ffff000;
     /** Calls that may complete without waiting before the goroutine yields its P once. */
     private static final int BUDGET = 16;
     private static final System.Logger LOG = System.getLogger("io.panago.net");
@@ -121,6 +124,11 @@ public final class FD {
      * update only shifts the next yield).
      */
     private int streak;
+    /**
+     * The last read returned fewer bytes than asked on a backend where that proves the socket
+     * drained ({@link PollDesc#shortReadDrains}); guarded by the read lock.
+     */
+    private boolean drained;
 
     private FD(int sysfd, int family, Mem mem) {
         this.sysfd = sysfd;
@@ -385,7 +393,17 @@ public final class FD {
             throw closed();
         }
         try {
-            prepare(READ);
+            // The last read came back short: the socket was empty then, and whatever came
+            // since has made the poll descriptor ready (PollDesc.shortReadDrains). So keep
+            // that readiness (check, not prepare) and go to the wait first: without it the
+            // wait returns at once, and with it we spare the read that would fail with EAGAIN.
+            boolean waitFirst = drained && len != 0;
+            drained = false;
+            if (waitFirst) {
+                check(READ);
+            } else {
+                prepare(READ);
+            }
             if (len == 0) {
                 return 0;
             }
@@ -393,7 +411,10 @@ public final class FD {
             long callDl = 0;
             for (;;) {
                 long n;
-                if (completion) {
+                if (waitFirst) {
+                    waitFirst = false;
+                    n = -Errors.EAGAIN;
+                } else if (completion) {
                     long rt = readTimeout;
                     if (callDl == 0 && rt != 0) {
                         callDl = after(rt);
@@ -412,6 +433,9 @@ public final class FD {
                     n = op.result();
                 } else {
                     n = Sys.read(rerrno, sysfd, b, off, len);
+                    if (n > 0 && n < len && len <= MAX_RW && pd.shortReadDrains()) {
+                        drained = true;
+                    }
                 }
                 if (n > 0) {
                     return (int) n;
@@ -624,6 +648,21 @@ public final class FD {
         return readTimeout;
     }
 
+    /** The one cleaner thread of io.panago.net, started on first need. */
+    private static final class Finalizers {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
+
+    /**
+     * Closes this descriptor once {@code owner} has become unreachable without closing it (Go
+     * sets a finalizer on its netFD for the same purpose). The action holds this FD, never the
+     * owner; {@link Cleaner.Cleanable#clean()} is the owner's close, so the registration goes
+     * with it. A dup ({@link #dup}) is an FD of its own with an owner of its own.
+     */
+    public Cleaner.Cleanable closeWhenUnreachable(Object owner) {
+        return Finalizers.CLEANER.register(owner, this::close);
+    }
+
     /** True once {@link #close} has begun. */
     public boolean isClosed() {
         return fdmu.isClosed();
@@ -677,7 +716,15 @@ public final class FD {
 
     /** Go's pollDesc.prepare: fails fast when closing or past the deadline. */
     private void prepare(int mode) throws IOException {
-        int r = pd.prepare(mode);
+        failFast(mode, pd.prepare(mode));
+    }
+
+    /** {@link #prepare} keeping a pending readiness notification (a read known to wait first). */
+    private void check(int mode) throws IOException {
+        failFast(mode, pd.check(mode));
+    }
+
+    private void failFast(int mode, int r) throws IOException {
         if (r == PollDesc.ERR_CLOSING) {
             throw closed();
         }
