@@ -722,7 +722,8 @@ public final class Sched {
                     Timers.runDue(now);
                 }
             }
-            if (!pp.runqempty() && netpoll.anyWaiters() && lastpoll.get() != 0) {
+            // anyWaiters first: the only load paid by schedulers without descriptors.
+            if (netpoll.anyWaiters() && !pp.runqempty() && lastpoll.get() != 0) {
                 if (now == 0) {
                     now = nanotime();
                 }

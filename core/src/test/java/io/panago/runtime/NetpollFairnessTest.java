@@ -36,6 +36,7 @@ class NetpollFairnessTest {
 
     private static void readyDescriptorsGetInWhileBusy(int procs) throws Exception {
         int old = Go.gomaxprocs(procs);
+        int goroutinesBefore = Go.numGoroutine();
         Set<String> fdsBefore = BackendFds.openFds();
         int busy = 6, waiters = 8, rounds = 150;
         List<EventFd> fds = new ArrayList<>();
@@ -98,5 +99,12 @@ class NetpollFairnessTest {
         }
         BackendFds.assertNoNewFds(fdsBefore, "descriptors leaked");
         assertEquals(0, Sched.netpoll.waiters.get());
+        // Counted down is not yet returned: wait for the exits, so that no later test counts
+        // these goroutines in its own baseline.
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (Go.numGoroutine() > goroutinesBefore && System.nanoTime() < end) {
+            Thread.sleep(1);
+        }
+        assertTrue(Go.numGoroutine() <= goroutinesBefore, "goroutines leaked\n" + Go.dump());
     }
 }

@@ -60,14 +60,15 @@ class SchedStressTest {
 
     /**
      * Waits until the goroutine count is back to {@code base}: a goroutine that has signalled
-     * it is done still needs a moment to return.
+     * it is done still needs a moment to return. At most, not exactly: {@code base} may have
+     * counted a goroutine of an earlier test that was still returning.
      */
     static void awaitGoroutines(int base) throws InterruptedException {
         long end = System.nanoTime() + 10_000_000_000L;
-        while (Go.numGoroutine() != base && System.nanoTime() < end) {
+        while (Go.numGoroutine() > base && System.nanoTime() < end) {
             Thread.sleep(1);
         }
-        assertEquals(base, Go.numGoroutine(), "goroutines leaked\n" + Go.dump());
+        assertTrue(Go.numGoroutine() <= base, "goroutines leaked\n" + Go.dump());
     }
 
     /** Parks until {@code left} has been counted down to zero by the goroutines it waits for. */

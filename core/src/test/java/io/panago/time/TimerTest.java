@@ -43,10 +43,11 @@ class TimerTest {
 
     @Test
     void stopBeforeExpiryPreventsDelivery() throws Exception {
-        Timer t = Time.newTimer(Duration.ofMillis(10));
+        // 50 ms: room for this thread to be descheduled before stop() on a loaded machine.
+        Timer t = Time.newTimer(Duration.ofMillis(50));
         assertTrue(t.stop());
         assertFalse(t.stop());
-        Time.after(Duration.ofMillis(30)).recv();
+        Time.after(Duration.ofMillis(80)).recv();
         assertNull(t.c().tryRecv());
     }
 
@@ -72,11 +73,11 @@ class TimerTest {
         Timer t = Time.newTimer(Duration.ofMillis(1));
         until(() -> t.c().len() == 1);
         Instant armed = Instant.now();
+        long t0 = System.nanoTime(); // before the reset, so a late thread cannot shorten the wait
         assertTrue(t.reset(Duration.ofMillis(20)));
         assertNull(t.c().tryRecv());
-        long t0 = System.nanoTime();
         Instant v = t.c().recv();
-        assertTrue(System.nanoTime() - t0 >= 15_000_000L);
+        assertTrue(System.nanoTime() - t0 >= 20_000_000L);
         assertFalse(v.isBefore(armed));
         assertFalse(t.reset(Duration.ofMillis(1)));
         assertNotNull(t.c().recv());
@@ -153,7 +154,8 @@ class TimerTest {
     void afterFuncRunsInAGoroutineUnlessStopped(TestMode mode) throws Exception {
         mode.run(() -> {
             Chan<String> ran = Chan.make(2);
-            Timer stopped = Time.afterFunc(Duration.ofMillis(5), () -> ran.send("stopped"));
+            // Due long after the stop: however late this party runs, stop() finds it armed.
+            Timer stopped = Time.afterFunc(LONG, () -> ran.send("stopped"));
             assertNull(stopped.c());
             assertTrue(stopped.stop());
             Time.afterFunc(Duration.ofMillis(10), () -> ran.send("ran"));
@@ -167,8 +169,8 @@ class TimerTest {
     @EnumSource(TestMode.class)
     void tickerTicksUntilStopped(TestMode mode) throws Exception {
         mode.run(() -> {
+            long t0 = System.nanoTime(); // before arming: a late party cannot shorten the wait
             Ticker tk = Time.newTicker(Duration.ofMillis(5));
-            long t0 = System.nanoTime();
             for (int i = 0; i < 5; i++) {
                 tk.c().recv();
             }
