@@ -18,8 +18,8 @@ import java.util.List;
 /**
  * A goroutine-aware TCP server socket (Go's {@code net.TCPListener}).
  *
- * <p>{@link #accept()} parks the calling goroutine (or, outside a goroutine, blocks the
- * thread in poll(2)) until a connection arrives. {@link #close()} from anywhere makes a
+ * <p>{@link #accept()} parks the calling goroutine (or virtual thread; a platform thread
+ * blocks in poll(2)) until a connection arrives. {@link #close()} from anywhere makes a
  * waiting {@code accept} fail at once with a {@link SocketException}. When the process runs
  * out of file descriptors ({@code EMFILE}/{@code ENFILE}) {@code accept} logs a warning, backs
  * off (5 ms doubling to 1 s) and retries, so an accept loop survives without spinning. A

@@ -25,8 +25,8 @@ import java.util.Objects;
  * <p>Every call that would block parks the calling goroutine, never its carrier thread, until
  * the socket is ready: reads and writes go straight between the kernel and the caller's
  * {@code byte[]} with a non-blocking syscall, and {@code EAGAIN} parks on the runtime's
- * netpoll. Outside a goroutine (a plain or a virtual thread) the same calls block the calling
- * thread in poll(2).
+ * netpoll. Outside a goroutine the same calls work too: a virtual thread parks (it unmounts
+ * from its carrier, as in a JDK socket call) and a platform thread blocks in poll(2).
  *
  * <p>One goroutine may read while another writes; concurrent readers (or writers) take turns.
  * {@link #close()} from any goroutine or thread makes every call waiting on this stream fail

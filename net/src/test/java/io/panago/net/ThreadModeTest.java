@@ -6,10 +6,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.IOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -100,6 +103,65 @@ class ThreadModeTest {
                 for (AtomicReference<Throwable> o : java.util.List.of(r, wr, acc)) {
                     assertInstanceOf(SocketException.class, o.get(), "virtual=" + virtual);
                     assertEquals("Socket closed", o.get().getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * A virtual thread blocked in a read must leave its carrier, as one blocked in a JDK socket
+     * does: with more blocked readers than carriers, other virtual threads still run, and every
+     * reader still gets its data. (Blocked in poll(2) they would pin every carrier: the last
+     * virtual thread could not run and a close waiting for a pinned-out reference would hang.)
+     */
+    @Test
+    void virtualThreadsBlockedInReadsLeaveTheirCarriers() throws Exception {
+        int n = 2 * Runtime.getRuntime().availableProcessors() + 2;
+        try (TcpListener ln = TcpListener.bind("127.0.0.1:0")) {
+            TcpStream[] clients = new TcpStream[n], servers = new TcpStream[n];
+            Thread[] readers = new Thread[n];
+            int[] got = new int[n];
+            CountDownLatch parked = new CountDownLatch(n);
+            try {
+                for (int i = 0; i < n; i++) {
+                    clients[i] = TcpStream.connect(ln.localAddress());
+                    servers[i] = ln.accept();
+                    TcpStream s = servers[i];
+                    int k = i;
+                    readers[i] = Thread.ofVirtual().start(() -> {
+                        parked.countDown();
+                        try {
+                            got[k] = s.inputStream().read();
+                        } catch (IOException e) {
+                            got[k] = -2;
+                        }
+                    });
+                }
+                assertTrue(parked.await(10, TimeUnit.SECONDS), "readers did not start");
+                long until = System.nanoTime() + 10_000_000_000L;
+                for (Thread r : readers) { // parked in its read (pinned in poll(2) it stays RUNNABLE)
+                    while (r.getState() == Thread.State.RUNNABLE && System.nanoTime() < until) {
+                        Thread.sleep(1);
+                    }
+                }
+                Thread other = Thread.ofVirtual().start(() -> { });
+                assertTrue(other.join(Duration.ofSeconds(10)),
+                        n + " virtual threads blocked in TcpStream.read left no carrier for another");
+                for (int i = 0; i < n; i++) {
+                    clients[i].writeAll(new byte[] {(byte) i});
+                }
+                for (int i = 0; i < n; i++) {
+                    assertTrue(readers[i].join(Duration.ofSeconds(10)), "reader " + i + " still blocked");
+                    assertEquals(i, got[i]);
+                }
+            } finally {
+                for (int i = 0; i < n; i++) {
+                    if (clients[i] != null) {
+                        clients[i].close();
+                    }
+                    if (servers[i] != null) {
+                        servers[i].close();
+                    }
                 }
             }
         }

@@ -37,9 +37,11 @@ import java.nio.charset.StandardCharsets;
  * registration alive, see epoll(7)), then close(2). {@code close} waits for that, so when it
  * returns the descriptor is gone, and no syscall ever runs on a number the kernel has reused.</li>
  * <li><b>Goroutines and threads.</b> In a goroutine a wait is {@link PollDesc#waitRead} /
- * {@code waitWrite}: the goroutine parks, the carrier runs others. On a plain or virtual
- * thread the wait is poll(2) on the socket and on a per-direction eventfd that {@link #close}
- * and the deadline setters signal, so the thread blocks (never spins) and still wakes at once.
+ * {@code waitWrite}: the goroutine parks, the carrier runs others. A virtual thread waits the
+ * same way (its stand-in parks, so it unmounts and never pins a carrier), with the runtime's
+ * poller waking it. On a platform thread the wait is poll(2) on the socket and on a
+ * per-direction eventfd that {@link #close} and the deadline setters signal, so the thread
+ * blocks (never spins) and still wakes at once.
  * Reads are serialised by the read lock and writes by the write lock, so each direction has
  * at most one waiter: the poll descriptor's one slot, or the one eventfd.</li>
  * <li><b>Completion backends.</b> When {@link PollDesc#completionModel()} (io_uring with
@@ -753,10 +755,17 @@ public final class FD {
         }
     }
 
-    /** Waits for readiness in {@code mode}, bounded also by {@code callDl} (0: unbounded). */
+    /**
+     * Waits for readiness in {@code mode}, bounded also by {@code callDl} (0: unbounded). A
+     * goroutine parks on the poll descriptor. So does a virtual thread: it unmounts, as in a
+     * JDK socket read, where poll(2) would pin its carrier, and a few such threads would leave
+     * no carrier for any other virtual thread (nor for one that holds a reference a close
+     * waits for). A platform thread blocks in poll(2), which needs no poller thread at all.
+     */
     private int await(int mode, long callDl) throws IOException {
         streak = 0;
-        return Go.inGoroutine() ? pdWait(mode, callDl) : threadWait(mode, callDl);
+        return Go.inGoroutine() || Thread.currentThread().isVirtual()
+                ? pdWait(mode, callDl) : threadWait(mode, callDl);
     }
 
     private int pdWait(int mode, long callDl) {
