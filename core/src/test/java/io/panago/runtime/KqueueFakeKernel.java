@@ -54,8 +54,12 @@ import java.util.function.Predicate;
  * returning them, the window in which a descriptor may be closed and its number reused. An
  * exception inside an upcall would kill the JVM, so each call catches everything, records it in
  * {@link #failures} and fails with EFAULT.
+ *
+ * <p>Public (test code only, in core's test jar) for net's test run on this fake: a session
+ * hook in net's tests calls {@link #install} before the scheduler starts, and checks
+ * {@link #failures()} at the end.
  */
-final class KqueueFakeKernel {
+public final class KqueueFakeKernel {
     private static final AtomicReference<KqueueFakeKernel> INSTANCE = new AtomicReference<>();
 
     private static final short EVFILT_READ = (short) Macos.EVFILT_READ(),
@@ -171,7 +175,7 @@ final class KqueueFakeKernel {
     }
 
     /** The fake, bound into {@link Macos} on first use; every later call returns the same one. */
-    static KqueueFakeKernel install() {
+    public static KqueueFakeKernel install() {
         KqueueFakeKernel k = INSTANCE.get();
         if (k != null) {
             return k;
@@ -188,6 +192,16 @@ final class KqueueFakeKernel {
             }
             return INSTANCE.get();
         }
+    }
+
+    /** {@return a snapshot of the calls that failed inside the fake so far} */
+    public List<Throwable> failures() {
+        return List.copyOf(failures);
+    }
+
+    /** {@return how many kqueues were created and not released: one per backend on this fake} */
+    public int kqueues() {
+        return kqs.size();
     }
 
     /** Closes kqueue {@code kqfd} with its wake-up eventfds (kqueue descriptors are never closed by the backend). */

@@ -217,7 +217,8 @@ class EchoStressTest {
         if (netpoll != null) {
             cmd.add("-Dpanago.netpoll=" + netpoll); // the child runs on this JVM's backend
         }
-        cmd.addAll(List.of("-cp", String.join(File.pathSeparator, cp), main.getName()));
+        cmd.addAll(List.of("-cp", String.join(File.pathSeparator, cp)));
+        cmd.addAll(KqueueFakeSession.childMain(main)); // on the kqueue fake, so is the child
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
