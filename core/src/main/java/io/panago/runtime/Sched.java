@@ -897,6 +897,13 @@ public final class Sched {
             }
             injectglist(glob);
         }
+        G first = list.pop();
+        if (first != null) {
+            // Not Go's tail: the queue is full of goroutines that never run dry, and what a
+            // fair poll finds is usually one light connection; in runnext it waits one time
+            // slice instead of a round of the whole queue.
+            pp.runqput(first, true);
+        }
         for (G g = list.pop(); g != null; g = list.pop()) {
             pp.runqput(g, false);
         }
