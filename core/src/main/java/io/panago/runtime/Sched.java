@@ -760,7 +760,7 @@ public final class Sched {
                 netpoll.poll(0, list);
                 if (!list.isEmpty()) {
                     gp = list.pop();
-                    injectglist(list);
+                    injectglist(list, m, pp, false);
                     return gp;
                 }
             }
@@ -840,7 +840,7 @@ public final class Sched {
                     acquirep(m, np);
                     if (!list.isEmpty()) {
                         gp = list.pop();
-                        injectglist(list);
+                        injectglist(list, m, np, false);
                         if (wasSpinning) {
                             becomeSpinning(m);
                         }
@@ -867,8 +867,9 @@ public final class Sched {
      * budget) keep the local queue non-empty, so findRunnable never reaches its own poll and a
      * newly readable descriptor would wait for sysmon's, up to {@link Sysmon#POLL_INTERVAL_NS}.
      * So when nobody has polled for {@link #FAIR_POLL_NS}, poll without blocking and queue what is
-     * ready behind the current work: its wait is bounded by one round of that queue. One clock
-     * read per round while descriptors have waiters; nothing otherwise.
+     * ready behind the current work: its wait is bounded by one round of that queue. What is
+     * found never overtakes goroutines already waiting in the global queue. One clock read per
+     * round while descriptors have waiters; nothing otherwise.
      */
     private static void pollFair(M m, P pp, long now) {
         long last = lastNonblockingPoll;
@@ -881,14 +882,25 @@ public final class Sched {
             return;
         }
         fairPolls.incrementAndGet();
-        injectglist(list, m, pp);
+        if (runqsize != 0) {
+            // Goroutines readied earlier already wait in the global queue: queue these behind
+            // them, or every fair poll would overtake them and, with a local queue that never
+            // empties, they would get one turn per 61 ticks (a 1,000-connection ping-pong
+            // showed a 58 ms p99 that way, against 14 ms for the C server).
+            globrunqputbatch(list);
+            return;
+        }
+        injectglist(list, m, pp, true);
     }
 
     /**
      * Go's {@code injectglist} for an M that owns pp: one goroutine per idle P goes to the
-     * global queue with an M started for it, the rest to pp's local queue.
+     * global queue with an M started for it, the rest to pp's local queue (the first to
+     * runnext if {@code runnextFirst}). As in Go, what this M's own poll finds stays local:
+     * through the global queue each would cost the lock and, behind a local queue that keeps
+     * refilling, wait for the one-in-61 fairness turn.
      */
-    private static void injectglist(GList list, M m, P pp) {
+    private static void injectglist(GList list, M m, P pp, boolean runnextFirst) {
         int idle = npidle;
         if (idle > 0) {
             GList glob = m.injectList;
@@ -897,7 +909,7 @@ public final class Sched {
             }
             injectglist(glob);
         }
-        G first = list.pop();
+        G first = runnextFirst ? list.pop() : null;
         if (first != null) {
             // Not Go's tail: the queue is full of goroutines that never run dry, and what a
             // fair poll finds is usually one light connection; in runnext it waits one time
