@@ -34,7 +34,7 @@ public class ContinuationFloorBench {
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.publicLookup();
+            MethodHandles.Lookup l = MethodHandles.lookup(); // not publicLookup: the export is qualified
             Class<?> scope = Class.forName("jdk.internal.vm.ContinuationScope");
             Class<?> cont = Class.forName("jdk.internal.vm.Continuation");
             NEW_SCOPE = l.findConstructor(scope, MethodType.methodType(void.class, String.class))
