@@ -1,6 +1,7 @@
 package io.panago.bench;
 
 import io.panago.Go;
+import io.panago.bench.net.Histogram;
 import io.panago.net.TcpListener;
 import io.panago.net.TcpStream;
 import io.panago.sync.WaitGroup;
@@ -34,7 +35,7 @@ public final class EchoDemo {
 
     /** The outcome of a ping-pong run. */
     record Result(int connections, long messages, long bytes, long mismatched, Duration measured,
-            EchoLatency latency, List<Throwable> failures) {
+            Histogram latency, List<Throwable> failures) {
         boolean ok() {
             return mismatched == 0 && failures.isEmpty();
         }
@@ -210,7 +211,7 @@ public final class EchoDemo {
 
     /** One client connection's state; only its own goroutine touches it until the end. */
     private static final class Client {
-        final EchoLatency latency = new EchoLatency();
+        final Histogram latency = new Histogram();
         long messages, bytes, mismatched;
     }
 
@@ -264,7 +265,7 @@ public final class EchoDemo {
             echoes.await();
             return null;
         });
-        EchoLatency latency = new EchoLatency();
+        Histogram latency = new Histogram();
         long messages = 0, bytes = 0, mismatched = 0;
         for (Client c : clients) {
             messages += c.messages;
@@ -324,7 +325,7 @@ public final class EchoDemo {
                 r.messages() / secs);
         out.printf(Locale.ROOT, "  throughput    %.1f MB/s each way%n", r.bytes() / secs / 1e6);
         out.printf(Locale.ROOT, "  latency       p50 %s   p99 %s   max %s  (round trip)%n",
-                micros(r.latency().quantile(0.50)), micros(r.latency().quantile(0.99)),
+                micros(r.latency().percentile(0.50)), micros(r.latency().percentile(0.99)),
                 micros(r.latency().max()));
         if (r.mismatched() == 0) {
             out.printf(Locale.ROOT, "  echoed bytes  all %,d correct%n", r.bytes());

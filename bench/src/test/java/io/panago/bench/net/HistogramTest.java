@@ -61,4 +61,23 @@ class HistogramTest {
         h.record(5);
         assertEquals(5, h.percentile(0.99));
     }
+
+    @Test
+    void percentilesStayWithinABucketAndMergingAddsSamples() {
+        Histogram h = new Histogram();
+        for (long v = 1; v <= 100_000; v++) {
+            h.record(v * 1000);
+        }
+        assertEquals(100_000, h.count());
+        long p50 = h.percentile(0.5), p99 = h.percentile(0.99);
+        assertTrue(Math.abs(p50 - 50_000_000L) < 50_000_000L * 0.02, "p50 " + p50);
+        assertTrue(Math.abs(p99 - 99_000_000L) < 99_000_000L * 0.02, "p99 " + p99);
+        assertEquals(100_000_000L, h.max());
+        assertEquals(h.max(), h.percentile(1.0));
+        Histogram other = new Histogram();
+        other.record(5);
+        h.add(other);
+        assertEquals(5, h.percentile(1e-9));
+        assertEquals(0, new Histogram().percentile(0.5));
+    }
 }
