@@ -327,12 +327,6 @@ public final class NetpollOp implements AutoCloseable {
             STATE.getAndBitwiseAnd(this, ~INFLIGHT); // never reached the kernel
             throw e;
         }
-        if (Sched.lastpoll.get() != 0 && !Sched.getg().isGoroutine()) {
-            // A thread's park leaves no M looking for work: start one, which will poll, rather
-            // than leave the completion to sysmon's 10 ms round. (An M blocked in the poller,
-            // lastpoll 0, is woken by the completion itself.)
-            Sched.wakeNetPoller(Long.MAX_VALUE);
-        }
         while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
             err = pd.await(mode);
             if (err != PollDesc.OK) {
@@ -361,6 +355,7 @@ public final class NetpollOp implements AutoCloseable {
             netpoll.waiters.decrementAndGet();
             return false; // completed meanwhile: do not park
         }
+        Sched.pollForThread(g);
         return true; // the completion takes the waiter and readies it
     }
 

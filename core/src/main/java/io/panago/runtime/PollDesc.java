@@ -247,17 +247,13 @@ public final class PollDesc {
     private static final ParkCommit COMMIT_WRITE = (g, pd) -> ((PollDesc) pd).commit(WG, g);
 
     /**
-     * Go's {@code netpollblockcommit}. A thread's (virtual or not) park leaves no M looking for
-     * work, so once the waiter is counted, make sure some M will poll (an idle one goes to the
-     * blocking poll because there is a waiter now) rather than leave the readiness to sysmon's
-     * 10 ms round. An M already blocked in the poller (lastpoll 0) needs nothing.
+     * Go's {@code netpollblockcommit}; a thread's park also makes sure some M polls
+     * ({@link Sched#pollForThread}).
      */
     private boolean commit(VarHandle h, G g) {
         if (h.compareAndSet(this, WAIT, g)) {
             netpoll.waiters.incrementAndGet();
-            if (!g.isGoroutine() && Sched.lastpoll.get() != 0) {
-                Sched.wakeNetPoller(Long.MAX_VALUE);
-            }
+            Sched.pollForThread(g);
             return true;
         }
         return false;

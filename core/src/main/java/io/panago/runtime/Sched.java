@@ -1300,6 +1300,19 @@ public final class Sched {
     }
 
     /**
+     * For a waiter on a descriptor or operation that has just been counted: a thread's park
+     * (virtual or not) leaves no M looking for work, so make sure some M will poll (an idle one
+     * goes to the blocking poll, as there is a waiter now) rather than leave the event to
+     * sysmon's 10 ms round. An M already blocked in the poller (lastpoll 0) is woken by the
+     * event itself; a goroutine's park leaves its M looking anyway.
+     */
+    static void pollForThread(G g) {
+        if (!g.isGoroutine() && lastpoll.get() != 0) {
+            wakeNetPoller(Long.MAX_VALUE);
+        }
+    }
+
+    /**
      * Go's {@code wakeNetPoller}: a timer at {@code when} was added; make sure some M will be
      * awake by then.
      */
