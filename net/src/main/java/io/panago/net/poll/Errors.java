@@ -21,9 +21,10 @@ import java.util.function.ToIntFunction;
  * {@link ConnectException} (or {@link NoRouteToHostException}), a failed {@code bind} a
  * {@link BindException}, anything else a {@link SocketException}.
  *
- * <p>Errors are known by name, not number: Linux's ECONNRESET is 104, macOS's 54. The constants
- * below are looked up by their names in the running OS's errno table ({@link Table}), and the
- * texts are keyed by name, so one list serves every OS.
+ * <p>Errors are known by name, not number: Linux's ECONNRESET is 104, macOS's 54, Windows'
+ * WSAECONNRESET 10054. The constants below are looked up by their names in the running OS's
+ * error table ({@link Table}), and the texts are keyed by name (a Winsock {@code WSAE} name by
+ * its POSIX twin), so one list serves every OS: "Connection reset (WSAECONNRESET): read".
  */
 final class Errors {
     private Errors() {}
@@ -34,9 +35,17 @@ final class Errors {
                 io.panago.bindings.linux.Errno::value);
         static final Table MACOS = new Table(io.panago.bindings.macos.Errno::name,
                 io.panago.bindings.macos.Errno::value);
+        /**
+         * Winsock's codes under their own names ({@code WSAECONNRESET}); a POSIX name finds
+         * its {@code WSAE} twin, EAGAIN finds WSAEWOULDBLOCK, and a name Winsock lacks
+         * (EPIPE, ENFILE) finds -1, which no error equals.
+         */
+        static final Table WINDOWS = new Table(io.panago.bindings.windows.WinError::name,
+                name -> io.panago.bindings.windows.WinError.code(
+                        name.equals("EAGAIN") ? "WSAEWOULDBLOCK" : "WSA" + name));
     }
 
-    private static final Table OS = Sys.MACOS ? Table.MACOS : Table.LINUX;
+    private static final Table OS = Sys.WINDOWS ? Table.WINDOWS : Sys.MACOS ? Table.MACOS : Table.LINUX;
 
     static final int EAGAIN = OS.value().applyAsInt("EAGAIN");
     static final int EINTR = OS.value().applyAsInt("EINTR");
@@ -54,6 +63,12 @@ final class Errors {
     static final int EAFNOSUPPORT = OS.value().applyAsInt("EAFNOSUPPORT");
     static final int EHOSTUNREACH = OS.value().applyAsInt("EHOSTUNREACH");
     static final int ENOTCONN = OS.value().applyAsInt("ENOTCONN");
+    /**
+     * Windows: a connection reset before {@code AcceptEx} took it; Go's fd_windows.go accepts
+     * the next one instead (-1, never an error, elsewhere).
+     */
+    static final int ERROR_NETNAME_DELETED = Sys.WINDOWS
+            ? io.panago.bindings.windows.WinError.code("ERROR_NETNAME_DELETED") : -1;
 
     /** The JDK's wording of each error, by name. */
     private static final Map<String, String> TEXT = new HashMap<>();
@@ -110,7 +125,7 @@ final class Errors {
     /** {@link #describe(int)} for {@code errno} of the OS of {@code table}. */
     static String describe(Table table, int errno) {
         String name = table.name().apply(errno);
-        String text = TEXT.get(name);
+        String text = TEXT.get(name.startsWith("WSAE") ? name.substring(3) : name);
         return text != null ? text + " (" + name + ")" : name;
     }
 

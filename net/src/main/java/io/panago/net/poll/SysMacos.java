@@ -97,7 +97,7 @@ final class SysMacos implements Sys.Os {
             r = MacosErrno.fcntl(errno, fd, F_SETFD, FD_CLOEXEC);
         }
         if (r >= 0 && socket) {
-            r = MacosErrno.setsockopt(errno, fd, SOL_SOCKET, SO_NOSIGPIPE, ONE, 4);
+            r = MacosErrno.setsockopt(errno, (int) fd, SOL_SOCKET, SO_NOSIGPIPE, ONE, 4);
         }
         if (r >= 0) {
             return fd;
@@ -108,83 +108,83 @@ final class SysMacos implements Sys.Os {
     }
 
     @Override
-    public int socket(MemorySegment errno, int family) {
+    public long socket(MemorySegment errno, int family) {
         int fd = MacosErrno.socket(errno, family, SOCK_STREAM, 0);
         return fd < 0 ? -MacosErrno.errno(errno) : setUp(errno, fd, true);
     }
 
     /** accept(2) plus the set-up: Darwin copies O_NONBLOCK from the listener, Linux does not. */
     @Override
-    public int accept(MemorySegment errno, int fd) {
-        int nfd = MacosErrno.accept(errno, fd, MemorySegment.NULL, MemorySegment.NULL);
+    public long accept(MemorySegment errno, long fd) {
+        int nfd = MacosErrno.accept(errno, (int) fd, MemorySegment.NULL, MemorySegment.NULL);
         return nfd < 0 ? -MacosErrno.errno(errno) : setUp(errno, nfd, true);
     }
 
     @Override
-    public int bind(MemorySegment errno, int fd, MemorySegment sa, int len) {
-        return check(errno, MacosErrno.bind(errno, fd, sa, len));
+    public int bind(MemorySegment errno, long fd, MemorySegment sa, int len) {
+        return check(errno, MacosErrno.bind(errno, (int) fd, sa, len));
     }
 
     @Override
-    public int listen(MemorySegment errno, int fd, int backlog) {
-        return check(errno, MacosErrno.listen(errno, fd, backlog));
+    public int listen(MemorySegment errno, long fd, int backlog) {
+        return check(errno, MacosErrno.listen(errno, (int) fd, backlog));
     }
 
     @Override
-    public int connect(MemorySegment errno, int fd, MemorySegment sa, int len) {
-        return check(errno, MacosErrno.connect(errno, fd, sa, len));
+    public int connect(MemorySegment errno, long fd, MemorySegment sa, int len) {
+        return check(errno, MacosErrno.connect(errno, (int) fd, sa, len));
     }
 
     @Override
-    public long read(MemorySegment errno, int fd, MemorySegment b, int len) {
-        return check(errno, MacosErrno.readHeap(errno, fd, b, len));
+    public long read(MemorySegment errno, long fd, MemorySegment b, int len) {
+        return check(errno, MacosErrno.readHeap(errno, (int) fd, b, len));
     }
 
     /** send(2) with no flags: the socket's SO_NOSIGPIPE turns SIGPIPE into EPIPE. */
     @Override
-    public long send(MemorySegment errno, int fd, MemorySegment b, int len) {
-        return check(errno, MacosErrno.sendHeap(errno, fd, b, len, 0));
+    public long send(MemorySegment errno, long fd, MemorySegment b, int len) {
+        return check(errno, MacosErrno.sendHeap(errno, (int) fd, b, len, 0));
     }
 
     @Override
-    public int shutdown(MemorySegment errno, int fd, int how) {
-        return check(errno, MacosErrno.shutdown(errno, fd, how));
+    public int shutdown(MemorySegment errno, long fd, int how) {
+        return check(errno, MacosErrno.shutdown(errno, (int) fd, how));
     }
 
     /** close(2), and for a wake-up pipe's read end its write end first. */
     @Override
-    public int close(MemorySegment errno, int fd) {
-        Integer w = WRITERS.remove(fd);
+    public int close(MemorySegment errno, long fd) {
+        Integer w = WRITERS.remove((int) fd);
         if (w != null) {
             MacosErrno.close(errno, w);
         }
-        return check(errno, MacosErrno.close(errno, fd));
+        return check(errno, MacosErrno.close(errno, (int) fd));
     }
 
     @Override
-    public int fcntl(MemorySegment errno, int fd, int cmd, int arg) {
-        return check(errno, MacosErrno.fcntl(errno, fd, cmd, arg));
+    public long dup(MemorySegment errno, long fd) {
+        return check(errno, MacosErrno.fcntl(errno, (int) fd, F_DUPFD_CLOEXEC, 0));
     }
 
     @Override
-    public int setsockopt(MemorySegment errno, int fd, int level, int opt, MemorySegment val, int len) {
-        return check(errno, MacosErrno.setsockopt(errno, fd, level, opt, val, len));
+    public int setsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val, int len) {
+        return check(errno, MacosErrno.setsockopt(errno, (int) fd, level, opt, val, len));
     }
 
     @Override
-    public int getsockopt(MemorySegment errno, int fd, int level, int opt, MemorySegment val,
+    public int getsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val,
             MemorySegment len) {
-        return check(errno, MacosErrno.getsockopt(errno, fd, level, opt, val, len));
+        return check(errno, MacosErrno.getsockopt(errno, (int) fd, level, opt, val, len));
     }
 
     @Override
-    public int getsockname(MemorySegment errno, int fd, MemorySegment sa, MemorySegment len) {
-        return check(errno, MacosErrno.getsockname(errno, fd, sa, len));
+    public int getsockname(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        return check(errno, MacosErrno.getsockname(errno, (int) fd, sa, len));
     }
 
     @Override
-    public int getpeername(MemorySegment errno, int fd, MemorySegment sa, MemorySegment len) {
-        return check(errno, MacosErrno.getpeername(errno, fd, sa, len));
+    public int getpeername(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        return check(errno, MacosErrno.getpeername(errno, (int) fd, sa, len));
     }
 
     @Override
