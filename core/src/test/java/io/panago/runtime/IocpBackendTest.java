@@ -110,9 +110,11 @@ class IocpBackendTest {
         }
     }
 
-    private void setsockopt(long s, int name) {
+    /** A socket option whose value is a SOCKET (SO_UPDATE_ACCEPT_CONTEXT: the listener). */
+    private void setsockopt(long s, int name, long value) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+            v.set(ValueLayout.JAVA_LONG, 0, value);
             assertEquals(0, WindowsErrno.setsockopt(WindowsErrno.captureSegment(a), s, Windows.SOL_SOCKET(), name, v, 8));
         }
     }
@@ -141,7 +143,7 @@ class IocpBackendTest {
     }
 
     private PollDesc pd(long s) throws Exception {
-        PollDesc pd = PollDesc.open((int) s);
+        PollDesc pd = PollDesc.open(s);
         pds.add(pd);
         return pd;
     }
@@ -174,14 +176,14 @@ class IocpBackendTest {
         g.go(() -> {
             assertEquals(OK, listenerOp.acceptInto(server));
             assertEquals(0, listenerOp.result(), () -> "AcceptEx: " + listenerOp.result());
-            setsockopt(server, Windows.SO_UPDATE_ACCEPT_CONTEXT());
+            setsockopt(server, Windows.SO_UPDATE_ACCEPT_CONTEXT(), listener);
         });
         g.go(() -> {
             try (Arena a = Arena.ofShared()) { // a goroutine may resume on another carrier
                 assertEquals(OK, con.connect(BackendFds.loopbackAddress(port, a), 16));
             }
             assertEquals(0, con.result(), () -> "ConnectEx: " + con.result());
-            setsockopt(client, Windows.SO_UPDATE_CONNECT_CONTEXT());
+            setsockopt(client, Windows.SO_UPDATE_CONNECT_CONTEXT(), 0);
         });
         g.join(10);
         ops.remove(con);

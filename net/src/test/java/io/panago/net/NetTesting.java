@@ -50,6 +50,14 @@ final class NetTesting implements BeforeAllCallback, AfterAllCallback {
         });
     }
 
+    /**
+     * The name an error message gives errno {@code name} on this run's socket layer: itself, or
+     * on Windows' its Winsock twin ("ECONNRESET" becomes "WSAECONNRESET").
+     */
+    static String errno(String name) {
+        return FakeKernelSession.windowsSockets() ? "WSA" + name : name;
+    }
+
     /** Sockets and eventfds this process has open, as "fd -> target" lines. */
     static TreeSet<String> openSockets() {
         TreeSet<String> out = new TreeSet<>();

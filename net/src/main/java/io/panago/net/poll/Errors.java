@@ -63,12 +63,6 @@ final class Errors {
     static final int EAFNOSUPPORT = OS.value().applyAsInt("EAFNOSUPPORT");
     static final int EHOSTUNREACH = OS.value().applyAsInt("EHOSTUNREACH");
     static final int ENOTCONN = OS.value().applyAsInt("ENOTCONN");
-    /**
-     * Windows: a connection reset before {@code AcceptEx} took it; Go's fd_windows.go accepts
-     * the next one instead (-1, never an error, elsewhere).
-     */
-    static final int ERROR_NETNAME_DELETED = Sys.WINDOWS
-            ? io.panago.bindings.windows.WinError.code("ERROR_NETNAME_DELETED") : -1;
 
     /** The JDK's wording of each error, by name. */
     private static final Map<String, String> TEXT = new HashMap<>();

@@ -150,20 +150,19 @@ public final class FD {
      * after a yield, so thread-confined memory is off limits here.
      */
     private static final class Mem {
-        private static final long E = (Sys.ERRNO_SIZE + 7) & ~7L;
+        private static final long E = (Sys.ERRNO_SIZE + 7) & ~7L, L = (Sys.LINGER_SIZE + 7) & ~7L;
 
         final MemorySegment rerrno, werrno, cerrno, intVal, lingerVal, len, sa, word;
 
         Mem() {
-            MemorySegment m = Arena.ofAuto().allocate(3 * E + 8 + Sys.LINGER_SIZE + 8 + 8
-                    + SockAddr.MAX_SIZE, 8);
+            MemorySegment m = Arena.ofAuto().allocate(3 * E + 8 + L + 8 + 8 + SockAddr.MAX_SIZE, 8);
             long at = 0;
             rerrno = m.asSlice(at, Sys.ERRNO_SIZE);
             werrno = m.asSlice(at += E, Sys.ERRNO_SIZE);
             cerrno = m.asSlice(at += E, Sys.ERRNO_SIZE);
             intVal = m.asSlice(at += E, 4);
             lingerVal = m.asSlice(at += 8, Sys.LINGER_SIZE);
-            len = m.asSlice(at += Sys.LINGER_SIZE, 4);
+            len = m.asSlice(at += L, 4);
             word = m.asSlice(at += 8, 8);
             sa = m.asSlice(at + 8, SockAddr.MAX_SIZE);
         }
@@ -360,7 +359,7 @@ public final class FD {
                 }
                 int e = (int) -nfd;
                 if (e == Errors.EINTR || e == Errors.ECONNABORTED
-                        || (Sys.WINDOWS && (e == Errors.ECONNRESET || e == Errors.ERROR_NETNAME_DELETED))) {
+                        || (Sys.WINDOWS && (e == Errors.ECONNRESET || e == SysWindows.ERROR_NETNAME_DELETED))) {
                     continue;
                 }
                 long rt = readTimeout;

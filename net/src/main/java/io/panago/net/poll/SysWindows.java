@@ -48,6 +48,8 @@ final class SysWindows implements Sys.Os {
     static final int SD_RECEIVE = Windows.SD_RECEIVE();
     static final int SD_SEND = Windows.SD_SEND();
     static final int SOMAXCONN = Windows.SOMAXCONN();
+    /** A connection reset before {@code AcceptEx} took it: Go's fd_windows.go accepts the next one. */
+    static final int ERROR_NETNAME_DELETED = Windows.ERROR_NETNAME_DELETED();
     private static final int FLAGS = Windows.WSA_FLAG_OVERLAPPED() | Windows.WSA_FLAG_NO_HANDLE_INHERIT();
     private static final int FROM_PROTOCOL_INFO = Windows.FROM_PROTOCOL_INFO();
     private static final long INVALID_SOCKET = Windows.INVALID_SOCKET();

@@ -1,0 +1,163 @@
+package io.panago.net;
+
+import io.panago.runtime.Sched;
+
+import org.junit.platform.launcher.LauncherSession;
+import org.junit.platform.launcher.LauncherSessionListener;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Runs net's whole suite on a poller whose kernel is one of core's Java stand-ins, on Linux.
+ * With {@code -Dpanago.test.fake=kqueue} or {@code =iocp} (net's {@code netpoll-kqueue} and
+ * {@code netpoll-iocp} surefire executions) it binds that fake into the bindings when the JUnit
+ * session opens, then starts the scheduler and checks that it polls on the fake:
+ * <ul>
+ * <li>{@code kqueue}: core's {@code KqueueFakeKernel}, a kqueue written in Java over epoll,
+ * bound into the macOS bindings ({@code -Dpanago.netpoll=kqueue -Dpanago.kqueue=macos});
+ * {@code NetpollKqueue} then polls the real Linux sockets of the Linux socket layer;</li>
+ * <li>{@code iocp}: core's {@code IocpFakeKernel}, the kernel32 and ws2_32 calls in Java over
+ * Linux sockets, bound into the Windows bindings ({@code -Dpanago.netpoll=iocp
+ * -Dpanago.test.os=windows}); then {@code NetpollIocp} is the poller and net's Windows socket
+ * layer makes every socket call, all through the fake.</li>
+ * </ul>
+ * Without the property this class does nothing.
+ *
+ * <p>Registered through {@code META-INF/services}, which JUnit reads from the class path only:
+ * those executions run on the class path, since core's test classes (the fakes, in
+ * {@code io.panago.runtime}) cannot join the named module {@code io.panago.core}. For the same
+ * reason a fake is reached by reflection: net's tests compile as module {@code io.panago.net},
+ * where {@code io.panago.runtime} is core's package and the test jar's copy of it is invisible.
+ *
+ * <p>It is also the main class of the child JVMs {@link EchoStressTest} starts in such a run
+ * ({@link #childMain}), so they poll with the same backend over the same fake. A call that broke
+ * inside a fake is recorded by it; a session or child whose fake saw one fails at its end.
+ */
+public final class FakeKernelSession implements LauncherSessionListener {
+    private static final String PROPERTY = "panago.test.fake";
+
+    /** A fake kernel: its class, the method counting the kernel objects the poller made, and the property selecting it. */
+    private enum Fake {
+        KQUEUE("io.panago.runtime.KqueueFakeKernel", "kqueues", "panago.kqueue", "macos"),
+        IOCP("io.panago.runtime.IocpFakeKernel", "ports", "panago.test.os", "windows");
+
+        final String className, inUse, property, value;
+
+        Fake(String className, String inUse, String property, String value) {
+            this.className = className;
+            this.inUse = inUse;
+            this.property = property;
+            this.value = value;
+        }
+    }
+
+    /** Instantiated by JUnit's ServiceLoader. */
+    public FakeKernelSession() {}
+
+    /** The fake this JVM was asked for, or null. */
+    private static Fake asked() {
+        String v = System.getProperty(PROPERTY, "");
+        return v.isEmpty() ? null : Fake.valueOf(v.toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /** True when the suite runs on the Windows socket layer (over the IOCP fake here). */
+    static boolean windowsSockets() {
+        return asked() == Fake.IOCP || System.getProperty("os.name", "").startsWith("Windows");
+    }
+
+    @Override
+    public void launcherSessionOpened(LauncherSession session) {
+        Fake f = asked();
+        if (f != null) {
+            bindAndStart(f);
+        }
+    }
+
+    /** Binds the fake, starts the scheduler, and checks that its poller uses the fake. */
+    private static Object bindAndStart(Fake f) {
+        Object fake = install(f);
+        Sched.start();
+        if ((int) call(fake, f.inUse) == 0) {
+            throw new AssertionError("the " + f + " fake is bound but the scheduler polls without it"
+                    + " (-Dpanago.netpoll=" + f.name().toLowerCase(java.util.Locale.ROOT) + " missing?)");
+        }
+        return fake;
+    }
+
+    @Override
+    public void launcherSessionClosed(LauncherSession session) {
+        Fake f = asked();
+        if (f != null) {
+            List<Throwable> failures = failures(install(f));
+            if (!failures.isEmpty()) {
+                AssertionError e = new AssertionError("the " + f + " fake saw " + failures.size() + " broken call(s)");
+                failures.forEach(e::addSuppressed);
+                throw e;
+            }
+        }
+    }
+
+    /** {@code <Fake>.install()}: binds the fake on the first call, returns it. */
+    private static Object install(Fake f) {
+        try {
+            return Class.forName(f.className).getMethod("install").invoke(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("-D" + PROPERTY + " needs core's test jar on the class path", e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Throwable> failures(Object fake) {
+        return (List<Throwable>) call(fake, "failures");
+    }
+
+    private static Object call(Object fake, String method) {
+        try {
+            return fake.getClass().getMethod(method).invoke(fake);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * What follows {@code -cp} on a child JVM's command line to run {@code main}: just its name,
+     * or, in a JVM on a fake, the properties that select it and this class as the launcher.
+     */
+    static List<String> childMain(Class<?> main) {
+        List<String> out = new ArrayList<>();
+        Fake f = asked();
+        if (f != null) {
+            out.add("-D" + PROPERTY + "=" + System.getProperty(PROPERTY));
+            out.add("-D" + f.property + "=" + System.getProperty(f.property, f.value));
+            out.add(FakeKernelSession.class.getName());
+        }
+        out.add(main.getName());
+        return out;
+    }
+
+    /**
+     * A child JVM's entry (see {@link #childMain}): binds the fake, then runs {@code args[0]}'s
+     * main with the rest. The mains end in {@code System.exit}, so the check for broken calls is
+     * a shutdown hook that turns the exit status into 1.
+     */
+    public static void main(String[] args) throws Throwable {
+        Fake f = asked();
+        Object fake = bindAndStart(f);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            List<Throwable> failures = failures(fake);
+            if (!failures.isEmpty()) {
+                System.err.println("the " + f + " fake saw " + failures.size() + " broken call(s):");
+                failures.forEach(Throwable::printStackTrace);
+                Runtime.getRuntime().halt(1);
+            }
+        }));
+        try {
+            Class.forName(args[0]).getMethod("main", String[].class)
+                    .invoke(null, (Object) Arrays.copyOfRange(args, 1, args.length));
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}
