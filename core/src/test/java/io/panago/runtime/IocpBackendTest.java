@@ -1,5 +1,6 @@
 package io.panago.runtime;
 
+import io.panago.bindings.windows.WSAPROTOCOL_INFOW;
 import io.panago.bindings.windows.Windows;
 import io.panago.bindings.windows.WindowsErrno;
 import io.panago.runtime.BackendReadinessTests.Group;
@@ -203,6 +204,44 @@ class IocpBackendTest {
         p[0].sendAll("hello".getBytes());
         g.join(10);
         assertArrayEquals("hello".getBytes(), got);
+    }
+
+    /**
+     * tryClone's path on Windows: WSADuplicateSocketW plus WSASocketW(FROM_PROTOCOL_INFO) give a
+     * second handle to the same file object, which the port has already: its registration must
+     * take ERROR_INVALID_PARAMETER as "associated", and its completions, which carry the
+     * original's key, must reach its own ops, also once the original is closed and unregistered.
+     */
+    @Test
+    void aDuplicatedSocketSharesThePortAssociationAndOutlivesTheOriginal() throws Exception {
+        BackendOpEnd[] p = pair();
+        long dup;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cap = WindowsErrno.captureSegment(a);
+            MemorySegment info = a.allocate(WSAPROTOCOL_INFOW.layout());
+            assertEquals(0, WindowsErrno.WSADuplicateSocketW(cap, p[0].handle, WindowsErrno.GetCurrentProcessId(cap), info));
+            int from = Windows.FROM_PROTOCOL_INFO();
+            dup = WindowsErrno.WSASocketW(cap, from, from, from, info, 0, Windows.WSA_FLAG_OVERLAPPED());
+            assertTrue(dup != Windows.INVALID_SOCKET(), () -> "WSASocketW: " + WindowsErrno.wsaLastError(cap));
+            sockets.add(dup);
+        }
+        BackendOpEnd d = end(dup, pd(dup));
+        p[0].pd.evict();
+        p[0].r.close();
+        p[0].w.close();
+        p[0].pd.close();
+        closesocket(p[0].handle);
+        byte[] got = new byte[4];
+        Group g = new Group(1);
+        g.go(() -> d.recvFully(got));
+        until(parked(1), "WSARecv on the duplicate pending, its goroutine parked");
+        p[1].sendAll(new byte[] {1, 2, 3, 4});
+        g.join(10);
+        assertArrayEquals(new byte[] {1, 2, 3, 4}, got);
+        d.sendAll(new byte[] {9});
+        byte[] back = new byte[1];
+        p[1].recvFully(back);
+        assertEquals(9, back[0]);
     }
 
     @Test

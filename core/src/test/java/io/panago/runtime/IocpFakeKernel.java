@@ -64,7 +64,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *     A socket that {@code AcceptEx} or {@code ConnectEx} connected refuses
  *     {@code getpeername}, {@code getsockname} and {@code shutdown} ({@code WSAENOTCONN})
  *     until it gets {@code SO_UPDATE_ACCEPT_CONTEXT} (with the listener's handle) or
- *     {@code SO_UPDATE_CONNECT_CONTEXT}, as Windows does.</li>
+ *     {@code SO_UPDATE_CONNECT_CONTEXT}, as Windows does. After {@code shutdown},
+ *     {@code WSARecv} (SD_RECEIVE) or {@code WSASend} (SD_SEND) fails with
+ *     {@code WSAESHUTDOWN}, where Linux would report end of stream or EPIPE.</li>
  * <li>{@code WSADuplicateSocketW} into this process and {@code WSASocketW(FROM_PROTOCOL_INFO)}
  *     make a second handle to the same socket (a Linux dup). Like a Windows file object, the
  *     pair shares one completion port association and notification mode:
@@ -135,6 +137,8 @@ public final class IocpFakeKernel {
     /** What Windows keeps per file object, shared by a socket's duplicate handles. */
     private static final class FileObject {
         boolean skipOnSuccess;
+        /** shutdown's SD_RECEIVE and SD_SEND: later receives or sends fail with WSAESHUTDOWN. */
+        boolean shutRecv, shutSend;
         Port port;
         long key;
     }
@@ -471,7 +475,16 @@ public final class IocpFakeKernel {
 
     int shutdown(long s, int how) {
         // SD_RECEIVE/SD_SEND/SD_BOTH are 0/1/2, as SHUT_RD/SHUT_WR/SHUT_RDWR.
-        return connectedCall(s, (k, errno) -> LinuxErrno.shutdown(errno, k.fd, how));
+        return connectedCall(s, (k, errno) -> {
+            int r = LinuxErrno.shutdown(errno, k.fd, how);
+            if (r == 0) {
+                synchronized (this) {
+                    k.file.shutRecv |= how == Windows.SD_RECEIVE() || how == Windows.SD_BOTH();
+                    k.file.shutSend |= how == Windows.SD_SEND() || how == Windows.SD_BOTH();
+                }
+            }
+            return r;
+        });
     }
 
     /** An option's Linux level and name, {-1, -1} for one not emulated. */
@@ -719,6 +732,9 @@ public final class IocpFakeKernel {
             }
             Pending p = new Pending(kind, ovl.address(), buf, len, target);
             synchronized (this) {
+                if ((kind == KIND_RECV && k.file.shutRecv) || (kind == KIND_SEND && k.file.shutSend)) {
+                    return fail(Windows.WSAESHUTDOWN(), SOCKET_ERROR); // WSARecv, WSASend: after shutdown
+                }
                 OVERLAPPED.Internal(ovl.reinterpret(OVERLAPPED.sizeof()), 0x103); // STATUS_PENDING
                 // A connect in progress is only looked at again once the socket is writable.
                 int status = kind != KIND_CONNECT ? attempt(k, p) : count == -1 ? STATUS_SUCCESS : ERROR_IO_PENDING;

@@ -46,13 +46,20 @@ import java.nio.charset.StandardCharsets;
  * Reads are serialised by the read lock and writes by the write lock, so each direction has
  * at most one waiter: the poll descriptor's one slot, or the one eventfd.</li>
  * <li><b>Completion backends.</b> When {@link PollDesc#completionModel()} (io_uring with
- * {@code -Dpanago.netpoll=io_uring}), {@link #read}, {@link #write}, {@link #accept} and
- * {@link #connect} run as {@link NetpollOp}s instead, one per direction (Go's fd_windows.go
- * {@code execIO}): the operation is submitted with a pooled off-heap buffer and the caller,
- * goroutine or thread, parks on the same poll descriptor slot until its completion, so
- * deadlines and {@link #close} work as above; a timed-out or closed operation is cancelled
- * and waited for before its buffer is reused. The readiness wait stays for the retries that
- * need one (the accept back-off).</li>
+ * {@code -Dpanago.netpoll=io_uring}; IOCP on Windows), {@link #read}, {@link #write},
+ * {@link #accept} and {@link #connect} run as {@link NetpollOp}s instead, one per direction
+ * (Go's fd_windows.go {@code execIO}): the operation is submitted with a pooled off-heap
+ * buffer and the caller, goroutine or thread, parks on the same poll descriptor slot until its
+ * completion, so deadlines and {@link #close} work as above; a timed-out or closed operation
+ * is cancelled and waited for before its buffer is reused. The readiness wait stays for the
+ * retries that need one (the accept back-off).</li>
+ * <li><b>Windows.</b> Always the completion model, since IOCP has no readiness: accept is
+ * {@code AcceptEx} into a socket made for it, then {@code SO_UPDATE_ACCEPT_CONTEXT}; connect
+ * binds to the wildcard address, then {@code ConnectEx}, then {@code SO_UPDATE_CONNECT_CONTEXT}
+ * (Go's fd_windows.go and sock_windows.go). Platform threads park on the poll descriptor as
+ * goroutines do (there is no poll(2)), and the accept back-off is a timed park on it
+ * ({@link PollDesc#waitDeadline}). The socket is a 64-bit {@code SOCKET} handle, hence the
+ * {@code long} {@code sysfd} everywhere (a Unix descriptor widens to it at no cost).</li>
  * <li><b>Deadlines.</b> The user's deadline per direction (Go's SetReadDeadline) and a
  * per-call deadline (Java's soTimeout, a connect timeout, an accept back-off) combine into
  * the earliest, which is what the poll descriptor is given. A timeout of the call deadline
@@ -133,6 +140,12 @@ public final class FD {
      * drained ({@link PollDesc#shortReadDrains}); guarded by the read lock.
      */
     private boolean drained;
+    /**
+     * {@link #shutdown} of the input ran. Windows fails a receive after it (WSAESHUTDOWN) where
+     * Unix reports end of stream; reads then report end of stream there too, as the JDK's
+     * sockets do on every OS.
+     */
+    private volatile boolean inputShut;
 
     private FD(long sysfd, int family, Mem mem) {
         this.sysfd = sysfd;
@@ -459,6 +472,9 @@ public final class FD {
             if (len == 0) {
                 return 0;
             }
+            if (Sys.WINDOWS && inputShut) {
+                return -1;
+            }
             spend();
             long callDl = 0;
             for (;;) {
@@ -619,6 +635,9 @@ public final class FD {
     /** shutdown(2) of the read ({@code input}) or write side. */
     public void shutdown(boolean input) throws IOException {
         cold("shutdown", m -> Sys.shutdown(m.cerrno, sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR));
+        if (input) {
+            inputShut = true;
+        }
     }
 
     /** Sets an integer socket option. */
