@@ -15,15 +15,19 @@ import java.util.List;
  * {@code netpoll-iocp} surefire executions) it binds that fake into the bindings when the JUnit
  * session opens, then starts the scheduler and checks that it polls on the fake:
  * <ul>
- * <li>{@code kqueue}: core's {@code KqueueFakeKernel}, a kqueue written in Java over epoll,
- * bound into the macOS bindings ({@code -Dpanago.netpoll=kqueue -Dpanago.kqueue=macos});
- * {@code NetpollKqueue} then polls the real Linux sockets of the Linux socket layer;</li>
+ * <li>{@code kqueue}: core's {@code KqueueFakeKernel}, a kqueue written in Java over epoll, and
+ * its {@code MacosLibcFake}, macOS's libc socket calls in Java over Linux sockets, bound
+ * together into the macOS bindings ({@code -Dpanago.netpoll=kqueue -Dpanago.kqueue=macos
+ * -Dpanago.test.os=macos}); then {@code NetpollKqueue} is the poller and net's macOS socket
+ * layer makes every socket call, all through the fakes, with macOS's numbers;</li>
  * <li>{@code iocp}: core's {@code IocpFakeKernel}, the kernel32 and ws2_32 calls in Java over
  * Linux sockets, bound into the Windows bindings ({@code -Dpanago.netpoll=iocp
  * -Dpanago.test.os=windows}); then {@code NetpollIocp} is the poller and net's Windows socket
  * layer makes every socket call, all through the fake.</li>
  * </ul>
- * Without the property this class does nothing.
+ * Before the suite starts it checks that the scheduler polls on the fake, and that a socket
+ * made by {@code TcpListener.bind} went through the fake (so neither can quietly fall back to
+ * Linux's calls). Without the property this class does nothing.
  *
  * <p>Registered through {@code META-INF/services}, which JUnit reads from the class path only:
  * those executions run on the class path, since core's test classes (the fakes, in
@@ -38,18 +42,25 @@ import java.util.List;
 public final class FakeKernelSession implements LauncherSessionListener {
     private static final String PROPERTY = "panago.test.fake";
 
-    /** A fake kernel: its class, the method counting the kernel objects the poller made, and the property selecting it. */
+    /**
+     * A fake kernel: its class, the method counting the kernel objects the poller made, the
+     * path of methods from the fake to its count of sockets made (none: not checked), and the
+     * properties (with their defaults) that select it, which a child JVM gets too.
+     */
     private enum Fake {
-        KQUEUE("io.panago.runtime.KqueueFakeKernel", "kqueues", "panago.kqueue", "macos"),
-        IOCP("io.panago.runtime.IocpFakeKernel", "ports", "panago.test.os", "windows");
+        KQUEUE("io.panago.runtime.KqueueFakeKernel", "kqueues", List.of("libc", "sockets"),
+                "panago.kqueue", "macos", "panago.test.os", "macos"),
+        IOCP("io.panago.runtime.IocpFakeKernel", "ports", List.of(), "panago.test.os", "windows");
 
-        final String className, inUse, property, value;
+        final String className, inUse;
+        final List<String> socketCount;
+        final String[] properties;
 
-        Fake(String className, String inUse, String property, String value) {
+        Fake(String className, String inUse, List<String> socketCount, String... properties) {
             this.className = className;
             this.inUse = inUse;
-            this.property = property;
-            this.value = value;
+            this.socketCount = socketCount;
+            this.properties = properties;
         }
     }
 
@@ -67,6 +78,11 @@ public final class FakeKernelSession implements LauncherSessionListener {
         return asked() == Fake.IOCP || System.getProperty("os.name", "").startsWith("Windows");
     }
 
+    /** True when the suite runs on the macOS socket layer (over the libc fake here). */
+    static boolean macosSockets() {
+        return asked() == Fake.KQUEUE || System.getProperty("os.name", "").startsWith("Mac");
+    }
+
     @Override
     public void launcherSessionOpened(LauncherSession session) {
         Fake f = asked();
@@ -75,7 +91,7 @@ public final class FakeKernelSession implements LauncherSessionListener {
         }
     }
 
-    /** Binds the fake, starts the scheduler, and checks that its poller uses the fake. */
+    /** Binds the fake, starts the scheduler, and checks that its poller and the sockets use the fake. */
     private static Object bindAndStart(Fake f) {
         Object fake = install(f);
         Sched.start();
@@ -83,7 +99,28 @@ public final class FakeKernelSession implements LauncherSessionListener {
             throw new AssertionError("the " + f + " fake is bound but the scheduler polls without it"
                     + " (-Dpanago.netpoll=" + f.name().toLowerCase(java.util.Locale.ROOT) + " missing?)");
         }
+        if (!f.socketCount.isEmpty()) {
+            int before = sockets(f, fake);
+            try (TcpListener ln = TcpListener.bind("127.0.0.1:0")) {
+                ln.localAddress();
+            } catch (java.io.IOException e) {
+                throw new AssertionError("a listener on the " + f + " fake", e);
+            }
+            if (sockets(f, fake) <= before) {
+                throw new AssertionError("the " + f + " fake is bound but TcpListener.bind made its socket without it"
+                        + " (-Dpanago.test.os missing?)");
+            }
+        }
         return fake;
+    }
+
+    /** The fake's count of sockets made, through the methods {@link Fake#socketCount} names. */
+    private static int sockets(Fake f, Object fake) {
+        Object o = fake;
+        for (String m : f.socketCount) {
+            o = call(o, m);
+        }
+        return (int) o;
     }
 
     @Override
@@ -130,7 +167,9 @@ public final class FakeKernelSession implements LauncherSessionListener {
         Fake f = asked();
         if (f != null) {
             out.add("-D" + PROPERTY + "=" + System.getProperty(PROPERTY));
-            out.add("-D" + f.property + "=" + System.getProperty(f.property, f.value));
+            for (int i = 0; i < f.properties.length; i += 2) {
+                out.add("-D" + f.properties[i] + "=" + System.getProperty(f.properties[i], f.properties[i + 1]));
+            }
             out.add(FakeKernelSession.class.getName());
         }
         out.add(main.getName());

@@ -58,6 +58,11 @@ final class NetTesting implements BeforeAllCallback, AfterAllCallback {
         return FakeKernelSession.windowsSockets() ? "WSA" + name : name;
     }
 
+    /** Whether this run's socket layer is macOS's (where some values read back differently). */
+    static boolean macosSockets() {
+        return FakeKernelSession.macosSockets();
+    }
+
     /** Sockets and eventfds this process has open, as "fd -> target" lines. */
     static TreeSet<String> openSockets() {
         TreeSet<String> out = new TreeSet<>();

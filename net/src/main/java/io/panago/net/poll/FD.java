@@ -215,14 +215,18 @@ public final class FD {
     }
 
     /**
-     * The kernel's limit on a listen backlog, net.core.somaxconn, capped at 65535 (Go:
-     * maxListenerBacklog); the header's SOMAXCONN if it cannot be read, and on Windows,
-     * which has no such setting.
+     * The kernel's limit on a listen backlog, capped at 65535 (Go: maxListenerBacklog):
+     * net.core.somaxconn on Linux, kern.ipc.somaxconn (by sysctl) on macOS; the header's
+     * SOMAXCONN if it cannot be read, and on Windows, which has no such setting.
      */
     public static int maxListenerBacklog() {
         int n = Sys.SOMAXCONN;
         if (Sys.WINDOWS) {
             return Math.max(1, Math.min(n, 65535));
+        }
+        if (Sys.MACOS) {
+            int k = SysMacos.somaxconn();
+            return Math.max(1, Math.min(k > 0 ? k : n, 65535));
         }
         // Not Files.readString: it probes with a 1-byte read, and a sysctl file answers the
         // next read, at offset 1, with end-of-file: "4096" would come back as "4".

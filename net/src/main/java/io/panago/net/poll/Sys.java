@@ -27,15 +27,17 @@ import java.lang.foreign.ValueLayout;
  * are not in {@link SysWindows}: {@link FD} runs them as {@code NetpollOp}s on the IOCP
  * poller, and parks threads on the poll descriptor, never in poll(2).
  *
- * <p>Test only: {@code -Dpanago.test.os=windows} selects the Windows socket layer on another
- * OS, where its Winsock calls must be served by a lookup given to
- * {@code io.panago.bindings.windows.Windows.bindLookup} (net's test suite binds core's Java
- * stand-in for ws2_32 there). It is read once, with {@code os.name}; no program should set it.
+ * <p>Test only: {@code -Dpanago.test.os=windows} or {@code =macos} selects that OS's socket layer
+ * on another OS, where its calls must be served by a lookup given to
+ * {@code io.panago.bindings.windows.Windows.bindLookup} or
+ * {@code io.panago.bindings.macos.Macos.bindLookup} (net's test suite binds core's Java
+ * stand-ins for ws2_32 and for macOS's libc there). It is read once, with {@code os.name}; no
+ * program should set it.
  */
 final class Sys {
     private Sys() {}
 
-    /** {@code os.name}, or "Windows" under the test-only {@code panago.test.os=windows}. */
+    /** {@code os.name}, or "Windows" / "Mac OS X" under the test-only {@code panago.test.os}. */
     private static final String OS_NAME = osName();
 
     /** Whether the socket calls are Winsock's. */
@@ -48,10 +50,12 @@ final class Sys {
         if (test.isEmpty()) {
             return System.getProperty("os.name", "");
         }
-        if (!test.equals("windows")) {
-            throw new UnsupportedOperationException("panago.test.os=" + test + ": only windows can be selected");
-        }
-        return "Windows";
+        return switch (test) {
+            case "windows" -> "Windows";
+            case "macos" -> "Mac OS X";
+            default -> throw new UnsupportedOperationException("panago.test.os=" + test
+                    + ": only windows or macos can be selected");
+        };
     }
 
     /** The calls of one OS; errors come back negated, in that OS's numbering. */

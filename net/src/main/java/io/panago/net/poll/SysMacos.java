@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <li>no eventfd: the wake-up descriptor is a non-blocking pipe. {@link #wakeFd} returns its read
  * end and remembers the write end in {@link #WRITERS}, where {@link #signal} finds it and
  * {@link #close} closes it with the read end, so {@link FD} handles one int either way.</li>
+ * <li>no /proc: the listen backlog limit is {@code kern.ipc.somaxconn}, read with
+ * {@code sysctlbyname} ({@link #somaxconn}).</li>
  * </ul>
  * Errors are {@code -errno} in macOS's numbering; {@link Errors} names them.
  */
@@ -227,6 +229,22 @@ final class SysMacos implements Sys.Os {
         if (w != null) {
             buf.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
             MacosErrno.write(errno, w, buf, 1);
+        }
+    }
+
+    /**
+     * {@code kern.ipc.somaxconn}, the kernel's limit on a listen backlog, or 0 if it cannot be
+     * read (Go: maxListenerBacklog's {@code SysctlUint32} on Darwin). Cold: once per process.
+     */
+    static int somaxconn() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = MacosErrno.captureSegment(arena);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment len = arena.allocate(ValueLayout.JAVA_LONG);
+            len.set(ValueLayout.JAVA_LONG, 0, value.byteSize());
+            int r = MacosErrno.sysctlbyname(errno, arena.allocateFrom("kern.ipc.somaxconn"), value, len,
+                    MemorySegment.NULL, 0);
+            return r < 0 || len.get(ValueLayout.JAVA_LONG, 0) != value.byteSize() ? 0 : value.get(ValueLayout.JAVA_INT, 0);
         }
     }
 

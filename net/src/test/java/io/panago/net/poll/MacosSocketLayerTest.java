@@ -100,7 +100,7 @@ class MacosSocketLayerTest {
             if (!name.equals(Errors.Table.MACOS.name().apply(mac))) {
                 wrong.add(name + ": macOS " + mac + " is named " + Errors.Table.MACOS.name().apply(mac));
             }
-            Errors.Table run = Sys.WINDOWS ? Errors.Table.WINDOWS : Errors.Table.LINUX;
+            Errors.Table run = Sys.WINDOWS ? Errors.Table.WINDOWS : Sys.MACOS ? Errors.Table.MACOS : Errors.Table.LINUX;
             if (run.value().applyAsInt(name) != value) {
                 wrong.add(name + ": this run's table " + run.value().applyAsInt(name) + ", in use " + value);
             }
@@ -203,13 +203,38 @@ class MacosSocketLayerTest {
     }
 
     @Test
-    void thisMachineUsesTheLinuxVariantUnlessTheTestsAskForWindows() {
-        assertEquals(false, Sys.MACOS, "these tests run on Linux");
-        assertEquals("windows".equals(System.getProperty("panago.test.os")), Sys.WINDOWS);
-        if (!Sys.WINDOWS) {
+    void thisMachineUsesTheLinuxVariantUnlessTheTestsAskForAnother() {
+        String os = System.getProperty("panago.test.os", "");
+        assertEquals("windows".equals(os), Sys.WINDOWS);
+        assertEquals("macos".equals(os), Sys.MACOS);
+        if (Sys.MACOS) {
+            assertEquals(30, SockAddr.AF_INET6);
+            assertEquals(0xffff, Sys.SOL_SOCKET);
+            assertEquals(0x1080, Sys.SO_LINGER, "SO_LINGER_SEC: macOS's SO_LINGER counts clock ticks");
+            assertEquals(54, Errors.ECONNRESET);
+        } else if (!Sys.WINDOWS) {
             assertEquals(SockAddr.Codec.LINUX.afInet6, SockAddr.AF_INET6);
             assertEquals(SysLinux.SOL_SOCKET, Sys.SOL_SOCKET);
             assertEquals(io.panago.bindings.linux.Linux.ECONNRESET(), Errors.ECONNRESET);
         }
+    }
+
+    /**
+     * Linux's net.core.somaxconn from /proc; on the macOS socket layer by sysctl
+     * kern.ipc.somaxconn, which the libc stand-in answers from the same file, so a wrong
+     * sysctl call (or a read of /proc where macOS has none) shows as the header's 128.
+     */
+    @Test
+    void theListenBacklogLimitIsTheKernels() throws Exception {
+        if (Sys.WINDOWS) {
+            assertEquals(Math.min(Sys.SOMAXCONN, 65535), FD.maxListenerBacklog(), "Windows has no such setting");
+            return;
+        }
+        int proc;
+        // Not Files.readString, which misreads sysctl files (see FD.maxListenerBacklog).
+        try (java.io.InputStream in = new java.io.FileInputStream("/proc/sys/net/core/somaxconn")) {
+            proc = Integer.parseInt(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim());
+        }
+        assertEquals(Math.min(proc, 65535), FD.maxListenerBacklog());
     }
 }
