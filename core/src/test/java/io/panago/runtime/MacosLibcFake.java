@@ -51,6 +51,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * set (Linux reports double); boolean socket options read back as their flag bit, as BSD's
  * {@code sogetopt} and {@code tcp_ctloutput} report them ({@code SO_KEEPALIVE} 8,
  * {@code SO_REUSEADDR} 4, {@code TCP_NODELAY} 4); {@code SO_ERROR} reads a macOS errno;</li>
+ * <li>{@code setsockopt} fails with EINVAL on a connection shut both ways (reset, refused, or
+ * closed by both ends: XNU's "no more sockopt's" once {@code SS_CANTRCVMORE} and
+ * {@code SS_CANTSENDMORE} are both set), where Linux still accepts it; told here by poll's
+ * POLLHUP on a socket that has been connected or connecting;</li>
  * <li>{@code getsockname}/{@code getpeername}/{@code accept} truncate an address to the room
  * given and report the truncated length;</li>
  * <li>{@code sysctlbyname("kern.ipc.somaxconn")} answers Linux's {@code net.core.somaxconn};
@@ -103,6 +107,8 @@ public final class MacosLibcFake {
     private static final class Sock {
         final int family;
         volatile boolean noSigpipe, sndbufSet, rcvbufSet;
+        /** Accepted, or connect was called: from then on a POLLHUP means both directions are shut. */
+        volatile boolean connected;
 
         Sock(int family) {
             this.family = family;
@@ -327,6 +333,9 @@ public final class MacosLibcFake {
             if (a == null) {
                 return -1;
             }
+            if (connect) {
+                sock(fd).connected = true;
+            }
             int r = connect ? LinuxErrno.connect(e, fd, a, len) : LinuxErrno.bind(e, fd, a, len);
             return r < 0 ? failed() : 0;
         });
@@ -352,7 +361,9 @@ public final class MacosLibcFake {
             if (fl >= 0 && (fl & Linux.O_NONBLOCK()) != 0) {
                 LinuxErrno.fcntl(e, nfd, Linux.F_SETFL(), Linux.O_NONBLOCK());
             }
-            socks.put(nfd, new Sock(k.family));
+            Sock n = new Sock(k.family);
+            n.connected = true;
+            socks.put(nfd, n);
             if (sa.address() != 0) {
                 toDarwin(s.addr, s.len.get(ValueLayout.JAVA_INT, 0), sa, salen);
             }
@@ -415,6 +426,9 @@ public final class MacosLibcFake {
             if (len != (linger ? 8 : 4)) {
                 return reject("setsockopt 0x" + Integer.toHexString(name) + " with " + len + " bytes");
             }
+            if (k.connected && shutBothWays(fd)) {
+                return fail(Linux.EINVAL());
+            }
             MemorySegment v = val.reinterpret(len);
             if (o.linuxLevel < 0) {
                 k.noSigpipe = v.get(ValueLayout.JAVA_INT, 0) != 0;
@@ -476,6 +490,19 @@ public final class MacosLibcFake {
             v.set(ValueLayout.JAVA_INT, 0, x);
             return 0;
         });
+    }
+
+    /**
+     * Whether Linux reports POLLHUP for {@code fd}: both directions shut (or TCP_CLOSE, which on
+     * a socket that has been connected means reset, refused or closed).
+     */
+    private boolean shutBothWays(int fd) {
+        MemorySegment p = scratch.get().word;
+        p.set(ValueLayout.JAVA_INT, io.panago.bindings.linux.pollfd.fd$offset(), fd);
+        p.set(ValueLayout.JAVA_SHORT, io.panago.bindings.linux.pollfd.events$offset(), (short) 0);
+        p.set(ValueLayout.JAVA_SHORT, io.panago.bindings.linux.pollfd.revents$offset(), (short) 0);
+        return LinuxErrno.poll(scratch.get().errno, p, 1, 0) > 0
+                && (p.get(ValueLayout.JAVA_SHORT, io.panago.bindings.linux.pollfd.revents$offset()) & Linux.POLLHUP()) != 0;
     }
 
     int shutdown(int fd, int how) {

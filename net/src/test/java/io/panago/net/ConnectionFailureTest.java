@@ -78,6 +78,40 @@ class ConnectionFailureTest {
         assertEquals("Connection reset (" + NetTesting.errno("ECONNRESET") + "): read", t.getMessage());
     }
 
+    /**
+     * A client resets its connection before the server accepts it; the listener keeps working.
+     * Linux's accept (the stand-ins' too, which accept through Linux) hands the dead connection
+     * over, and its first read reports the reset. On macOS every socket option fails with EINVAL
+     * on a connection shut both ways, SO_NOSIGPIPE in accept's set-up included, so the macOS
+     * socket layer drops it as ECONNABORTED (as BSD's own accept may), which accept skips: the
+     * next connection comes out.
+     */
+    @Test
+    void aConnectionResetBeforeAcceptNeitherFailsNorStallsTheListener() throws Exception {
+        Go.run(() -> {
+            try (TcpListener ln = TcpListener.bind("127.0.0.1:0")) {
+                TcpStream reset = TcpStream.connect(ln.localAddress());
+                reset.setLinger(0);
+                reset.close();
+                try (TcpStream next = TcpStream.connect(ln.localAddress())) {
+                    next.writeAll(new byte[] {42});
+                    if (!NetTesting.macosSockets()) {
+                        try (TcpStream dead = ln.accept()) {
+                            SocketException e = assertThrows(SocketException.class, () -> dead.read(new byte[1]));
+                            assertEquals("Connection reset (" + NetTesting.errno("ECONNRESET") + "): read", e.getMessage());
+                        }
+                    }
+                    try (TcpStream s = ln.accept()) {
+                        byte[] b = new byte[1];
+                        assertEquals(1, s.read(b));
+                        assertEquals(42, b[0]);
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
     @Test
     void halfCloseLetsThePeerReadToTheEndAndStillAnswer() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();

@@ -55,6 +55,8 @@ final class SysMacos implements Sys.Os {
     static final int O_NONBLOCK = Macos.O_NONBLOCK();
     static final int FD_CLOEXEC = Macos.FD_CLOEXEC();
     static final int SOMAXCONN = Macos.SOMAXCONN();
+    static final int EINVAL = Macos.EINVAL();
+    static final int ECONNABORTED = Macos.ECONNABORTED();
 
     static final long ERRNO_SIZE = MacosErrno.captureLayout().byteSize();
     static final long LINGER_SIZE = linger.sizeof();
@@ -115,11 +117,20 @@ final class SysMacos implements Sys.Os {
         return fd < 0 ? -MacosErrno.errno(errno) : setUp(errno, fd, true);
     }
 
-    /** accept(2) plus the set-up: Darwin copies O_NONBLOCK from the listener, Linux does not. */
+    /**
+     * accept(2) plus the set-up (Darwin copies O_NONBLOCK from the listener, Linux does not). A
+     * connection its peer reset while it waited in the queue is shut both ways, and Darwin
+     * refuses every socket option on such a socket (EINVAL), SO_NOSIGPIPE included: it is
+     * closed and reported as ECONNABORTED, which is what it is and what accept skips.
+     */
     @Override
     public long accept(MemorySegment errno, long fd) {
         int nfd = MacosErrno.accept(errno, (int) fd, MemorySegment.NULL, MemorySegment.NULL);
-        return nfd < 0 ? -MacosErrno.errno(errno) : setUp(errno, nfd, true);
+        if (nfd < 0) {
+            return -MacosErrno.errno(errno);
+        }
+        int r = setUp(errno, nfd, true);
+        return r == -EINVAL ? -ECONNABORTED : r;
     }
 
     @Override
