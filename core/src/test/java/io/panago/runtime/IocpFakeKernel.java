@@ -92,6 +92,8 @@ public final class IocpFakeKernel {
     private static final int WIN_AF_INET6 = Windows.AF_INET6(), LINUX_AF_INET6 = Linux.AF_INET6();
     private static final int SOCKET_ERROR = Windows.SOCKET_ERROR(), WSA_IO_PENDING = Windows.WSA_IO_PENDING(),
             ERROR_IO_PENDING = Windows.ERROR_IO_PENDING();
+    /** {@code <linux/in.h>}'s IP_BIND_ADDRESS_NO_PORT (Linux 4.2+), not in the bindings. */
+    private static final int IP_BIND_ADDRESS_NO_PORT = 24;
     private static final int KIND_RECV = 1, KIND_SEND = 2, KIND_ACCEPT = 3, KIND_CONNECT = 4;
 
     /** Calls that failed inside the fake (an assertion in every test). */
@@ -311,6 +313,11 @@ public final class IocpFakeKernel {
             // Windows binds over connections in TIME_WAIT by default: Linux's SO_REUSEADDR.
             s.word.set(ValueLayout.JAVA_INT, 0, 1);
             LinuxErrno.setsockopt(s.errno, fd, Linux.SOL_SOCKET(), Linux.SO_REUSEADDR(), s.word, 4);
+            // ConnectEx wants a socket bound to port 0 first. Windows picks that port among those
+            // free for the destination; Linux's bind would pick one free of every socket,
+            // TIME_WAIT included, and a machine that just ran tens of thousands of loopback
+            // connections has few. So bind defers the port to connect, as Windows in effect does.
+            LinuxErrno.setsockopt(s.errno, fd, Linux.IPPROTO_IP(), IP_BIND_ADDRESS_NO_PORT, s.word, 4);
             return newHandle(fd, af, new FileObject());
         } catch (Throwable t) {
             return broken(t, -1);

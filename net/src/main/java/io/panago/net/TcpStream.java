@@ -63,9 +63,15 @@ public final class TcpStream implements AutoCloseable {
     /** Closes {@link #fd} if this stream is dropped unclosed; its clean() is {@link #close}. */
     private final Cleaner.Cleanable closer;
 
-    TcpStream(FD fd) throws IOException {
+    TcpStream(FD fd) {
         this.fd = fd;
-        fd.setOption(FD.Option.TCP_NODELAY, 1);
+        try {
+            fd.setOption(FD.Option.TCP_NODELAY, 1);
+        } catch (IOException e) {
+            // As Go's newTCPConn, which ignores this error: macOS refuses every option on a
+            // connection the peer reset after accept or connect completed. The stream is still
+            // handed over; its first read or write reports the reset.
+        }
         closer = fd.closeWhenUnreachable(this);
     }
 
@@ -294,7 +300,7 @@ public final class TcpStream implements AutoCloseable {
             s.local = local;
             s.peer = peer;
             return s;
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error e) {
             fd.close();
             throw e;
         }
