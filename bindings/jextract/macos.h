@@ -9,3 +9,4 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
+#include <sys/sysctl.h>

@@ -13,7 +13,7 @@ exec jextract \
   --include-function close --include-function read --include-function write --include-function readv \
   --include-function writev --include-function recv --include-function send --include-function dup \
   --include-function pipe \
-  --include-function fcntl --include-function poll --include-function __error \
+  --include-function fcntl --include-function poll --include-function sysctlbyname --include-function __error \
   --include-struct kevent --include-struct timespec --include-struct in_addr --include-struct in6_addr \
   --include-struct sockaddr --include-struct sockaddr_in --include-struct sockaddr_in6 --include-struct sockaddr_storage \
   --include-struct iovec --include-struct pollfd --include-struct linger \

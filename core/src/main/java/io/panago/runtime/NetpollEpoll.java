@@ -87,7 +87,7 @@ final class NetpollEpoll extends Netpoll {
         synchronized (ctl) {
             epoll_event.events(ctl.ev, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET);
             ctl.ev.set(ValueLayout.JAVA_LONG_UNALIGNED, EV_DATA, tag);
-            if (LinuxErrno.epoll_ctl(ctl.errno, epfd, Linux.EPOLL_CTL_ADD(), pd.fd, ctl.ev) < 0) {
+            if (LinuxErrno.epoll_ctl(ctl.errno, epfd, Linux.EPOLL_CTL_ADD(), (int) pd.fd, ctl.ev) < 0) {
                 String err = errnoName(ctl);
                 unregister(pd);
                 throw new IOException("epoll_ctl(EPOLL_CTL_ADD, fd " + pd.fd + "): " + err);
@@ -98,7 +98,7 @@ final class NetpollEpoll extends Netpoll {
     @Override
     void close(PollDesc pd) {
         synchronized (ctl) {
-            LinuxErrno.epoll_ctl(ctl.errno, epfd, Linux.EPOLL_CTL_DEL(), pd.fd, ctl.ev);
+            LinuxErrno.epoll_ctl(ctl.errno, epfd, Linux.EPOLL_CTL_DEL(), (int) pd.fd, ctl.ev);
         }
         unregister(pd);
     }

@@ -57,7 +57,8 @@ final class NetpollIocp extends Netpoll {
     /** Every address, for reading an op's id behind an OVERLAPPED the port hands back. */
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final int SOCKET_ERROR = Windows.SOCKET_ERROR(), WSA_IO_PENDING = Windows.WSA_IO_PENDING(),
-            ERROR_OPERATION_ABORTED = Windows.ERROR_OPERATION_ABORTED(), WAIT_TIMEOUT = Windows.WAIT_TIMEOUT();
+            ERROR_OPERATION_ABORTED = Windows.ERROR_OPERATION_ABORTED(), WAIT_TIMEOUT = Windows.WAIT_TIMEOUT(),
+            ERROR_INVALID_PARAMETER = Windows.ERROR_INVALID_PARAMETER();
 
     private final MemorySegment port;
     /** Go's netpollWakeSig. */
@@ -98,19 +99,26 @@ final class NetpollIocp extends Netpoll {
         return true;
     }
 
-    private static MemorySegment handle(int fd) {
-        return MemorySegment.ofAddress(fd); // SOCKETs are handles; 64-bit Windows keeps them in 32 bits
+    private static MemorySegment handle(long socket) {
+        return MemorySegment.ofAddress(socket); // a SOCKET is a kernel handle
     }
 
+    /**
+     * Associates the socket with the port. A socket from {@code WSADuplicateSocketW} (the net
+     * layer's {@code tryClone}) is another handle to a file object that is associated already,
+     * with this port (every socket of this process is), and a file object takes one
+     * association: {@code ERROR_INVALID_PARAMETER} then means "done". Its packets carry the
+     * original's key, which nothing reads: an operation is found through its OVERLAPPED.
+     */
     @Override
     void open(PollDesc pd) throws IOException {
         long tag = register(pd);
         synchronized (ctlCapture) {
             MemorySegment p = WindowsErrno.CreateIoCompletionPort(ctlCapture, handle(pd.fd), port, tag, 0);
-            if (p.address() == 0) {
-                String err = WinError.name(WindowsErrno.lastError(ctlCapture));
+            int e = p.address() == 0 ? WindowsErrno.lastError(ctlCapture) : 0;
+            if (e != 0 && e != ERROR_INVALID_PARAMETER) {
                 unregister(pd);
-                throw new IOException("CreateIoCompletionPort(socket " + pd.fd + "): " + err);
+                throw new IOException("CreateIoCompletionPort(socket " + pd.fd + "): " + WinError.name(e));
             }
             byte modes = (byte) (Windows.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS() | Windows.FILE_SKIP_SET_EVENT_ON_HANDLE());
             if (WindowsErrno.SetFileCompletionNotificationModes(ctlCapture, handle(pd.fd), modes) != 0) {

@@ -330,7 +330,7 @@ final class NetpollUring extends Netpoll {
             }
             pd.armed |= ARMED_POLL;
             synchronized (ctlErrno) {
-                push((byte) Linux.IORING_OP_POLL_ADD(), pd.fd, 0, 0, Linux.IORING_POLL_ADD_MULTI(),
+                push((byte) Linux.IORING_OP_POLL_ADD(), (int) pd.fd, 0, 0, Linux.IORING_POLL_ADD_MULTI(),
                         POLLIN | POLLOUT | POLLRDHUP, KIND_POLL | pd.tag, ctlErrno);
             }
         }
@@ -367,17 +367,17 @@ final class NetpollUring extends Netpoll {
         long ud = userData(op);
         MemorySegment errno = op.capture;
         switch (op.kind) {
-            case NetpollOp.READ -> push((byte) Linux.IORING_OP_READ(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno, true, (short) 0);
-            case NetpollOp.WRITE -> push((byte) Linux.IORING_OP_WRITE(), op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno, true, (short) 0);
+            case NetpollOp.READ -> push((byte) Linux.IORING_OP_READ(), (int) op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno, true, (short) 0);
+            case NetpollOp.WRITE -> push((byte) Linux.IORING_OP_WRITE(), (int) op.pd.fd, -1L, op.buf.address(), op.len, 0, ud, errno, true, (short) 0);
             // A receive after one that drained the socket will most likely wait: poll first,
             // rather than fail an attempt at submission and then arm the poll.
-            case NetpollOp.RECV -> push((byte) Linux.IORING_OP_RECV(), op.pd.fd, 0, op.buf.address(), op.len, op.flags, ud,
+            case NetpollOp.RECV -> push((byte) Linux.IORING_OP_RECV(), (int) op.pd.fd, 0, op.buf.address(), op.len, op.flags, ud,
                     errno, true, op.drained ? RECVSEND_POLL_FIRST : 0);
-            case NetpollOp.SEND -> push((byte) Linux.IORING_OP_SEND(), op.pd.fd, 0, op.buf.address(), op.len,
+            case NetpollOp.SEND -> push((byte) Linux.IORING_OP_SEND(), (int) op.pd.fd, 0, op.buf.address(), op.len,
                     op.flags | Linux.MSG_NOSIGNAL(), ud, errno, true, (short) 0);
-            case NetpollOp.ACCEPT -> push((byte) Linux.IORING_OP_ACCEPT(), op.pd.fd,
+            case NetpollOp.ACCEPT -> push((byte) Linux.IORING_OP_ACCEPT(), (int) op.pd.fd,
                     op.addr.address() + NetpollOp.ADDR_LEN_OFFSET, op.addr.address(), 0, op.flags, ud, errno, true, (short) 0);
-            case NetpollOp.CONNECT -> push((byte) Linux.IORING_OP_CONNECT(), op.pd.fd, op.addrLen, op.addr.address(), 0, 0,
+            case NetpollOp.CONNECT -> push((byte) Linux.IORING_OP_CONNECT(), (int) op.pd.fd, op.addrLen, op.addr.address(), 0, 0,
                     ud, errno, true, (short) 0);
             default -> throw new UnsupportedOperationException("io_uring has no operation of kind " + op.kind
                     + " (AcceptEx is Windows': use accept)");
@@ -403,12 +403,12 @@ final class NetpollUring extends Netpoll {
                 if (op.drained) {
                     return SUBMIT;
                 }
-                r = LinuxErrno.recvHeap(errno, op.pd.fd, MemorySegment.ofArray(b).asSlice(off, len), len,
+                r = LinuxErrno.recvHeap(errno, (int) op.pd.fd, MemorySegment.ofArray(b).asSlice(off, len), len,
                         flags | Linux.MSG_DONTWAIT());
             }
             case NetpollOp.ACCEPT -> {
                 op.addr.set(ValueLayout.JAVA_INT, NetpollOp.ADDR_LEN_OFFSET, NetpollOp.ADDR_BYTES);
-                r = LinuxErrno.accept4(errno, op.pd.fd, op.addr, op.addr.asSlice(NetpollOp.ADDR_LEN_OFFSET, 4), op.flags);
+                r = LinuxErrno.accept4(errno, (int) op.pd.fd, op.addr, op.addr.asSlice(NetpollOp.ADDR_LEN_OFFSET, 4), op.flags);
             }
             default -> {
                 return SUBMIT;

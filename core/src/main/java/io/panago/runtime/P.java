@@ -2,6 +2,7 @@ package io.panago.runtime;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A processor (Go's {@code p}): the right to run goroutine code, with a local run queue.
@@ -232,12 +233,13 @@ final class P {
                         int c = code();
                         if (c == RUNNING || c == USER) {
                             // The owner is likely about to run it (it readied it and is parking):
-                            // give it ~3 µs first, as Go's usleep(3) does, or ping-pong pairs
-                            // would be torn apart by thieves.
-                            long end = System.nanoTime() + 3_000;
-                            while (System.nanoTime() < end) {
-                                Thread.onSpinWait();
-                            }
+                            // give it time first, or ping-pong pairs would be torn apart by
+                            // thieves. Asleep, as Go's usleep(3), not spinning: the OS's timer
+                            // slack stretches it to tens of µs, and all that while this M stays
+                            // counted as spinning, so the pair's goreadys skip wakep's futex
+                            // wake (a ping-pong at GOMAXPROCS 2 paid one per ~20 round trips
+                            // with a 3 µs spin, one per ~100 asleep, and burned a core).
+                            LockSupport.parkNanos(3_000);
                         }
                         if (!RUNNEXT.compareAndSet(this, next, null)) {
                             continue;

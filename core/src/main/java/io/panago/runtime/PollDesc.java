@@ -52,7 +52,8 @@ public final class PollDesc {
         }
     }
 
-    final int fd;
+    /** The OS's handle: a Unix descriptor, or a Windows SOCKET (a 64-bit handle). */
+    final long fd;
     /** Poller tag: slot | sequence &lt;&lt; 32 (see {@link Netpoll#register}). */
     volatile long tag;
     final Netpoll netpoll;
@@ -78,18 +79,19 @@ public final class PollDesc {
     private volatile long rd, wd;
     private RTimer rt, wt;
 
-    private PollDesc(int fd, Netpoll netpoll) {
+    private PollDesc(long fd, Netpoll netpoll) {
         this.fd = fd;
         this.netpoll = netpoll;
     }
 
     /**
      * Registers {@code fd} with the poller, once, edge-triggered (Go's {@code pollOpen}). The
-     * descriptor must be non-blocking.
+     * descriptor must be non-blocking. It is a {@code long} because a Windows {@code SOCKET}
+     * is a handle ({@code UINT_PTR}); a Unix descriptor widens to it.
      *
      * @throws IOException if the poller refuses it
      */
-    public static PollDesc open(int fd) throws IOException {
+    public static PollDesc open(long fd) throws IOException {
         Sched.start();
         PollDesc pd = new PollDesc(fd, Sched.netpoll);
         pd.netpoll.open(pd);
@@ -186,6 +188,19 @@ public final class PollDesc {
     public int waitWrite() {
         netpoll.arm(this);
         return await(MODE_WRITE);
+    }
+
+    /**
+     * Parks until the deadline of {@code mode} passes or the descriptor is evicted, asking the
+     * poller for nothing: a timed wait for a completion backend, where no readiness wait
+     * exists (IOCP), as the net layer's accept back-off needs. Set the deadline first.
+     *
+     * @return {@link #ERR_TIMEOUT} or {@link #ERR_CLOSING}; {@link #OK} if a completion of
+     *     this direction readied the slot meanwhile (none is in flight when the caller waits
+     *     between operations, so that is a spurious wake-up: treat it as the end of the wait)
+     */
+    public int waitDeadline(int mode) {
+        return await(mode);
     }
 
     /** Parks until the slot of {@code mode} is readied (readiness or a completion), or an error. */

@@ -1,5 +1,6 @@
 package io.panago.runtime;
 
+import io.panago.bindings.windows.WSAPROTOCOL_INFOW;
 import io.panago.bindings.windows.Windows;
 import io.panago.bindings.windows.WindowsErrno;
 import io.panago.runtime.BackendReadinessTests.Group;
@@ -110,9 +111,11 @@ class IocpBackendTest {
         }
     }
 
-    private void setsockopt(long s, int name) {
+    /** A socket option whose value is a SOCKET (SO_UPDATE_ACCEPT_CONTEXT: the listener). */
+    private void setsockopt(long s, int name, long value) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+            v.set(ValueLayout.JAVA_LONG, 0, value);
             assertEquals(0, WindowsErrno.setsockopt(WindowsErrno.captureSegment(a), s, Windows.SOL_SOCKET(), name, v, 8));
         }
     }
@@ -141,7 +144,7 @@ class IocpBackendTest {
     }
 
     private PollDesc pd(long s) throws Exception {
-        PollDesc pd = PollDesc.open((int) s);
+        PollDesc pd = PollDesc.open(s);
         pds.add(pd);
         return pd;
     }
@@ -174,14 +177,14 @@ class IocpBackendTest {
         g.go(() -> {
             assertEquals(OK, listenerOp.acceptInto(server));
             assertEquals(0, listenerOp.result(), () -> "AcceptEx: " + listenerOp.result());
-            setsockopt(server, Windows.SO_UPDATE_ACCEPT_CONTEXT());
+            setsockopt(server, Windows.SO_UPDATE_ACCEPT_CONTEXT(), listener);
         });
         g.go(() -> {
             try (Arena a = Arena.ofShared()) { // a goroutine may resume on another carrier
                 assertEquals(OK, con.connect(BackendFds.loopbackAddress(port, a), 16));
             }
             assertEquals(0, con.result(), () -> "ConnectEx: " + con.result());
-            setsockopt(client, Windows.SO_UPDATE_CONNECT_CONTEXT());
+            setsockopt(client, Windows.SO_UPDATE_CONNECT_CONTEXT(), 0);
         });
         g.join(10);
         ops.remove(con);
@@ -201,6 +204,44 @@ class IocpBackendTest {
         p[0].sendAll("hello".getBytes());
         g.join(10);
         assertArrayEquals("hello".getBytes(), got);
+    }
+
+    /**
+     * tryClone's path on Windows: WSADuplicateSocketW plus WSASocketW(FROM_PROTOCOL_INFO) give a
+     * second handle to the same file object, which the port has already: its registration must
+     * take ERROR_INVALID_PARAMETER as "associated", and its completions, which carry the
+     * original's key, must reach its own ops, also once the original is closed and unregistered.
+     */
+    @Test
+    void aDuplicatedSocketSharesThePortAssociationAndOutlivesTheOriginal() throws Exception {
+        BackendOpEnd[] p = pair();
+        long dup;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cap = WindowsErrno.captureSegment(a);
+            MemorySegment info = a.allocate(WSAPROTOCOL_INFOW.layout());
+            assertEquals(0, WindowsErrno.WSADuplicateSocketW(cap, p[0].handle, WindowsErrno.GetCurrentProcessId(cap), info));
+            int from = Windows.FROM_PROTOCOL_INFO();
+            dup = WindowsErrno.WSASocketW(cap, from, from, from, info, 0, Windows.WSA_FLAG_OVERLAPPED());
+            assertTrue(dup != Windows.INVALID_SOCKET(), () -> "WSASocketW: " + WindowsErrno.wsaLastError(cap));
+            sockets.add(dup);
+        }
+        BackendOpEnd d = end(dup, pd(dup));
+        p[0].pd.evict();
+        p[0].r.close();
+        p[0].w.close();
+        p[0].pd.close();
+        closesocket(p[0].handle);
+        byte[] got = new byte[4];
+        Group g = new Group(1);
+        g.go(() -> d.recvFully(got));
+        until(parked(1), "WSARecv on the duplicate pending, its goroutine parked");
+        p[1].sendAll(new byte[] {1, 2, 3, 4});
+        g.join(10);
+        assertArrayEquals(new byte[] {1, 2, 3, 4}, got);
+        d.sendAll(new byte[] {9});
+        byte[] back = new byte[1];
+        p[1].recvFully(back);
+        assertEquals(9, back[0]);
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.panago.bindings.windows.LPFN_CONNECTEX;
 import io.panago.bindings.windows.OVERLAPPED;
 import io.panago.bindings.windows.OVERLAPPED_ENTRY;
 import io.panago.bindings.windows.WSABUF;
+import io.panago.bindings.windows.WSAPROTOCOL_INFOW;
 import io.panago.bindings.windows.Windows;
 import io.panago.bindings.windows.WsaIds;
 
@@ -57,17 +58,38 @@ import java.util.concurrent.atomic.AtomicReference;
  *     to the timeout ({@code INFINITE}: forever), and fails with {@code WAIT_TIMEOUT};
  *     {@code PostQueuedCompletionStatus} queues a packet as given.</li>
  * <li>{@code GetLastError} and {@code WSAGetLastError} are one per-thread value.</li>
+ * <li>The socket calls of the net layer's Windows socket layer ({@code SysWindows}), with
+ *     Windows' numbers translated to Linux's: {@code AF_INET6} is 23 in a {@code sockaddr},
+ *     {@code SOL_SOCKET} 0xffff, {@code struct linger} two {@code u_short}s, errors Winsock's.
+ *     A socket that {@code AcceptEx} or {@code ConnectEx} connected refuses
+ *     {@code getpeername}, {@code getsockname} and {@code shutdown} ({@code WSAENOTCONN})
+ *     until it gets {@code SO_UPDATE_ACCEPT_CONTEXT} (with the listener's handle) or
+ *     {@code SO_UPDATE_CONNECT_CONTEXT}, as Windows does. After {@code shutdown},
+ *     {@code WSARecv} (SD_RECEIVE) or {@code WSASend} (SD_SEND) fails with
+ *     {@code WSAESHUTDOWN}, where Linux would report end of stream or EPIPE.</li>
+ * <li>{@code WSADuplicateSocketW} into this process and {@code WSASocketW(FROM_PROTOCOL_INFO)}
+ *     make a second handle to the same socket (a Linux dup). Like a Windows file object, the
+ *     pair shares one completion port association and notification mode:
+ *     {@code CreateIoCompletionPort} on the second handle fails with
+ *     {@code ERROR_INVALID_PARAMETER}. Closing one handle leaves the other working.</li>
+ * <li>Every socket may bind over connections in TIME_WAIT, Windows' default (Linux's
+ *     {@code SO_REUSEADDR}); Windows' own {@code SO_REUSEADDR} (binding over a listener) is
+ *     not emulated, only stored.</li>
  * </ul>
  * Pending operations are watched by one "kernel" thread with an epoll instance of its own.
- * Not emulated: anything the backend does not call, IPv6, datagrams, partial sends on
- * overlapped sockets (they complete whole here, as they do on Windows in practice).
+ * Not emulated: anything the backend and the socket layer do not call, datagrams, partial
+ * sends on overlapped sockets (they complete whole here, as they do on Windows in practice).
  */
-final class IocpFakeKernel {
+public final class IocpFakeKernel {
     private static final AtomicReference<IocpFakeKernel> INSTANCE = new AtomicReference<>();
 
     static final int STATUS_SUCCESS = 0, STATUS_CANCELLED = 0xC0000120, STATUS_CONNECTION_RESET = 0xC000020D,
             STATUS_CONNECTION_REFUSED = 0xC0000236, STATUS_CONNECTION_ABORTED = 0xC0000241,
-            STATUS_UNSUCCESSFUL = 0xC0000001;
+            STATUS_UNSUCCESSFUL = 0xC0000001, STATUS_IO_TIMEOUT = 0xC00000B5,
+            STATUS_NETWORK_UNREACHABLE = 0xC000023C, STATUS_HOST_UNREACHABLE = 0xC000023D,
+            STATUS_INSUFFICIENT_RESOURCES = 0xC000009A;
+    /** Windows' numbers where they differ from Linux's (ws2def.h, ws2ipdef.h). */
+    private static final int WIN_AF_INET6 = Windows.AF_INET6(), LINUX_AF_INET6 = Linux.AF_INET6();
     private static final int SOCKET_ERROR = Windows.SOCKET_ERROR(), WSA_IO_PENDING = Windows.WSA_IO_PENDING(),
             ERROR_IO_PENDING = Windows.ERROR_IO_PENDING();
     private static final int KIND_RECV = 1, KIND_SEND = 2, KIND_ACCEPT = 3, KIND_CONNECT = 4;
@@ -112,18 +134,31 @@ final class IocpFakeKernel {
         final ArrayDeque<long[]> packets = new ArrayDeque<>(); // {key, overlapped, bytes}
     }
 
-    private static final class Sock {
-        final long handle;
-        int fd;
-        boolean bound, skipOnSuccess;
+    /** What Windows keeps per file object, shared by a socket's duplicate handles. */
+    private static final class FileObject {
+        boolean skipOnSuccess;
+        /** shutdown's SD_RECEIVE and SD_SEND: later receives or sends fail with WSAESHUTDOWN. */
+        boolean shutRecv, shutSend;
         Port port;
         long key;
+    }
+
+    private static final class Sock {
+        final long handle;
+        final int family; // Windows' AF_INET or AF_INET6
+        final FileObject file;
+        int fd; // -1: an AcceptEx target whose placeholder could not be reopened
+        boolean bound, listening;
+        /** Connected by AcceptEx or ConnectEx, still without its SO_UPDATE_*_CONTEXT. */
+        boolean needsContext;
         final List<Pending> pending = new ArrayList<>();
         int watching; // epoll events registered for the pending operations
 
-        Sock(long handle, int fd) {
+        Sock(long handle, int fd, int family, FileObject file) {
             this.handle = handle;
             this.fd = fd;
+            this.family = family;
+            this.file = file;
         }
     }
 
@@ -154,7 +189,11 @@ final class IocpFakeKernel {
         stub("closesocket", "closesocket", Windows.closesocket$descriptor());
         stub("shutdown", "shutdown", Windows.shutdown$descriptor());
         stub("getsockname", "getsockname", Windows.getsockname$descriptor());
+        stub("getpeername", "getpeername", Windows.getpeername$descriptor());
         stub("setsockopt", "setsockopt", Windows.setsockopt$descriptor());
+        stub("getsockopt", "getsockopt", Windows.getsockopt$descriptor());
+        stub("WSADuplicateSocketW", "wsaDuplicateSocketW", Windows.WSADuplicateSocketW$descriptor());
+        stub("GetCurrentProcessId", "getCurrentProcessId", Windows.GetCurrentProcessId$descriptor());
         stub("WSARecv", "wsaRecv", Windows.WSARecv$descriptor());
         stub("WSASend", "wsaSend", Windows.WSASend$descriptor());
         stub("WSAIoctl", "wsaIoctl", Windows.WSAIoctl$descriptor());
@@ -176,7 +215,7 @@ final class IocpFakeKernel {
     }
 
     /** The fake, bound into {@link Windows} on first use. */
-    static IocpFakeKernel install() {
+    public static IocpFakeKernel install() {
         synchronized (INSTANCE) {
             if (INSTANCE.get() == null) {
                 IocpFakeKernel fake = new IocpFakeKernel();
@@ -208,6 +247,20 @@ final class IocpFakeKernel {
     private int broken(Throwable t, int result) {
         failures.add(t);
         return fail(Windows.ERROR_INVALID_PARAMETER(), result);
+    }
+
+    /** Calls that failed inside the fake; net's test session asserts there are none. */
+    public List<Throwable> failures() {
+        return failures;
+    }
+
+    /** Completion ports created so far (net's test session checks that the poller uses the fake). */
+    public synchronized int ports() {
+        int n = 0;
+        for (Object h : handles.values()) {
+            n += h instanceof Port ? 1 : 0;
+        }
+        return n;
     }
 
     /** The Linux descriptor behind a socket handle (tests use it to poke the connection directly). */
@@ -242,24 +295,76 @@ final class IocpFakeKernel {
 
     long wsaSocketW(int af, int type, int protocol, MemorySegment info, int g, int flags) {
         try {
-            if (af != Windows.AF_INET() || type != Windows.SOCK_STREAM()) {
+            int from = Windows.FROM_PROTOCOL_INFO();
+            if (af == from && type == from && protocol == from) {
+                return duplicate(info.reinterpret(WSAPROTOCOL_INFOW.sizeof()));
+            }
+            if ((af != Windows.AF_INET() && af != WIN_AF_INET6) || type != Windows.SOCK_STREAM()) {
                 return fail(Windows.WSAEAFNOSUPPORT(), -1);
             }
             Scratch s = scratch.get();
-            int fd = LinuxErrno.socket(s.errno, Linux.AF_INET(), Linux.SOCK_STREAM() | Linux.SOCK_NONBLOCK()
-                    | Linux.SOCK_CLOEXEC(), 0);
+            int fd = LinuxErrno.socket(s.errno, af == WIN_AF_INET6 ? LINUX_AF_INET6 : Linux.AF_INET(),
+                    Linux.SOCK_STREAM() | Linux.SOCK_NONBLOCK() | Linux.SOCK_CLOEXEC(), 0);
             if (fd < 0) {
-                return fail(Windows.WSAEMFILE(), -1);
+                return fail(wsaError(LinuxErrno.errno(s.errno)), -1);
             }
-            synchronized (this) {
-                long h = nextHandle;
-                nextHandle += 4;
-                handles.put(h, new Sock(h, fd));
-                return h;
-            }
+            // Windows binds over connections in TIME_WAIT by default: Linux's SO_REUSEADDR.
+            s.word.set(ValueLayout.JAVA_INT, 0, 1);
+            LinuxErrno.setsockopt(s.errno, fd, Linux.SOL_SOCKET(), Linux.SO_REUSEADDR(), s.word, 4);
+            return newHandle(fd, af, new FileObject());
         } catch (Throwable t) {
             return broken(t, -1);
         }
+    }
+
+    private synchronized long newHandle(int fd, int af, FileObject file) {
+        long h = nextHandle;
+        nextHandle += 4;
+        handles.put(h, new Sock(h, fd, af, file));
+        return h;
+    }
+
+    /** WSASocketW(FROM_PROTOCOL_INFO): a second handle to the socket WSADuplicateSocketW described. */
+    private long duplicate(MemorySegment info) {
+        Sock k = sock(Integer.toUnsignedLong(WSAPROTOCOL_INFOW.dwProviderReserved(info)));
+        if (k == null) {
+            return fail(Windows.WSAEINVAL(), -1);
+        }
+        MemorySegment errno = scratch.get().errno;
+        int fd = LinuxErrno.fcntl(errno, k.fd, Linux.F_DUPFD_CLOEXEC(), 0);
+        if (fd < 0) {
+            return fail(wsaError(LinuxErrno.errno(errno)), -1);
+        }
+        long h = newHandle(fd, k.family, k.file);
+        synchronized (this) {
+            sock(h).bound = k.bound;
+        }
+        return h;
+    }
+
+    int wsaDuplicateSocketW(long s, int pid, MemorySegment info) {
+        try {
+            Sock k = sock(s);
+            if (k == null) {
+                return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+            }
+            if (pid != getCurrentProcessId()) {
+                return fail(Windows.WSAEINVAL(), SOCKET_ERROR); // only this process is emulated
+            }
+            MemorySegment i = info.reinterpret(WSAPROTOCOL_INFOW.sizeof());
+            i.fill((byte) 0);
+            WSAPROTOCOL_INFOW.iAddressFamily(i, k.family);
+            WSAPROTOCOL_INFOW.iSocketType(i, Windows.SOCK_STREAM());
+            WSAPROTOCOL_INFOW.iProtocol(i, Windows.IPPROTO_TCP());
+            WSAPROTOCOL_INFOW.dwProviderReserved(i, (int) s); // the provider's own word: the handle
+            return 0;
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int getCurrentProcessId() {
+        return (int) ProcessHandle.current().pid();
     }
 
     private synchronized Sock sock(long h) {
@@ -286,10 +391,59 @@ final class IocpFakeKernel {
         }
     }
 
+    /** {@link #socketCall} for a call Windows refuses on a socket still without its connect/accept context. */
+    private int connectedCall(long s, LinuxCall c) {
+        Sock k = sock(s);
+        if (k != null && k.needsContext) {
+            return fail(Windows.WSAENOTCONN(), SOCKET_ERROR);
+        }
+        return socketCall(s, c);
+    }
+
+    /**
+     * A Windows {@code sockaddr} of {@code len} bytes as Linux's, in this thread's scratch:
+     * the layouts agree (a 2-byte family, then the port and address at the same offsets),
+     * the numbers of AF_INET6 do not.
+     */
+    private MemorySegment toLinux(MemorySegment name, int len) {
+        MemorySegment a = scratch.get().addr;
+        a.fill((byte) 0);
+        MemorySegment.copy(name.reinterpret(len), 0, a, 0, Math.min(len, a.byteSize()));
+        if (Short.toUnsignedInt(a.get(ValueLayout.JAVA_SHORT, 0)) == WIN_AF_INET6) {
+            a.set(ValueLayout.JAVA_SHORT, 0, (short) LINUX_AF_INET6);
+        }
+        return a;
+    }
+
+    /** getsockname/getpeername of Linux, answered in Windows' numbers. */
+    private int nameCall(long s, MemorySegment name, MemorySegment len, boolean peer) {
+        MemorySegment l = len.reinterpret(4);
+        int room = l.get(ValueLayout.JAVA_INT, 0);
+        return connectedCall(s, (k, errno) -> {
+            MemorySegment a = scratch.get().addr;
+            MemorySegment al = scratch.get().len;
+            al.set(ValueLayout.JAVA_INT, 0, (int) a.byteSize());
+            int r = peer ? LinuxErrno.getpeername(errno, k.fd, a, al) : LinuxErrno.getsockname(errno, k.fd, a, al);
+            if (r < 0) {
+                return r;
+            }
+            int n = al.get(ValueLayout.JAVA_INT, 0);
+            if (n > room) {
+                errno.set(ValueLayout.JAVA_INT, 0, Linux.EFAULT()); // WSAEFAULT: the buffer is too small
+                return -1;
+            }
+            if (Short.toUnsignedInt(a.get(ValueLayout.JAVA_SHORT, 0)) == LINUX_AF_INET6) {
+                a.set(ValueLayout.JAVA_SHORT, 0, (short) WIN_AF_INET6);
+            }
+            MemorySegment.copy(a, 0, name.reinterpret(n), 0, n);
+            l.set(ValueLayout.JAVA_INT, 0, n);
+            return 0;
+        });
+    }
+
     int bind(long s, MemorySegment name, int len) {
-        // sockaddr_in is laid out alike on both systems (AF_INET is 2 on both).
         return socketCall(s, (k, errno) -> {
-            int r = LinuxErrno.bind(errno, k.fd, name.reinterpret(len), len);
+            int r = LinuxErrno.bind(errno, k.fd, toLinux(name, len), len);
             if (r == 0) {
                 synchronized (this) {
                     k.bound = true;
@@ -300,32 +454,142 @@ final class IocpFakeKernel {
     }
 
     int listen(long s, int backlog) {
-        return socketCall(s, (k, errno) -> LinuxErrno.listen(errno, k.fd, backlog));
+        return socketCall(s, (k, errno) -> {
+            int r = LinuxErrno.listen(errno, k.fd, backlog);
+            if (r == 0) {
+                synchronized (this) {
+                    k.listening = true;
+                }
+            }
+            return r;
+        });
     }
 
     int getsockname(long s, MemorySegment name, MemorySegment len) {
-        MemorySegment l = len.reinterpret(4);
-        return socketCall(s, (k, errno) ->
-                LinuxErrno.getsockname(errno, k.fd, name.reinterpret(l.get(ValueLayout.JAVA_INT, 0)), l));
+        return nameCall(s, name, len, false);
+    }
+
+    int getpeername(long s, MemorySegment name, MemorySegment len) {
+        return nameCall(s, name, len, true);
     }
 
     int shutdown(long s, int how) {
         // SD_RECEIVE/SD_SEND/SD_BOTH are 0/1/2, as SHUT_RD/SHUT_WR/SHUT_RDWR.
-        return socketCall(s, (k, errno) -> LinuxErrno.shutdown(errno, k.fd, how));
+        return connectedCall(s, (k, errno) -> {
+            int r = LinuxErrno.shutdown(errno, k.fd, how);
+            if (r == 0) {
+                synchronized (this) {
+                    k.file.shutRecv |= how == Windows.SD_RECEIVE() || how == Windows.SD_BOTH();
+                    k.file.shutSend |= how == Windows.SD_SEND() || how == Windows.SD_BOTH();
+                }
+            }
+            return r;
+        });
+    }
+
+    /** An option's Linux level and name, {-1, -1} for one not emulated. */
+    private static int[] linuxOption(int level, int name) {
+        if (level == Windows.SOL_SOCKET()) {
+            int n = name == Windows.SO_SNDBUF() ? Linux.SO_SNDBUF() : name == Windows.SO_RCVBUF() ? Linux.SO_RCVBUF()
+                    : name == Windows.SO_REUSEADDR() ? Linux.SO_REUSEADDR() : name == Windows.SO_KEEPALIVE()
+                    ? Linux.SO_KEEPALIVE() : name == Windows.SO_LINGER() ? Linux.SO_LINGER()
+                    : name == Windows.SO_ERROR() ? Linux.SO_ERROR() : -1;
+            return new int[] {n < 0 ? -1 : Linux.SOL_SOCKET(), n};
+        }
+        if (level == Windows.IPPROTO_TCP() && name == Windows.TCP_NODELAY()) {
+            return new int[] {Linux.IPPROTO_TCP(), Linux.TCP_NODELAY()};
+        }
+        if (level == Windows.IPPROTO_IPV6() && name == Windows.IPV6_V6ONLY()) {
+            return new int[] {Linux.IPPROTO_IPV6(), Linux.IPV6_V6ONLY()};
+        }
+        return new int[] {-1, -1};
     }
 
     int setsockopt(long s, int level, int name, MemorySegment value, int len) {
-        if (level == Windows.SOL_SOCKET()
-                && (name == Windows.SO_UPDATE_ACCEPT_CONTEXT() || name == Windows.SO_UPDATE_CONNECT_CONTEXT())) {
-            return socketCall(s, (k, errno) -> 0);
+        if (level == Windows.SOL_SOCKET() && name == Windows.SO_UPDATE_ACCEPT_CONTEXT()) {
+            return updateContext(s, value, len, true);
         }
-        int linux = level != Windows.SOL_SOCKET() ? -1 : name == Windows.SO_SNDBUF() ? Linux.SO_SNDBUF()
-                : name == Windows.SO_RCVBUF() ? Linux.SO_RCVBUF() : name == Windows.SO_REUSEADDR() ? Linux.SO_REUSEADDR() : -1;
-        if (linux < 0) {
+        if (level == Windows.SOL_SOCKET() && name == Windows.SO_UPDATE_CONNECT_CONTEXT()) {
+            return updateContext(s, value, len, false);
+        }
+        int[] o = linuxOption(level, name);
+        if (o[0] < 0 || name == Windows.SO_ERROR()) {
             return fail(Windows.WSAENOPROTOOPT(), SOCKET_ERROR);
         }
-        return socketCall(s, (k, errno) ->
-                LinuxErrno.setsockopt(errno, k.fd, Linux.SOL_SOCKET(), linux, value.reinterpret(len), len));
+        if (name == Windows.SO_LINGER() && level == Windows.SOL_SOCKET()) {
+            if (len < 4) {
+                return fail(Windows.WSAEFAULT(), SOCKET_ERROR);
+            }
+            // struct linger { u_short l_onoff; u_short l_linger; } becomes Linux's two ints.
+            MemorySegment v = value.reinterpret(4);
+            MemorySegment w = scratch.get().word;
+            w.set(ValueLayout.JAVA_INT, 0, Short.toUnsignedInt(v.get(ValueLayout.JAVA_SHORT, 0)));
+            w.set(ValueLayout.JAVA_INT, 4, Short.toUnsignedInt(v.get(ValueLayout.JAVA_SHORT, 2)));
+            return socketCall(s, (k, errno) -> LinuxErrno.setsockopt(errno, k.fd, o[0], o[1], w, 8));
+        }
+        if (len < 4) {
+            return fail(Windows.WSAEFAULT(), SOCKET_ERROR);
+        }
+        return socketCall(s, (k, errno) -> LinuxErrno.setsockopt(errno, k.fd, o[0], o[1], value.reinterpret(4), 4));
+    }
+
+    /**
+     * SO_UPDATE_ACCEPT_CONTEXT (value: the listening socket's handle) or
+     * SO_UPDATE_CONNECT_CONTEXT (no value): the socket becomes fully usable.
+     */
+    private int updateContext(long s, MemorySegment value, int len, boolean accept) {
+        try {
+            synchronized (this) {
+                Sock k = sock(s);
+                if (k == null) {
+                    return fail(Windows.WSAENOTSOCK(), SOCKET_ERROR);
+                }
+                if (accept) {
+                    Sock l = len == 8 ? sock(value.reinterpret(8).get(ValueLayout.JAVA_LONG, 0)) : null;
+                    if (l == null || !l.listening) {
+                        return fail(Windows.WSAEINVAL(), SOCKET_ERROR);
+                    }
+                }
+                k.needsContext = false;
+                return 0;
+            }
+        } catch (Throwable t) {
+            return broken(t, SOCKET_ERROR);
+        }
+    }
+
+    int getsockopt(long s, int level, int name, MemorySegment value, MemorySegment len) {
+        MemorySegment l = len.reinterpret(4);
+        int room = l.get(ValueLayout.JAVA_INT, 0);
+        int[] o = linuxOption(level, name);
+        if (o[0] < 0) {
+            return fail(Windows.WSAENOPROTOOPT(), SOCKET_ERROR);
+        }
+        if (room < 4) {
+            return fail(Windows.WSAEFAULT(), SOCKET_ERROR);
+        }
+        boolean linger = level == Windows.SOL_SOCKET() && name == Windows.SO_LINGER();
+        return socketCall(s, (k, errno) -> {
+            MemorySegment w = scratch.get().word;
+            MemorySegment wl = scratch.get().len;
+            wl.set(ValueLayout.JAVA_INT, 0, linger ? 8 : 4);
+            int r = LinuxErrno.getsockopt(errno, k.fd, o[0], o[1], w, wl);
+            if (r < 0) {
+                return r;
+            }
+            MemorySegment v = value.reinterpret(4);
+            if (linger) {
+                v.set(ValueLayout.JAVA_SHORT, 0, (short) w.get(ValueLayout.JAVA_INT, 0));
+                v.set(ValueLayout.JAVA_SHORT, 2, (short) w.get(ValueLayout.JAVA_INT, 4));
+            } else if (name == Windows.SO_ERROR() && level == Windows.SOL_SOCKET()) {
+                int e = w.get(ValueLayout.JAVA_INT, 0);
+                v.set(ValueLayout.JAVA_INT, 0, e == 0 ? 0 : wsaError(e));
+            } else {
+                v.set(ValueLayout.JAVA_INT, 0, w.get(ValueLayout.JAVA_INT, 0));
+            }
+            l.set(ValueLayout.JAVA_INT, 0, 4);
+            return 0;
+        });
     }
 
     int closesocket(long s) {
@@ -343,7 +607,9 @@ final class IocpFakeKernel {
                 k.pending.clear();
                 unwatch(k);
             }
-            LinuxErrno.close(scratch.get().errno, k.fd);
+            if (k.fd >= 0) {
+                LinuxErrno.close(scratch.get().errno, k.fd);
+            }
             return 0;
         } catch (Throwable t) {
             return broken(t, SOCKET_ERROR);
@@ -409,6 +675,9 @@ final class IocpFakeKernel {
         if (target == null) {
             return fail(Windows.WSAENOTSOCK(), 0);
         }
+        synchronized (this) {
+            target.needsContext = true;
+        }
         int r = start(listen, KIND_ACCEPT, out, 0, bytes, ovl, target);
         return r == 0 ? 1 : 0;
     }
@@ -423,8 +692,11 @@ final class IocpFakeKernel {
             if (!k.bound) {
                 return fail(Windows.WSAEINVAL(), 0); // ConnectEx wants a bound socket
             }
+            synchronized (this) {
+                k.needsContext = true;
+            }
             Scratch sc = scratch.get();
-            int r = LinuxErrno.connect(sc.errno, k.fd, name.reinterpret(len), len);
+            int r = LinuxErrno.connect(sc.errno, k.fd, toLinux(name, len), len);
             int e = r == 0 ? 0 : LinuxErrno.errno(sc.errno);
             if (e != 0 && e != Linux.EINPROGRESS()) {
                 return fail(wsaError(e), 0);
@@ -460,6 +732,9 @@ final class IocpFakeKernel {
             }
             Pending p = new Pending(kind, ovl.address(), buf, len, target);
             synchronized (this) {
+                if ((kind == KIND_RECV && k.file.shutRecv) || (kind == KIND_SEND && k.file.shutSend)) {
+                    return fail(Windows.WSAESHUTDOWN(), SOCKET_ERROR); // WSARecv, WSASend: after shutdown
+                }
                 OVERLAPPED.Internal(ovl.reinterpret(OVERLAPPED.sizeof()), 0x103); // STATUS_PENDING
                 // A connect in progress is only looked at again once the socket is writable.
                 int status = kind != KIND_CONNECT ? attempt(k, p) : count == -1 ? STATUS_SUCCESS : ERROR_IO_PENDING;
@@ -475,7 +750,7 @@ final class IocpFakeKernel {
                 if (bytes.address() != 0) {
                     bytes.reinterpret(4).set(ValueLayout.JAVA_INT, 0, p.done);
                 }
-                if (k.skipOnSuccess) {
+                if (k.file.skipOnSuccess) {
                     MemorySegment o = ovl.reinterpret(OVERLAPPED.sizeof());
                     OVERLAPPED.Internal(o, STATUS_SUCCESS);
                     OVERLAPPED.InternalHigh(o, p.done);
@@ -515,12 +790,20 @@ final class IocpFakeKernel {
                 return STATUS_SUCCESS;
             }
             case KIND_ACCEPT -> {
+                // The connection takes the place of the unconnected socket the caller made, as
+                // on Windows, where AcceptEx needs no new handle: its descriptor goes first.
+                if (p.target.fd >= 0) {
+                    LinuxErrno.close(s.errno, p.target.fd);
+                    p.target.fd = -1;
+                }
                 int fd = LinuxErrno.accept4(s.errno, k.fd, MemorySegment.NULL, MemorySegment.NULL,
                         Linux.SOCK_NONBLOCK() | Linux.SOCK_CLOEXEC());
                 if (fd < 0) {
-                    return statusOf(LinuxErrno.errno(s.errno));
+                    int e = LinuxErrno.errno(s.errno);
+                    p.target.fd = LinuxErrno.socket(s.errno, k.family == WIN_AF_INET6 ? LINUX_AF_INET6 : Linux.AF_INET(),
+                            Linux.SOCK_STREAM() | Linux.SOCK_NONBLOCK() | Linux.SOCK_CLOEXEC(), 0);
+                    return e == Linux.EMFILE() || e == Linux.ENFILE() ? ERROR_IO_PENDING : statusOf(e);
                 }
-                LinuxErrno.close(s.errno, p.target.fd); // the unconnected socket the caller made
                 p.target.fd = fd;
                 return STATUS_SUCCESS;
             }
@@ -537,6 +820,7 @@ final class IocpFakeKernel {
         }
     }
 
+    /** The NTSTATUS an overlapped operation ends with for a Linux errno. */
     private static int statusOf(int errno) {
         if (errno == Linux.EAGAIN() || errno == Linux.EINPROGRESS()) {
             return ERROR_IO_PENDING;
@@ -550,28 +834,79 @@ final class IocpFakeKernel {
         if (errno == Linux.ECONNABORTED()) {
             return STATUS_CONNECTION_ABORTED;
         }
+        if (errno == Linux.ETIMEDOUT()) {
+            return STATUS_IO_TIMEOUT;
+        }
+        if (errno == Linux.ENETUNREACH()) {
+            return STATUS_NETWORK_UNREACHABLE;
+        }
+        if (errno == Linux.EHOSTUNREACH()) {
+            return STATUS_HOST_UNREACHABLE;
+        }
+        if (errno == Linux.ENOBUFS() || errno == Linux.ENOMEM()) {
+            return STATUS_INSUFFICIENT_RESOURCES;
+        }
         return STATUS_UNSUCCESSFUL;
     }
 
+    /** What WSAGetOverlappedResult reports for an NTSTATUS (afd's mapping, as far as emulated). */
     private static int wsaErrorOf(int status) {
         return switch (status) {
             case STATUS_CONNECTION_RESET -> Windows.WSAECONNRESET();
             case STATUS_CONNECTION_REFUSED -> Windows.WSAECONNREFUSED();
             case STATUS_CONNECTION_ABORTED -> Windows.WSAECONNABORTED();
             case STATUS_CANCELLED -> Windows.WSA_OPERATION_ABORTED();
+            case STATUS_IO_TIMEOUT -> Windows.WSAETIMEDOUT();
+            case STATUS_NETWORK_UNREACHABLE -> Windows.WSAENETUNREACH();
+            case STATUS_HOST_UNREACHABLE -> Windows.WSAEHOSTUNREACH();
+            case STATUS_INSUFFICIENT_RESOURCES -> Windows.WSAENOBUFS();
             default -> Windows.WSAEINVAL();
         };
     }
 
+    /** The Winsock error of a failed synchronous call, by the Linux errno behind it. */
     private static int wsaError(int errno) {
         if (errno == Linux.EADDRINUSE()) {
             return Windows.WSAEADDRINUSE();
         }
+        if (errno == Linux.EADDRNOTAVAIL()) {
+            return Windows.WSAEADDRNOTAVAIL();
+        }
         if (errno == Linux.ECONNREFUSED()) {
             return Windows.WSAECONNREFUSED();
         }
+        if (errno == Linux.ECONNRESET()) {
+            return Windows.WSAECONNRESET();
+        }
         if (errno == Linux.ENOTCONN()) {
             return Windows.WSAENOTCONN();
+        }
+        if (errno == Linux.EISCONN()) {
+            return Windows.WSAEISCONN();
+        }
+        if (errno == Linux.EMFILE() || errno == Linux.ENFILE()) {
+            return Windows.WSAEMFILE();
+        }
+        if (errno == Linux.ENOBUFS() || errno == Linux.ENOMEM()) {
+            return Windows.WSAENOBUFS();
+        }
+        if (errno == Linux.EAFNOSUPPORT()) {
+            return Windows.WSAEAFNOSUPPORT();
+        }
+        if (errno == Linux.ENETUNREACH()) {
+            return Windows.WSAENETUNREACH();
+        }
+        if (errno == Linux.EHOSTUNREACH()) {
+            return Windows.WSAEHOSTUNREACH();
+        }
+        if (errno == Linux.ETIMEDOUT()) {
+            return Windows.WSAETIMEDOUT();
+        }
+        if (errno == Linux.EFAULT()) {
+            return Windows.WSAEFAULT();
+        }
+        if (errno == Linux.ENOPROTOOPT()) {
+            return Windows.WSAENOPROTOOPT();
         }
         return Windows.WSAEINVAL();
     }
@@ -581,10 +916,11 @@ final class IocpFakeKernel {
         MemorySegment o = MemorySegment.ofAddress(p.ovl).reinterpret(OVERLAPPED.sizeof());
         OVERLAPPED.Internal(o, status);
         OVERLAPPED.InternalHigh(o, bytes);
-        if (k.port != null) {
-            synchronized (k.port) {
-                k.port.packets.add(new long[] {k.key, p.ovl, bytes});
-                k.port.notifyAll();
+        Port port = k.file.port;
+        if (port != null) {
+            synchronized (port) {
+                port.packets.add(new long[] {k.file.key, p.ovl, bytes});
+                port.notifyAll();
             }
             packetsQueued.incrementAndGet();
         }
@@ -606,12 +942,12 @@ final class IocpFakeKernel {
                     fail(Windows.ERROR_INVALID_HANDLE(), 0);
                     return MemorySegment.NULL;
                 }
-                if (k.port != null) {
-                    fail(Windows.ERROR_INVALID_PARAMETER(), 0);
+                if (k.file.port != null) {
+                    fail(Windows.ERROR_INVALID_PARAMETER(), 0); // one association per file object
                     return MemorySegment.NULL;
                 }
-                k.port = port;
-                k.key = key;
+                k.file.port = port;
+                k.file.key = key;
                 return existing;
             }
         } catch (Throwable t) {
@@ -630,7 +966,7 @@ final class IocpFakeKernel {
                 if (k == null) {
                     return fail(Windows.ERROR_INVALID_HANDLE(), 0);
                 }
-                k.skipOnSuccess = (flags & Windows.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS()) != 0;
+                k.file.skipOnSuccess = (flags & Windows.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS()) != 0;
                 return 1;
             }
         } catch (Throwable t) {

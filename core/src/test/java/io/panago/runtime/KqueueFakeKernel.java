@@ -9,11 +9,9 @@ import io.panago.bindings.macos.Macos;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.GroupLayout;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -28,11 +26,13 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
- * A kqueue of our own, for running the real {@link NetpollKqueue} on Linux: {@code kqueue},
- * {@code kevent}, {@code fcntl} and {@code __error} written in Java over epoll (the Linux
- * bindings), exported as upcall stubs and bound into {@link Macos} through
- * {@link Macos#bindLookup}. The descriptors it watches are real Linux ones, and where it stands
- * in for the kernel it answers with Linux's errno values. Its flag and filter values are
+ * A kqueue of our own, for running the real {@link NetpollKqueue} on Linux: {@code kqueue} and
+ * {@code kevent} written in Java over epoll (the Linux bindings), exported as upcall stubs and
+ * bound into {@link Macos} through {@link Macos#bindLookup}, together with the libc around them
+ * ({@link MacosLibcFake}: {@code fcntl}, {@code __error}, and the socket calls of net's macOS
+ * socket layer). The descriptors it watches are real Linux ones; its errors go to the libc's
+ * errno in macOS's numbering (those it reports, ENOENT, EBADF, EINVAL and EFAULT, have the same
+ * numbers on every kqueue flavour, libkqueue's Linux included). Its flag and filter values are
  * macOS's, which every kqueue shares but for {@code EVFILT_USER}; that number and the layout of
  * {@code struct kevent} follow the {@link NetpollKqueue.Flavor} the fake speaks ({@link #abi}:
  * {@code -Dpanago.kqueue}, macOS when unset), and core's surefire executions run the kqueue
@@ -53,7 +53,7 @@ import java.util.function.Predicate;
  * waits, threads blocked without a timeout) and can run a hook between collecting events and
  * returning them, the window in which a descriptor may be closed and its number reused. An
  * exception inside an upcall would kill the JVM, so each call catches everything, records it in
- * {@link #failures} and fails with EFAULT.
+ * {@link #failures} (which the libc fake shares) and fails with EFAULT.
  *
  * <p>Public (test code only, in core's test jar) for net's test run on this fake: a session
  * hook in net's tests calls {@link #install} before the scheduler starts, and checks
@@ -91,8 +91,10 @@ public final class KqueueFakeKernel {
         return keventLayout.byteOffset(MemoryLayout.PathElement.groupElement(field));
     }
 
-    /** Calls that failed inside the fake (an assertion in every test). */
+    /** Calls that failed inside the fake or its libc (an assertion in every test). */
     final List<Throwable> failures = new CopyOnWriteArrayList<>();
+    /** The libc around this kqueue: errno, fcntl, the socket calls. */
+    private final MacosLibcFake libc = new MacosLibcFake(failures);
     /** NOTE_TRIGGER changes applied. */
     final AtomicInteger triggers = new AtomicInteger();
     /** EVFILT_USER events returned to a call that waited (timeout NULL or &gt; 0). */
@@ -113,7 +115,6 @@ public final class KqueueFakeKernel {
     private final Arena arena = Arena.global();
     private final Map<String, MemorySegment> stubs = new HashMap<>();
     private final Map<Integer, Kq> kqs = new ConcurrentHashMap<>();
-    private final ThreadLocal<MemorySegment> errno = ThreadLocal.withInitial(() -> arena.allocate(ValueLayout.JAVA_INT));
     private final ThreadLocal<EpollScratch> epScratch = ThreadLocal.withInitial(EpollScratch::new);
 
     private static final class EpollScratch {
@@ -185,16 +186,19 @@ public final class KqueueFakeKernel {
                 KqueueFakeKernel fake = new KqueueFakeKernel();
                 fake.stub("kqueue", "kqueue", Macos.kqueue$descriptor());
                 fake.stub("kevent", "kevent", Macos.kevent$descriptor());
-                fake.stub("fcntl", "fcntl", FunctionDescriptor.of(Macos.C_INT, Macos.C_INT, Macos.C_INT, Macos.C_INT));
-                fake.stub("__error", "error", Macos.__error$descriptor());
-                Macos.bindLookup(name -> Optional.ofNullable(fake.stubs.get(name)));
+                Macos.bindLookup(name -> Optional.ofNullable(fake.stubs.get(name)).or(() -> fake.libc.lookup().find(name)));
                 INSTANCE.set(fake);
             }
             return INSTANCE.get();
         }
     }
 
-    /** {@return a snapshot of the calls that failed inside the fake so far} */
+    /** {@return the libc fake bound with this kqueue} */
+    public MacosLibcFake libc() {
+        return libc;
+    }
+
+    /** {@return a snapshot of the calls that failed inside the fake (or its libc) so far} */
     public List<Throwable> failures() {
         return List.copyOf(failures);
     }
@@ -226,12 +230,7 @@ public final class KqueueFakeKernel {
     }
 
     private void stub(String symbol, String method, FunctionDescriptor d) {
-        try {
-            var mh = MethodHandles.lookup().findVirtual(KqueueFakeKernel.class, method, d.toMethodType()).bindTo(this);
-            stubs.put(symbol, Linker.nativeLinker().upcallStub(mh, d, arena));
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
+        stubs.put(symbol, MacosLibcFake.upcall(this, method, d, arena));
     }
 
     /** Blocks until some thread waits without a timeout, or the time is up. */
@@ -254,13 +253,9 @@ public final class KqueueFakeKernel {
 
     // ------------------------------------------------------------------ the upcalls
 
-    MemorySegment error() {
-        return errno.get();
-    }
-
+    /** Fails with Linux errno {@code e}, which the libc reports in macOS's numbering. */
     private int fail(int e) {
-        errno.get().set(ValueLayout.JAVA_INT, 0, e);
-        return -1;
+        return libc.fail(e);
     }
 
     int kqueue() {
@@ -272,18 +267,6 @@ public final class KqueueFakeKernel {
             }
             kqs.put(epfd, new Kq(epfd));
             return epfd;
-        } catch (Throwable t) {
-            failures.add(t);
-            return fail(Linux.EFAULT());
-        }
-    }
-
-    int fcntl(int fd, int cmd, int arg) {
-        try {
-            EpollScratch s = epScratch.get();
-            // F_SETFD and FD_CLOEXEC have the same values on macOS and Linux.
-            int r = LinuxErrno.fcntl(s.errno, fd, cmd, arg);
-            return r < 0 ? fail(LinuxErrno.errno(s.errno)) : r;
         } catch (Throwable t) {
             failures.add(t);
             return fail(Linux.EFAULT());
@@ -311,7 +294,8 @@ public final class KqueueFakeKernel {
                     if (err != 0) {
                         if (produced < nevents) {
                             put(out, produced++, new long[] {ch.get(ValueLayout.JAVA_LONG, base + kIdent),
-                                    ch.get(ValueLayout.JAVA_SHORT, base + kFilter), EV_ERROR, 0, err,
+                                    ch.get(ValueLayout.JAVA_SHORT, base + kFilter), EV_ERROR, 0,
+                                    MacosLibcFake.darwinErrno(err),
                                     ch.get(ValueLayout.JAVA_LONG, base + kUdata)});
                         } else {
                             return fail(err);

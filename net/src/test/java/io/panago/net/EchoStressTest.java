@@ -218,7 +218,7 @@ class EchoStressTest {
             cmd.add("-Dpanago.netpoll=" + netpoll); // the child runs on this JVM's backend
         }
         cmd.addAll(List.of("-cp", String.join(File.pathSeparator, cp)));
-        cmd.addAll(KqueueFakeSession.childMain(main)); // on the kqueue fake, so is the child
+        cmd.addAll(FakeKernelSession.childMain(main)); // on a fake kernel, so is the child
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }

@@ -50,6 +50,19 @@ final class NetTesting implements BeforeAllCallback, AfterAllCallback {
         });
     }
 
+    /**
+     * The name an error message gives errno {@code name} on this run's socket layer: itself, or
+     * on Windows' its Winsock twin ("ECONNRESET" becomes "WSAECONNRESET").
+     */
+    static String errno(String name) {
+        return FakeKernelSession.windowsSockets() ? "WSA" + name : name;
+    }
+
+    /** Whether this run's socket layer is macOS's (where some values read back differently). */
+    static boolean macosSockets() {
+        return FakeKernelSession.macosSockets();
+    }
+
     /** Sockets and eventfds this process has open, as "fd -> target" lines. */
     static TreeSet<String> openSockets() {
         TreeSet<String> out = new TreeSet<>();

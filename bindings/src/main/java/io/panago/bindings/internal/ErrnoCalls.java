@@ -5,11 +5,12 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * What the hand-kept errno variants of every OS package share ({@code LinuxErrno},
  * {@code MacosErrno}, {@code WindowsErrno}): linking a capturing handle, the critical heap
- * handle where the JDK allows it, and the per-thread bounce buffer used where it does not.
+ * handle where the JDK allows it, and the pool of bounce buffers used where it does not.
  * Not exported: the packages of this module are its only users.
  */
 public final class ErrnoCalls {
@@ -20,8 +21,14 @@ public final class ErrnoCalls {
     /** The most a heap variant moves per call when it copies through the bounce buffer. */
     public static final long BOUNCE_BYTES = 64 * 1024;
 
-    private static final ThreadLocal<MemorySegment> BOUNCE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(BOUNCE_BYTES, 16));
+    /**
+     * Idle bounce buffers, each slot one buffer or null. A pool, not a {@code ThreadLocal}: a
+     * goroutine (a continuation on a carrier thread) may yield and resume on another carrier, and
+     * C2 treats the current thread as constant within a compiled method, so code inlined into a
+     * loop that parks can keep reading the carrier it started on and would share that carrier's
+     * buffer with whatever runs there now (seen as corrupted bytes under load).
+     */
+    private static final AtomicReferenceArray<MemorySegment> IDLE = new AtomicReferenceArray<>(64);
 
     /** {@return a downcall handle of {@code address} with {@code capture} prepended} */
     public static MethodHandle capturing(MemorySegment address, FunctionDescriptor descriptor, Linker.Option capture) {
@@ -43,10 +50,25 @@ public final class ErrnoCalls {
     }
 
     /**
-     * {@return this thread's off-heap bounce buffer of {@link #BOUNCE_BYTES}; valid until the
-     * thread's next call of this method, so use it within one syscall and its copy}
+     * {@return an off-heap bounce buffer of {@link #BOUNCE_BYTES}, the caller's alone until it
+     * hands it back with {@link #releaseBounce}: an idle one, or a new one when all are taken}
      */
-    public static MemorySegment bounce() {
-        return BOUNCE.get();
+    public static MemorySegment acquireBounce() {
+        for (int i = 0; i < IDLE.length(); i++) {
+            MemorySegment b = IDLE.get(i);
+            if (b != null && IDLE.compareAndSet(i, b, null)) {
+                return b;
+            }
+        }
+        return Arena.ofAuto().allocate(BOUNCE_BYTES, 16);
+    }
+
+    /** Makes {@code b}, from {@link #acquireBounce}, idle again; beyond the pool's slots the GC frees it. */
+    public static void releaseBounce(MemorySegment b) {
+        for (int i = 0; i < IDLE.length(); i++) {
+            if (IDLE.get(i) == null && IDLE.compareAndSet(i, null, b)) {
+                return;
+            }
+        }
     }
 }

@@ -26,7 +26,7 @@ import java.util.Objects;
  * non-blocking descriptors only. On JDK 24 and later they are {@code critical(true)} downcalls:
  * the kernel reads or writes the Java array in place, no copy. JDK 22 and 23 reject
  * {@code critical} combined with {@code captureCallState} (JDK-8336768 lifted that in 24), and a
- * plain downcall refuses heap segments, so there they go through a per-thread 64 KiB off-heap
+ * plain downcall refuses heap segments, so there they go through a pooled 64 KiB off-heap
  * buffer and transfer at most that much per call: a short count, which read/write/recv/send
  * callers on non-blocking sockets handle anyway. {@link #heapCallsAreCritical()} says which path
  * this JVM takes. The critical path must never block: a critical call keeps its thread from
@@ -435,18 +435,22 @@ public final class LinuxErrno {
         return readHeapCopy(errno, __fd, __buf, __nbytes);
     }
 
-    /** {@link #readHeap} through this thread's bounce buffer: the path where no critical handle exists. */
+    /** {@link #readHeap} through a bounce buffer: the path where no critical handle exists. */
     static long readHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __nbytes) {
         if (__buf.isNative()) {
             return read(errno, __fd, __buf, __nbytes);
         }
-        MemorySegment tmp$ = ErrnoCalls.bounce();
-        long len$ = Math.min(__nbytes, ErrnoCalls.BOUNCE_BYTES);
-        long r$ = read(errno, __fd, tmp$, len$);
-        if (r$ > 0) {
-            MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
+        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
+        try {
+            long len$ = Math.min(__nbytes, ErrnoCalls.BOUNCE_BYTES);
+            long r$ = read(errno, __fd, tmp$, len$);
+            if (r$ > 0) {
+                MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
+            }
+            return r$;
+        } finally {
+            ErrnoCalls.releaseBounce(tmp$);
         }
-        return r$;
     }
 
     private static final class writeHeap {
@@ -472,15 +476,19 @@ public final class LinuxErrno {
         return writeHeapCopy(errno, __fd, __buf, __n);
     }
 
-    /** {@link #writeHeap} through this thread's bounce buffer: the path where no critical handle exists. */
+    /** {@link #writeHeap} through a bounce buffer: the path where no critical handle exists. */
     static long writeHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n) {
         if (__buf.isNative()) {
             return write(errno, __fd, __buf, __n);
         }
-        MemorySegment tmp$ = ErrnoCalls.bounce();
-        long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
-        MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
-        return write(errno, __fd, tmp$, len$);
+        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
+        try {
+            long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
+            MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
+            return write(errno, __fd, tmp$, len$);
+        } finally {
+            ErrnoCalls.releaseBounce(tmp$);
+        }
     }
 
     private static final class recvHeap {
@@ -506,18 +514,22 @@ public final class LinuxErrno {
         return recvHeapCopy(errno, __fd, __buf, __n, __flags);
     }
 
-    /** {@link #recvHeap} through this thread's bounce buffer: the path where no critical handle exists. */
+    /** {@link #recvHeap} through a bounce buffer: the path where no critical handle exists. */
     static long recvHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
         if (__buf.isNative()) {
             return recv(errno, __fd, __buf, __n, __flags);
         }
-        MemorySegment tmp$ = ErrnoCalls.bounce();
-        long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
-        long r$ = recv(errno, __fd, tmp$, len$, __flags);
-        if (r$ > 0) {
-            MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
+        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
+        try {
+            long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
+            long r$ = recv(errno, __fd, tmp$, len$, __flags);
+            if (r$ > 0) {
+                MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
+            }
+            return r$;
+        } finally {
+            ErrnoCalls.releaseBounce(tmp$);
         }
-        return r$;
     }
 
     private static final class sendHeap {
@@ -543,15 +555,19 @@ public final class LinuxErrno {
         return sendHeapCopy(errno, __fd, __buf, __n, __flags);
     }
 
-    /** {@link #sendHeap} through this thread's bounce buffer: the path where no critical handle exists. */
+    /** {@link #sendHeap} through a bounce buffer: the path where no critical handle exists. */
     static long sendHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
         if (__buf.isNative()) {
             return send(errno, __fd, __buf, __n, __flags);
         }
-        MemorySegment tmp$ = ErrnoCalls.bounce();
-        long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
-        MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
-        return send(errno, __fd, tmp$, len$, __flags);
+        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
+        try {
+            long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
+            MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
+            return send(errno, __fd, tmp$, len$, __flags);
+        } finally {
+            ErrnoCalls.releaseBounce(tmp$);
+        }
     }
 
     private static final class fcntl {

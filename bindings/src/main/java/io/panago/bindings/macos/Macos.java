@@ -1612,6 +1612,70 @@ public class Macos {
         }
     }
 
+    private static class sysctlbyname {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Macos.C_INT,
+            Macos.C_POINTER,
+            Macos.C_POINTER,
+            Macos.C_POINTER,
+            Macos.C_POINTER,
+            Macos.C_LONG
+        );
+
+        private static class Link {
+            public static final MemorySegment ADDR = Macos.findOrThrow("sysctlbyname");
+
+            public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int sysctlbyname(const char *x0, void *x1, size_t *x2, void *x3, size_t x4)
+     * }
+     */
+    public static FunctionDescriptor sysctlbyname$descriptor() {
+        return sysctlbyname.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int sysctlbyname(const char *x0, void *x1, size_t *x2, void *x3, size_t x4)
+     * }
+     */
+    public static MethodHandle sysctlbyname$handle() {
+        return sysctlbyname.Link.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int sysctlbyname(const char *x0, void *x1, size_t *x2, void *x3, size_t x4)
+     * }
+     */
+    public static MemorySegment sysctlbyname$address() {
+        return sysctlbyname.Link.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int sysctlbyname(const char *x0, void *x1, size_t *x2, void *x3, size_t x4)
+     * }
+     */
+    public static int sysctlbyname(MemorySegment x0, MemorySegment x1, MemorySegment x2, MemorySegment x3, long x4) {
+        var mh$ = sysctlbyname.Link.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("sysctlbyname", x0, x1, x2, x3, x4);
+            }
+            return (int)mh$.invokeExact(x0, x1, x2, x3, x4);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class __error {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Macos.C_POINTER

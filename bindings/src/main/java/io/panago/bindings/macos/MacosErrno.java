@@ -30,7 +30,7 @@ import java.util.Objects;
  * non-blocking descriptors only. On JDK 24 and later they are {@code critical(true)} downcalls:
  * the kernel reads or writes the Java array in place, no copy. JDK 22 and 23 reject
  * {@code critical} combined with {@code captureCallState} (JDK-8336768 lifted that in 24), and a
- * plain downcall refuses heap segments, so there they go through a per-thread 64 KiB off-heap
+ * plain downcall refuses heap segments, so there they go through a pooled 64 KiB off-heap
  * buffer and transfer at most that much per call: a short count, which read/write/recv/send
  * callers on non-blocking sockets handle anyway. {@link #heapCallsAreCritical()} says which path
  * this JVM takes. The critical path must never block: a critical call keeps its thread from
@@ -492,6 +492,25 @@ public final class MacosErrno {
         return r$;
     }
 
+    private static final class sysctlbyname {
+        static final MethodHandle HANDLE = ErrnoCalls.capturing(Macos.sysctlbyname$address(), Macos.sysctlbyname$descriptor(), CAPTURE);
+    }
+
+    /** {@link Macos#sysctlbyname(MemorySegment, MemorySegment, MemorySegment, MemorySegment, long)}, capturing {@code errno} into {@code errno}. */
+    public static int sysctlbyname(MemorySegment errno, MemorySegment x0, MemorySegment x1, MemorySegment x2, MemorySegment x3, long x4) {
+        if (NATIVE_CAPTURE) {
+            var mh$ = sysctlbyname.HANDLE;
+            try {
+                return (int)mh$.invokeExact(errno, x0, x1, x2, x3, x4);
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        int r$ = Macos.sysctlbyname(x0, x1, x2, x3, x4);
+        emulate(errno);
+        return r$;
+    }
+
     private static final class readHeap {
         static final MethodHandle HANDLE = ErrnoCalls.criticalOrNull(Macos.read$address(), Macos.read$descriptor(), CAPTURE);
     }
@@ -515,18 +534,22 @@ public final class MacosErrno {
         return readHeapCopy(errno, x0, x1, x2);
     }
 
-    /** {@link #readHeap} through this thread's bounce buffer: the path where no critical handle exists. */
+    /** {@link #readHeap} through a bounce buffer: the path where no critical handle exists. */
     static long readHeapCopy(MemorySegment errno, int x0, MemorySegment x1, long x2) {
         if (x1.isNative()) {
             return read(errno, x0, x1, x2);
         }
-        MemorySegment tmp$ = ErrnoCalls.bounce();
-        long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
-        long r$ = read(errno, x0, tmp$, len$);
-        if (r$ > 0) {
-            MemorySegment.copy(tmp$, 0L, x1, 0L, r$);
+        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
+        try {
+            long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
+            long r$ = read(errno, x0, tmp$, len$);
+            if (r$ > 0) {
+                MemorySegment.copy(tmp$, 0L, x1, 0L, r$);
+            }
+            return r$;
+        } finally {
+            ErrnoCalls.releaseBounce(tmp$);
         }
-        return r$;
     }
 
     private static final class writeHeap {
@@ -552,15 +575,19 @@ public final class MacosErrno {
         return writeHeapCopy(errno, __fd, __buf, __nbyte);
     }
 
-    /** {@link #writeHeap} through this thread's bounce buffer: the path where no critical handle exists. */
+    /** {@link #writeHeap} through a bounce buffer: the path where no critical handle exists. */
     static long writeHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __nbyte) {
         if (__buf.isNative()) {
             return write(errno, __fd, __buf, __nbyte);
         }
-        MemorySegment tmp$ = ErrnoCalls.bounce();
-        long len$ = Math.min(__nbyte, ErrnoCalls.BOUNCE_BYTES);
-        MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
-        return write(errno, __fd, tmp$, len$);
+        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
+        try {
+            long len$ = Math.min(__nbyte, ErrnoCalls.BOUNCE_BYTES);
+            MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
+            return write(errno, __fd, tmp$, len$);
+        } finally {
+            ErrnoCalls.releaseBounce(tmp$);
+        }
     }
 
     private static final class recvHeap {
@@ -586,18 +613,22 @@ public final class MacosErrno {
         return recvHeapCopy(errno, x0, x1, x2, x3);
     }
 
-    /** {@link #recvHeap} through this thread's bounce buffer: the path where no critical handle exists. */
+    /** {@link #recvHeap} through a bounce buffer: the path where no critical handle exists. */
     static long recvHeapCopy(MemorySegment errno, int x0, MemorySegment x1, long x2, int x3) {
         if (x1.isNative()) {
             return recv(errno, x0, x1, x2, x3);
         }
-        MemorySegment tmp$ = ErrnoCalls.bounce();
-        long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
-        long r$ = recv(errno, x0, tmp$, len$, x3);
-        if (r$ > 0) {
-            MemorySegment.copy(tmp$, 0L, x1, 0L, r$);
+        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
+        try {
+            long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
+            long r$ = recv(errno, x0, tmp$, len$, x3);
+            if (r$ > 0) {
+                MemorySegment.copy(tmp$, 0L, x1, 0L, r$);
+            }
+            return r$;
+        } finally {
+            ErrnoCalls.releaseBounce(tmp$);
         }
-        return r$;
     }
 
     private static final class sendHeap {
@@ -623,15 +654,19 @@ public final class MacosErrno {
         return sendHeapCopy(errno, x0, x1, x2, x3);
     }
 
-    /** {@link #sendHeap} through this thread's bounce buffer: the path where no critical handle exists. */
+    /** {@link #sendHeap} through a bounce buffer: the path where no critical handle exists. */
     static long sendHeapCopy(MemorySegment errno, int x0, MemorySegment x1, long x2, int x3) {
         if (x1.isNative()) {
             return send(errno, x0, x1, x2, x3);
         }
-        MemorySegment tmp$ = ErrnoCalls.bounce();
-        long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
-        MemorySegment.copy(x1, 0L, tmp$, 0L, len$);
-        return send(errno, x0, tmp$, len$, x3);
+        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
+        try {
+            long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
+            MemorySegment.copy(x1, 0L, tmp$, 0L, len$);
+            return send(errno, x0, tmp$, len$, x3);
+        } finally {
+            ErrnoCalls.releaseBounce(tmp$);
+        }
     }
 
     private static final class fcntl {

@@ -37,8 +37,6 @@ public final class WinError {
         NAMES.putIfAbsent(Windows.ERROR_HOST_UNREACHABLE(), "ERROR_HOST_UNREACHABLE");
         NAMES.putIfAbsent(Windows.ERROR_PORT_UNREACHABLE(), "ERROR_PORT_UNREACHABLE");
         NAMES.putIfAbsent(Windows.ERROR_CONNECTION_ABORTED(), "ERROR_CONNECTION_ABORTED");
-        NAMES.putIfAbsent(Windows.WSA_FLAG_OVERLAPPED(), "WSA_FLAG_OVERLAPPED");
-        NAMES.putIfAbsent(Windows.WSA_FLAG_NO_HANDLE_INHERIT(), "WSA_FLAG_NO_HANDLE_INHERIT");
         NAMES.putIfAbsent(Windows.WSA_IO_PENDING(), "WSA_IO_PENDING");
         NAMES.putIfAbsent(Windows.WSA_IO_INCOMPLETE(), "WSA_IO_INCOMPLETE");
         NAMES.putIfAbsent(Windows.WSA_OPERATION_ABORTED(), "WSA_OPERATION_ABORTED");
@@ -80,6 +78,24 @@ public final class WinError {
         NAMES.putIfAbsent(Windows.WSAEHOSTUNREACH(), "WSAEHOSTUNREACH");
         NAMES.putIfAbsent(Windows.WSANOTINITIALISED(), "WSANOTINITIALISED");
         NAMES.putIfAbsent(Windows.WSAEDISCON(), "WSAEDISCON");
+    }
+
+    /** Codes by name, the reverse of {@link #NAMES} (aliases included). */
+    private static final Map<String, Integer> CODES = new HashMap<>();
+
+    static {
+        NAMES.forEach((code, name) -> CODES.put(name, code));
+        CODES.put("WSA_IO_PENDING", Windows.WSA_IO_PENDING());
+        CODES.put("WSA_IO_INCOMPLETE", Windows.WSA_IO_INCOMPLETE());
+        CODES.put("WSA_OPERATION_ABORTED", Windows.WSA_OPERATION_ABORTED());
+        CODES.put("WSA_INVALID_HANDLE", Windows.WSA_INVALID_HANDLE());
+        CODES.put("WSA_INVALID_PARAMETER", Windows.WSA_INVALID_PARAMETER());
+        CODES.put("WSA_NOT_ENOUGH_MEMORY", Windows.WSA_NOT_ENOUGH_MEMORY());
+    }
+
+    /** {@return the code named {@code name} ({@code 10054} for {@code "WSAECONNRESET"}), or -1 if none is bound here} */
+    public static int code(String name) {
+        return CODES.getOrDefault(name, -1);
     }
 
     /** {@return the symbolic name of {@code code}, or {@code "error N"} for a code not bound here} */

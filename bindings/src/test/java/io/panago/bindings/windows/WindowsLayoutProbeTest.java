@@ -211,7 +211,11 @@ class WindowsLayoutProbeTest {
     @Test
     void winErrorNamesEveryErrorConstant() {
         assertEquals(List.of(), SHAPE.misnamed(n -> n.startsWith("ERROR_") || n.startsWith("WSAE")
-                || n.startsWith("WSA_") || n.equals("WSANOTINITIALISED"), WinError::name));
+                || (n.startsWith("WSA_") && !n.startsWith("WSA_FLAG_")) || n.equals("WSANOTINITIALISED"),
+                WinError::name));
+        assertEquals("error 1", WinError.name(Windows.WSA_FLAG_OVERLAPPED()), "a flag is no error code");
+        assertEquals(10054, WinError.code("WSAECONNRESET"));
+        assertEquals(-1, WinError.code("EPIPE"));
         assertEquals("ERROR_IO_PENDING", WinError.name(Windows.WSA_IO_PENDING()));
         assertEquals("WSAECONNRESET", WinError.name(10054));
     }

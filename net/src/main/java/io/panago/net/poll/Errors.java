@@ -21,9 +21,10 @@ import java.util.function.ToIntFunction;
  * {@link ConnectException} (or {@link NoRouteToHostException}), a failed {@code bind} a
  * {@link BindException}, anything else a {@link SocketException}.
  *
- * <p>Errors are known by name, not number: Linux's ECONNRESET is 104, macOS's 54. The constants
- * below are looked up by their names in the running OS's errno table ({@link Table}), and the
- * texts are keyed by name, so one list serves every OS.
+ * <p>Errors are known by name, not number: Linux's ECONNRESET is 104, macOS's 54, Windows'
+ * WSAECONNRESET 10054. The constants below are looked up by their names in the running OS's
+ * error table ({@link Table}), and the texts are keyed by name (a Winsock {@code WSAE} name by
+ * its POSIX twin), so one list serves every OS: "Connection reset (WSAECONNRESET): read".
  */
 final class Errors {
     private Errors() {}
@@ -34,9 +35,17 @@ final class Errors {
                 io.panago.bindings.linux.Errno::value);
         static final Table MACOS = new Table(io.panago.bindings.macos.Errno::name,
                 io.panago.bindings.macos.Errno::value);
+        /**
+         * Winsock's codes under their own names ({@code WSAECONNRESET}); a POSIX name finds
+         * its {@code WSAE} twin, EAGAIN finds WSAEWOULDBLOCK, and a name Winsock lacks
+         * (EPIPE, ENFILE) finds -1, which no error equals.
+         */
+        static final Table WINDOWS = new Table(io.panago.bindings.windows.WinError::name,
+                name -> io.panago.bindings.windows.WinError.code(
+                        name.equals("EAGAIN") ? "WSAEWOULDBLOCK" : "WSA" + name));
     }
 
-    private static final Table OS = Sys.MACOS ? Table.MACOS : Table.LINUX;
+    private static final Table OS = Sys.WINDOWS ? Table.WINDOWS : Sys.MACOS ? Table.MACOS : Table.LINUX;
 
     static final int EAGAIN = OS.value().applyAsInt("EAGAIN");
     static final int EINTR = OS.value().applyAsInt("EINTR");
@@ -110,7 +119,7 @@ final class Errors {
     /** {@link #describe(int)} for {@code errno} of the OS of {@code table}. */
     static String describe(Table table, int errno) {
         String name = table.name().apply(errno);
-        String text = TEXT.get(name);
+        String text = TEXT.get(name.startsWith("WSAE") ? name.substring(3) : name);
         return text != null ? text + " (" + name + ")" : name;
     }
 

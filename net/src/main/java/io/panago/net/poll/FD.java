@@ -12,6 +12,7 @@ import java.lang.ref.Cleaner;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -45,13 +46,20 @@ import java.nio.charset.StandardCharsets;
  * Reads are serialised by the read lock and writes by the write lock, so each direction has
  * at most one waiter: the poll descriptor's one slot, or the one eventfd.</li>
  * <li><b>Completion backends.</b> When {@link PollDesc#completionModel()} (io_uring with
- * {@code -Dpanago.netpoll=io_uring}), {@link #read}, {@link #write}, {@link #accept} and
- * {@link #connect} run as {@link NetpollOp}s instead, one per direction (Go's fd_windows.go
- * {@code execIO}): the operation is submitted with a pooled off-heap buffer and the caller,
- * goroutine or thread, parks on the same poll descriptor slot until its completion, so
- * deadlines and {@link #close} work as above; a timed-out or closed operation is cancelled
- * and waited for before its buffer is reused. The readiness wait stays for the retries that
- * need one (the accept back-off).</li>
+ * {@code -Dpanago.netpoll=io_uring}; IOCP on Windows), {@link #read}, {@link #write},
+ * {@link #accept} and {@link #connect} run as {@link NetpollOp}s instead, one per direction
+ * (Go's fd_windows.go {@code execIO}): the operation is submitted with a pooled off-heap
+ * buffer and the caller, goroutine or thread, parks on the same poll descriptor slot until its
+ * completion, so deadlines and {@link #close} work as above; a timed-out or closed operation
+ * is cancelled and waited for before its buffer is reused. The readiness wait stays for the
+ * retries that need one (the accept back-off).</li>
+ * <li><b>Windows.</b> Always the completion model, since IOCP has no readiness: accept is
+ * {@code AcceptEx} into a socket made for it, then {@code SO_UPDATE_ACCEPT_CONTEXT}; connect
+ * binds to the wildcard address, then {@code ConnectEx}, then {@code SO_UPDATE_CONNECT_CONTEXT}
+ * (Go's fd_windows.go and sock_windows.go). Platform threads park on the poll descriptor as
+ * goroutines do (there is no poll(2)), and the accept back-off is a timed park on it
+ * ({@link PollDesc#waitDeadline}). The socket is a 64-bit {@code SOCKET} handle, hence the
+ * {@code long} {@code sysfd} everywhere (a Unix descriptor widens to it at no cost).</li>
  * <li><b>Deadlines.</b> The user's deadline per direction (Go's SetReadDeadline) and a
  * per-call deadline (Java's soTimeout, a connect timeout, an accept back-off) combine into
  * the earliest, which is what the poll descriptor is given. A timeout of the call deadline
@@ -99,7 +107,8 @@ public final class FD {
         }
     }
 
-    private final int sysfd;
+    /** The socket: a Unix descriptor, or a Windows {@code SOCKET} handle. */
+    private final long sysfd;
     private final int family;
     private final FdMutex fdmu = new FdMutex();
     private final Sema csema = new Sema();
@@ -131,8 +140,14 @@ public final class FD {
      * drained ({@link PollDesc#shortReadDrains}); guarded by the read lock.
      */
     private boolean drained;
+    /**
+     * {@link #shutdown} of the input ran. Windows fails a receive after it (WSAESHUTDOWN) where
+     * Unix reports end of stream; reads then report end of stream there too, as the JDK's
+     * sockets do on every OS.
+     */
+    private volatile boolean inputShut;
 
-    private FD(int sysfd, int family, Mem mem) {
+    private FD(long sysfd, int family, Mem mem) {
         this.sysfd = sysfd;
         this.family = family;
         this.mem = mem;
@@ -148,20 +163,19 @@ public final class FD {
      * after a yield, so thread-confined memory is off limits here.
      */
     private static final class Mem {
-        private static final long E = (Sys.ERRNO_SIZE + 7) & ~7L;
+        private static final long E = (Sys.ERRNO_SIZE + 7) & ~7L, L = (Sys.LINGER_SIZE + 7) & ~7L;
 
         final MemorySegment rerrno, werrno, cerrno, intVal, lingerVal, len, sa, word;
 
         Mem() {
-            MemorySegment m = Arena.ofAuto().allocate(3 * E + 8 + Sys.LINGER_SIZE + 8 + 8
-                    + SockAddr.MAX_SIZE, 8);
+            MemorySegment m = Arena.ofAuto().allocate(3 * E + 8 + L + 8 + 8 + SockAddr.MAX_SIZE, 8);
             long at = 0;
             rerrno = m.asSlice(at, Sys.ERRNO_SIZE);
             werrno = m.asSlice(at += E, Sys.ERRNO_SIZE);
             cerrno = m.asSlice(at += E, Sys.ERRNO_SIZE);
             intVal = m.asSlice(at += E, 4);
             lingerVal = m.asSlice(at += 8, Sys.LINGER_SIZE);
-            len = m.asSlice(at += Sys.LINGER_SIZE, 4);
+            len = m.asSlice(at += L, 4);
             word = m.asSlice(at += 8, 8);
             sa = m.asSlice(at + 8, SockAddr.MAX_SIZE);
         }
@@ -182,9 +196,9 @@ public final class FD {
     /** A new non-blocking stream socket of {@code family} ({@link SockAddr#AF_INET}...). */
     private static FD socket(int family) throws IOException {
         Mem m = new Mem();
-        int fd = Sys.socket(m.cerrno, family);
+        long fd = Sys.socket(m.cerrno, family);
         if (fd < 0) {
-            throw Errors.exception(-fd, "socket", null);
+            throw Errors.exception((int) -fd, "socket", null);
         }
         return new FD(fd, family, m);
     }
@@ -192,7 +206,7 @@ public final class FD {
     /** Whether this kernel can make sockets of {@code family} (Go: probe of ipStackCapabilities). */
     public static boolean supports(int family) {
         MemorySegment errno = new Mem().cerrno;
-        int fd = Sys.socket(errno, family);
+        long fd = Sys.socket(errno, family);
         if (fd < 0) {
             return false;
         }
@@ -201,11 +215,19 @@ public final class FD {
     }
 
     /**
-     * The kernel's limit on a listen backlog, net.core.somaxconn, capped at 65535 (Go:
-     * maxListenerBacklog); the header's SOMAXCONN if it cannot be read.
+     * The kernel's limit on a listen backlog, capped at 65535 (Go: maxListenerBacklog):
+     * net.core.somaxconn on Linux, kern.ipc.somaxconn (by sysctl) on macOS; the header's
+     * SOMAXCONN if it cannot be read, and on Windows, which has no such setting.
      */
     public static int maxListenerBacklog() {
         int n = Sys.SOMAXCONN;
+        if (Sys.WINDOWS) {
+            return Math.max(1, Math.min(n, 65535));
+        }
+        if (Sys.MACOS) {
+            int k = SysMacos.somaxconn();
+            return Math.max(1, Math.min(k > 0 ? k : n, 65535));
+        }
         // Not Files.readString: it probes with a 1-byte read, and a sysctl file answers the
         // next read, at offset 1, with end-of-file: "4096" would come back as "4".
         try (InputStream in = new FileInputStream("/proc/sys/net/core/somaxconn")) {
@@ -218,13 +240,17 @@ public final class FD {
 
     /**
      * A listening socket bound to {@code addr}: SO_REUSEADDR on and, for IPv6, dual-stack
-     * (IPV6_V6ONLY off), as Go's {@code Listen("tcp", ...)}.
+     * (IPV6_V6ONLY off), as Go's {@code Listen("tcp", ...)}. Not on Windows, as in Go: there
+     * SO_REUSEADDR would let another socket bind the port while this one listens, and what
+     * it means on Unix (binding over connections in TIME_WAIT) is Windows' default.
      */
     public static FD listen(InetSocketAddress addr, int backlog) throws IOException {
         int family = SockAddr.family(addr.getAddress());
         FD fd = socket(family);
         try {
-            fd.setOption(Option.SO_REUSEADDR, 1);
+            if (!Sys.WINDOWS) {
+                fd.setOption(Option.SO_REUSEADDR, 1);
+            }
             if (family == SockAddr.AF_INET6) {
                 fd.setOption(Option.IPV6_V6ONLY, 0);
             }
@@ -329,7 +355,7 @@ public final class FD {
             prepare(READ);
             long timeout = 0, backoff = 0;
             for (;;) {
-                int nfd;
+                long nfd;
                 if (completion) {
                     long rt = readTimeout;
                     if (timeout == 0 && rt != 0) {
@@ -337,24 +363,20 @@ public final class FD {
                     }
                     NetpollOp op = rop();
                     beginCall(READ, timeout);
-                    int st;
                     try {
-                        st = op.accept(Sys.SOCK_FLAGS, MemorySegment.NULL);
+                        nfd = Sys.WINDOWS ? acceptEx(op, timeout) : opAccept(op, timeout);
                     } finally {
                         endCall(READ, timeout);
                     }
-                    if (st != PollDesc.OK) {
-                        throw failure(opWait(st, READ, timeout), "Accept timed out");
-                    }
-                    nfd = (int) op.result();
                 } else {
                     nfd = Sys.accept(rerrno, sysfd);
                 }
                 if (nfd >= 0) {
                     return adopt(nfd, family, 0);
                 }
-                int e = -nfd;
-                if (e == Errors.EINTR || e == Errors.ECONNABORTED) {
+                int e = (int) -nfd;
+                if (e == Errors.EINTR || e == Errors.ECONNABORTED
+                        || (Sys.WINDOWS && (e == Errors.ECONNRESET || e == SysWindows.ERROR_NETNAME_DELETED))) {
                     continue;
                 }
                 long rt = readTimeout;
@@ -368,7 +390,7 @@ public final class FD {
                     LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
                             Errors.describe(e), backoff / 1_000_000);
                     callDl = earliest(timeout, after(backoff));
-                } else if (e != Errors.EAGAIN) {
+                } else if (e != Errors.EAGAIN || Sys.WINDOWS) {
                     throw Errors.exception(e, "accept", null);
                 }
                 int w = await(READ, callDl);
@@ -382,6 +404,51 @@ public final class FD {
         } finally {
             if (fdmu.rwunlock(true)) {
                 destroy();
+            }
+        }
+    }
+
+    /** One accept operation (io_uring): the new descriptor, or -errno. */
+    private long opAccept(NetpollOp op, long timeout) throws IOException {
+        int st = op.accept(Sys.SOCK_FLAGS, MemorySegment.NULL);
+        if (st != PollDesc.OK) {
+            throw failure(opWait(st, READ, timeout), "Accept timed out");
+        }
+        return op.result();
+    }
+
+    /**
+     * Go's fd_windows.go {@code acceptOne}: {@code AcceptEx} into a socket made for it, which
+     * then takes the listener's context ({@code SO_UPDATE_ACCEPT_CONTEXT}). The new socket, or
+     * {@code -error} (of the socket call too: WSAEMFILE leads to the back-off).
+     */
+    private long acceptEx(NetpollOp op, long timeout) throws IOException {
+        long s = Sys.socket(rerrno, family);
+        if (s < 0) {
+            return s;
+        }
+        boolean keep = false;
+        try {
+            int st = op.acceptInto(s);
+            if (st != PollDesc.OK) {
+                throw failure(opWait(st, READ, timeout), "Accept timed out");
+            }
+            long r = op.result();
+            if (r < 0) {
+                return r;
+            }
+            int c;
+            synchronized (mem) {
+                c = Sys.acceptContext(rerrno, mem.word, s, sysfd);
+            }
+            if (c < 0) {
+                return c;
+            }
+            keep = true;
+            return s;
+        } finally {
+            if (!keep) {
+                Sys.close(rerrno, s);
             }
         }
     }
@@ -408,6 +475,9 @@ public final class FD {
             }
             if (len == 0) {
                 return 0;
+            }
+            if (Sys.WINDOWS && inputShut) {
+                return -1;
             }
             spend();
             long callDl = 0;
@@ -517,10 +587,10 @@ public final class FD {
         }
     }
 
-    /** A rarely used syscall: its result, or -errno. */
+    /** A rarely used syscall: its result (a descriptor, for dup), or -errno. */
     @FunctionalInterface
     private interface Cold {
-        int call(Mem m);
+        long call(Mem m);
     }
 
     /**
@@ -528,17 +598,17 @@ public final class FD {
      * memory's monitor (no park inside); a negative result becomes the exception for
      * {@code name}.
      */
-    private int cold(String name, Cold op) throws IOException {
+    private long cold(String name, Cold op) throws IOException {
         if (!fdmu.incref()) {
             throw closed();
         }
         try {
-            int r;
+            long r;
             synchronized (mem) {
                 r = op.call(mem);
             }
             if (r < 0) {
-                throw Errors.exception(-r, name, null);
+                throw Errors.exception((int) -r, name, null);
             }
             return r;
         } finally {
@@ -554,7 +624,7 @@ public final class FD {
     }
 
     /** A new, registered FD for descriptor {@code nfd}; closes it if registration fails. */
-    private static FD adopt(int nfd, int family, long readTimeout) throws IOException {
+    private static FD adopt(long nfd, int family, long readTimeout) throws IOException {
         FD c = new FD(nfd, family, new Mem());
         c.readTimeout = readTimeout;
         try {
@@ -569,6 +639,9 @@ public final class FD {
     /** shutdown(2) of the read ({@code input}) or write side. */
     public void shutdown(boolean input) throws IOException {
         cold("shutdown", m -> Sys.shutdown(m.cerrno, sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR));
+        if (input) {
+            inputShut = true;
+        }
     }
 
     /** Sets an integer socket option. */
@@ -581,7 +654,7 @@ public final class FD {
 
     /** Reads an integer socket option (every option here is 0 or positive). */
     public int getOption(Option o) throws IOException {
-        return cold("getsockopt " + o, m -> {
+        return (int) cold("getsockopt " + o, m -> {
             int r = Sys.getsockopt(m.cerrno, sysfd, o.level, o.name, m.intVal, m.len);
             return r < 0 ? r : m.intVal.get(ValueLayout.JAVA_INT, 0);
         });
@@ -595,7 +668,7 @@ public final class FD {
     /** SO_LINGER in seconds, -1 when off. */
     public int linger() throws IOException {
         // cold() keeps negative results for errno, so "off" travels as 0 and seconds as n + 1.
-        return cold("getsockopt SO_LINGER",
+        return (int) cold("getsockopt SO_LINGER",
                 m -> Sys.getLinger(m.cerrno, m.lingerVal, m.len, sysfd) + 1) - 1;
     }
 
@@ -761,10 +834,12 @@ public final class FD {
      * JDK socket read, where poll(2) would pin its carrier, and a few such threads would leave
      * no carrier for any other virtual thread (nor for one that holds a reference a close
      * waits for). A platform thread blocks in poll(2), which needs no poller thread at all.
+     * On Windows, where IOCP has no readiness and the only caller is the accept back-off,
+     * every caller parks on the poll descriptor until the deadline ({@link PollDesc#waitDeadline}).
      */
     private int await(int mode, long callDl) throws IOException {
         streak = 0;
-        return Go.inGoroutine() || Thread.currentThread().isVirtual()
+        return Sys.WINDOWS || Go.inGoroutine() || Thread.currentThread().isVirtual()
                 ? pdWait(mode, callDl) : threadWait(mode, callDl);
     }
 
@@ -774,7 +849,7 @@ public final class FD {
         }
         int r;
         try {
-            r = mode == READ ? pd.waitRead() : pd.waitWrite();
+            r = Sys.WINDOWS ? pd.waitDeadline(mode) : mode == READ ? pd.waitRead() : pd.waitWrite();
         } finally {
             if (callDl != 0) {
                 setCallDeadline(mode, 0);
@@ -936,10 +1011,27 @@ public final class FD {
         }
     }
 
-    /** {@link #connect} as a connect operation; {@code deadline} bounds the handshake. */
+    /**
+     * {@link #connect} as a connect operation; {@code deadline} bounds the handshake. On
+     * Windows that is {@code ConnectEx}, as in Go's fd_windows.go: the socket is bound to the
+     * wildcard address first (ConnectEx wants a bound socket) and takes its connected state
+     * afterwards ({@code SO_UPDATE_CONNECT_CONTEXT}), without which shutdown and getpeername
+     * fail on it.
+     */
     private void opConnect(InetSocketAddress addr, long deadline) throws IOException {
         // Encoded off the shared scratch: the operation parks, which must not hold its monitor.
         MemorySegment sa = MemorySegment.ofArray(new long[(int) (SockAddr.MAX_SIZE / 8)]);
+        if (Sys.WINDOWS) {
+            InetSocketAddress any = new InetSocketAddress(family == SockAddr.AF_INET6 ? ANY6 : ANY4, 0);
+            int r;
+            synchronized (mem) {
+                mem.sa.fill((byte) 0);
+                r = Sys.bind(werrno, sysfd, mem.sa, SockAddr.encode(mem.sa, any, family));
+            }
+            if (r < 0) {
+                throw Errors.exception(-r, "connect", SockAddr.format(addr));
+            }
+        }
         int len = SockAddr.encode(sa, addr, family);
         NetpollOp op = wop();
         int st;
@@ -959,7 +1051,16 @@ public final class FD {
         if (r < 0 && -r != Errors.EISCONN) {
             throw Errors.exception((int) -r, "connect", SockAddr.format(addr));
         }
+        if (Sys.WINDOWS) {
+            int c = Sys.connectContext(werrno, sysfd);
+            if (c < 0) {
+                throw Errors.exception(-c, "connect", SockAddr.format(addr));
+            }
+        }
     }
+
+    /** The wildcard addresses a socket binds to before {@code ConnectEx}. */
+    private static final InetAddress ANY4 = InetAddress.ofLiteral("0.0.0.0"), ANY6 = InetAddress.ofLiteral("::");
 
     private static boolean expired(long dl) {
         return dl == -1 || (dl != 0 && dl <= Sched.nanotime());

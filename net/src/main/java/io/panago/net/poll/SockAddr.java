@@ -17,7 +17,8 @@ import java.nio.ByteOrder;
  * <p>Linux and macOS put the port, the address and the scope id at the same offsets; they
  * differ in the header: Linux starts with a 2-byte {@code sa_family_t}, macOS (BSD) with a
  * 1-byte {@code sin_len} then a 1-byte family, and the numbers of {@code AF_INET6} differ
- * (10 and 30). {@link Codec} holds one OS's variant; {@link Sys#MACOS} picks the one in use.
+ * (10 and 30; Windows, with Linux's header, 23). {@link Codec} holds one OS's variant;
+ * {@link Sys} picks the one in use.
  */
 public final class SockAddr {
     private SockAddr() {}
@@ -49,6 +50,19 @@ public final class SockAddr {
                 io.panago.bindings.macos.sockaddr_in6.sin6_addr$offset(),
                 io.panago.bindings.macos.sockaddr_in6.sin6_scope_id$offset(),
                 io.panago.bindings.macos.sockaddr_storage.sizeof());
+
+        /** Windows: Linux's layout (a 2-byte family, no length byte), but AF_INET6 is 23. */
+        static final Codec WINDOWS = new Codec(io.panago.bindings.windows.Windows.AF_INET(),
+                io.panago.bindings.windows.Windows.AF_INET6(), false,
+                io.panago.bindings.windows.sockaddr_in.sin_family$offset(),
+                io.panago.bindings.windows.sockaddr_in.sizeof(),
+                io.panago.bindings.windows.sockaddr_in.sin_port$offset(),
+                io.panago.bindings.windows.sockaddr_in.sin_addr$offset(),
+                io.panago.bindings.windows.sockaddr_in6.sizeof(),
+                io.panago.bindings.windows.sockaddr_in6.sin6_port$offset(),
+                io.panago.bindings.windows.sockaddr_in6.sin6_addr$offset(),
+                io.panago.bindings.windows.sockaddr_in6.sin6_scope_id$offset(),
+                io.panago.bindings.windows.sockaddr_storage.sizeof());
 
         final int afInet, afInet6;
         /** BSD: a length byte before a 1-byte family; Linux: a 2-byte family. */
@@ -135,7 +149,7 @@ public final class SockAddr {
         }
     }
 
-    private static final Codec CODEC = Sys.MACOS ? Codec.MACOS : Codec.LINUX;
+    private static final Codec CODEC = Sys.WINDOWS ? Codec.WINDOWS : Sys.MACOS ? Codec.MACOS : Codec.LINUX;
 
     public static final int AF_INET = CODEC.afInet;
     public static final int AF_INET6 = CODEC.afInet6;

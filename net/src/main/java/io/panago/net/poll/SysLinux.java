@@ -54,75 +54,75 @@ final class SysLinux implements Sys.Os {
     }
 
     @Override
-    public int socket(MemorySegment errno, int family) {
+    public long socket(MemorySegment errno, int family) {
         return check(errno, LinuxErrno.socket(errno, family, SOCK_STREAM | SOCK_FLAGS, 0));
     }
 
     @Override
-    public int accept(MemorySegment errno, int fd) {
-        return check(errno, LinuxErrno.accept4(errno, fd, MemorySegment.NULL, MemorySegment.NULL,
+    public long accept(MemorySegment errno, long fd) {
+        return check(errno, LinuxErrno.accept4(errno, (int) fd, MemorySegment.NULL, MemorySegment.NULL,
                 SOCK_FLAGS));
     }
 
     @Override
-    public int bind(MemorySegment errno, int fd, MemorySegment sa, int len) {
-        return check(errno, LinuxErrno.bind(errno, fd, sa, len));
+    public int bind(MemorySegment errno, long fd, MemorySegment sa, int len) {
+        return check(errno, LinuxErrno.bind(errno, (int) fd, sa, len));
     }
 
     @Override
-    public int listen(MemorySegment errno, int fd, int backlog) {
-        return check(errno, LinuxErrno.listen(errno, fd, backlog));
+    public int listen(MemorySegment errno, long fd, int backlog) {
+        return check(errno, LinuxErrno.listen(errno, (int) fd, backlog));
     }
 
     @Override
-    public int connect(MemorySegment errno, int fd, MemorySegment sa, int len) {
-        return check(errno, LinuxErrno.connect(errno, fd, sa, len));
+    public int connect(MemorySegment errno, long fd, MemorySegment sa, int len) {
+        return check(errno, LinuxErrno.connect(errno, (int) fd, sa, len));
     }
 
     @Override
-    public long read(MemorySegment errno, int fd, MemorySegment b, int len) {
-        return check(errno, LinuxErrno.readHeap(errno, fd, b, len));
+    public long read(MemorySegment errno, long fd, MemorySegment b, int len) {
+        return check(errno, LinuxErrno.readHeap(errno, (int) fd, b, len));
     }
 
     @Override
-    public long send(MemorySegment errno, int fd, MemorySegment b, int len) {
-        return check(errno, LinuxErrno.sendHeap(errno, fd, b, len, MSG_NOSIGNAL));
+    public long send(MemorySegment errno, long fd, MemorySegment b, int len) {
+        return check(errno, LinuxErrno.sendHeap(errno, (int) fd, b, len, MSG_NOSIGNAL));
     }
 
     @Override
-    public int shutdown(MemorySegment errno, int fd, int how) {
-        return check(errno, LinuxErrno.shutdown(errno, fd, how));
+    public int shutdown(MemorySegment errno, long fd, int how) {
+        return check(errno, LinuxErrno.shutdown(errno, (int) fd, how));
     }
 
     @Override
-    public int close(MemorySegment errno, int fd) {
-        return check(errno, LinuxErrno.close(errno, fd));
+    public int close(MemorySegment errno, long fd) {
+        return check(errno, LinuxErrno.close(errno, (int) fd));
     }
 
     @Override
-    public int fcntl(MemorySegment errno, int fd, int cmd, int arg) {
-        return check(errno, LinuxErrno.fcntl(errno, fd, cmd, arg));
+    public long dup(MemorySegment errno, long fd) {
+        return check(errno, LinuxErrno.fcntl(errno, (int) fd, F_DUPFD_CLOEXEC, 0));
     }
 
     @Override
-    public int setsockopt(MemorySegment errno, int fd, int level, int opt, MemorySegment val, int len) {
-        return check(errno, LinuxErrno.setsockopt(errno, fd, level, opt, val, len));
+    public int setsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val, int len) {
+        return check(errno, LinuxErrno.setsockopt(errno, (int) fd, level, opt, val, len));
     }
 
     @Override
-    public int getsockopt(MemorySegment errno, int fd, int level, int opt, MemorySegment val,
+    public int getsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val,
             MemorySegment len) {
-        return check(errno, LinuxErrno.getsockopt(errno, fd, level, opt, val, len));
+        return check(errno, LinuxErrno.getsockopt(errno, (int) fd, level, opt, val, len));
     }
 
     @Override
-    public int getsockname(MemorySegment errno, int fd, MemorySegment sa, MemorySegment len) {
-        return check(errno, LinuxErrno.getsockname(errno, fd, sa, len));
+    public int getsockname(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        return check(errno, LinuxErrno.getsockname(errno, (int) fd, sa, len));
     }
 
     @Override
-    public int getpeername(MemorySegment errno, int fd, MemorySegment sa, MemorySegment len) {
-        return check(errno, LinuxErrno.getpeername(errno, fd, sa, len));
+    public int getpeername(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        return check(errno, LinuxErrno.getpeername(errno, (int) fd, sa, len));
     }
 
     @Override

@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <li>no eventfd: the wake-up descriptor is a non-blocking pipe. {@link #wakeFd} returns its read
  * end and remembers the write end in {@link #WRITERS}, where {@link #signal} finds it and
  * {@link #close} closes it with the read end, so {@link FD} handles one int either way.</li>
+ * <li>no /proc: the listen backlog limit is {@code kern.ipc.somaxconn}, read with
+ * {@code sysctlbyname} ({@link #somaxconn}).</li>
  * </ul>
  * Errors are {@code -errno} in macOS's numbering; {@link Errors} names them.
  */
@@ -53,6 +55,8 @@ final class SysMacos implements Sys.Os {
     static final int O_NONBLOCK = Macos.O_NONBLOCK();
     static final int FD_CLOEXEC = Macos.FD_CLOEXEC();
     static final int SOMAXCONN = Macos.SOMAXCONN();
+    static final int EINVAL = Macos.EINVAL();
+    static final int ECONNABORTED = Macos.ECONNABORTED();
 
     static final long ERRNO_SIZE = MacosErrno.captureLayout().byteSize();
     static final long LINGER_SIZE = linger.sizeof();
@@ -97,7 +101,7 @@ final class SysMacos implements Sys.Os {
             r = MacosErrno.fcntl(errno, fd, F_SETFD, FD_CLOEXEC);
         }
         if (r >= 0 && socket) {
-            r = MacosErrno.setsockopt(errno, fd, SOL_SOCKET, SO_NOSIGPIPE, ONE, 4);
+            r = MacosErrno.setsockopt(errno, (int) fd, SOL_SOCKET, SO_NOSIGPIPE, ONE, 4);
         }
         if (r >= 0) {
             return fd;
@@ -108,83 +112,92 @@ final class SysMacos implements Sys.Os {
     }
 
     @Override
-    public int socket(MemorySegment errno, int family) {
+    public long socket(MemorySegment errno, int family) {
         int fd = MacosErrno.socket(errno, family, SOCK_STREAM, 0);
         return fd < 0 ? -MacosErrno.errno(errno) : setUp(errno, fd, true);
     }
 
-    /** accept(2) plus the set-up: Darwin copies O_NONBLOCK from the listener, Linux does not. */
+    /**
+     * accept(2) plus the set-up (Darwin copies O_NONBLOCK from the listener, Linux does not). A
+     * connection its peer reset while it waited in the queue is shut both ways, and Darwin
+     * refuses every socket option on such a socket (EINVAL), SO_NOSIGPIPE included: it is
+     * closed and reported as ECONNABORTED, which is what it is and what accept skips.
+     */
     @Override
-    public int accept(MemorySegment errno, int fd) {
-        int nfd = MacosErrno.accept(errno, fd, MemorySegment.NULL, MemorySegment.NULL);
-        return nfd < 0 ? -MacosErrno.errno(errno) : setUp(errno, nfd, true);
+    public long accept(MemorySegment errno, long fd) {
+        int nfd = MacosErrno.accept(errno, (int) fd, MemorySegment.NULL, MemorySegment.NULL);
+        if (nfd < 0) {
+            return -MacosErrno.errno(errno);
+        }
+        int r = setUp(errno, nfd, true);
+        return r == -EINVAL ? -ECONNABORTED : r;
     }
 
     @Override
-    public int bind(MemorySegment errno, int fd, MemorySegment sa, int len) {
-        return check(errno, MacosErrno.bind(errno, fd, sa, len));
+    public int bind(MemorySegment errno, long fd, MemorySegment sa, int len) {
+        return check(errno, MacosErrno.bind(errno, (int) fd, sa, len));
     }
 
     @Override
-    public int listen(MemorySegment errno, int fd, int backlog) {
-        return check(errno, MacosErrno.listen(errno, fd, backlog));
+    public int listen(MemorySegment errno, long fd, int backlog) {
+        return check(errno, MacosErrno.listen(errno, (int) fd, backlog));
     }
 
     @Override
-    public int connect(MemorySegment errno, int fd, MemorySegment sa, int len) {
-        return check(errno, MacosErrno.connect(errno, fd, sa, len));
+    public int connect(MemorySegment errno, long fd, MemorySegment sa, int len) {
+        return check(errno, MacosErrno.connect(errno, (int) fd, sa, len));
     }
 
     @Override
-    public long read(MemorySegment errno, int fd, MemorySegment b, int len) {
-        return check(errno, MacosErrno.readHeap(errno, fd, b, len));
+    public long read(MemorySegment errno, long fd, MemorySegment b, int len) {
+        return check(errno, MacosErrno.readHeap(errno, (int) fd, b, len));
     }
 
     /** send(2) with no flags: the socket's SO_NOSIGPIPE turns SIGPIPE into EPIPE. */
     @Override
-    public long send(MemorySegment errno, int fd, MemorySegment b, int len) {
-        return check(errno, MacosErrno.sendHeap(errno, fd, b, len, 0));
+    public long send(MemorySegment errno, long fd, MemorySegment b, int len) {
+        return check(errno, MacosErrno.sendHeap(errno, (int) fd, b, len, 0));
     }
 
     @Override
-    public int shutdown(MemorySegment errno, int fd, int how) {
-        return check(errno, MacosErrno.shutdown(errno, fd, how));
+    public int shutdown(MemorySegment errno, long fd, int how) {
+        return check(errno, MacosErrno.shutdown(errno, (int) fd, how));
     }
 
     /** close(2), and for a wake-up pipe's read end its write end first. */
     @Override
-    public int close(MemorySegment errno, int fd) {
-        Integer w = WRITERS.remove(fd);
+    public int close(MemorySegment errno, long fd) {
+        Integer w = WRITERS.remove((int) fd);
         if (w != null) {
             MacosErrno.close(errno, w);
         }
-        return check(errno, MacosErrno.close(errno, fd));
+        return check(errno, MacosErrno.close(errno, (int) fd));
     }
 
     @Override
-    public int fcntl(MemorySegment errno, int fd, int cmd, int arg) {
-        return check(errno, MacosErrno.fcntl(errno, fd, cmd, arg));
+    public long dup(MemorySegment errno, long fd) {
+        return check(errno, MacosErrno.fcntl(errno, (int) fd, F_DUPFD_CLOEXEC, 0));
     }
 
     @Override
-    public int setsockopt(MemorySegment errno, int fd, int level, int opt, MemorySegment val, int len) {
-        return check(errno, MacosErrno.setsockopt(errno, fd, level, opt, val, len));
+    public int setsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val, int len) {
+        return check(errno, MacosErrno.setsockopt(errno, (int) fd, level, opt, val, len));
     }
 
     @Override
-    public int getsockopt(MemorySegment errno, int fd, int level, int opt, MemorySegment val,
+    public int getsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val,
             MemorySegment len) {
-        return check(errno, MacosErrno.getsockopt(errno, fd, level, opt, val, len));
+        return check(errno, MacosErrno.getsockopt(errno, (int) fd, level, opt, val, len));
     }
 
     @Override
-    public int getsockname(MemorySegment errno, int fd, MemorySegment sa, MemorySegment len) {
-        return check(errno, MacosErrno.getsockname(errno, fd, sa, len));
+    public int getsockname(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        return check(errno, MacosErrno.getsockname(errno, (int) fd, sa, len));
     }
 
     @Override
-    public int getpeername(MemorySegment errno, int fd, MemorySegment sa, MemorySegment len) {
-        return check(errno, MacosErrno.getpeername(errno, fd, sa, len));
+    public int getpeername(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        return check(errno, MacosErrno.getpeername(errno, (int) fd, sa, len));
     }
 
     @Override
@@ -227,6 +240,22 @@ final class SysMacos implements Sys.Os {
         if (w != null) {
             buf.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
             MacosErrno.write(errno, w, buf, 1);
+        }
+    }
+
+    /**
+     * {@code kern.ipc.somaxconn}, the kernel's limit on a listen backlog, or 0 if it cannot be
+     * read (Go: maxListenerBacklog's {@code SysctlUint32} on Darwin). Cold: once per process.
+     */
+    static int somaxconn() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = MacosErrno.captureSegment(arena);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment len = arena.allocate(ValueLayout.JAVA_LONG);
+            len.set(ValueLayout.JAVA_LONG, 0, value.byteSize());
+            int r = MacosErrno.sysctlbyname(errno, arena.allocateFrom("kern.ipc.somaxconn"), value, len,
+                    MemorySegment.NULL, 0);
+            return r < 0 || len.get(ValueLayout.JAVA_LONG, 0) != value.byteSize() ? 0 : value.get(ValueLayout.JAVA_INT, 0);
         }
     }
 
