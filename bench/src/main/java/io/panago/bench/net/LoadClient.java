@@ -326,6 +326,11 @@ final class LoadClient {
         IOException failure = null;
         for (Conn c : conns) {
             try {
+                if (warmUpOnly) {
+                    // A reset, not a FIN: no TIME_WAIT left behind, so a whole run does not
+                    // double the ports it holds (a bind to port 0 elsewhere can run out).
+                    c.ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+                }
                 c.ch.close();
             } catch (IOException e) {
                 failure = e;
