@@ -326,10 +326,13 @@ final class LoadClient {
         IOException failure = null;
         for (Conn c : conns) {
             try {
-                if (warmUpOnly) {
-                    // A reset, not a FIN: no TIME_WAIT left behind, so a whole run does not
-                    // double the ports it holds (a bind to port 0 elsewhere can run out).
+                // A reset, not a FIN: no TIME_WAIT left behind. A whole run opens ~25,000
+                // connections, and with their ports held for a minute a bind to port 0
+                // elsewhere on the machine can run out of them.
+                try {
                     c.ch.setOption(StandardSocketOptions.SO_LINGER, 0);
+                } catch (IOException e) {
+                    // already reset or closed: nothing to linger
                 }
                 c.ch.close();
             } catch (IOException e) {
