@@ -79,8 +79,17 @@ class EchoBenchTest {
     void connectDrivesAServerAlreadyRunning() throws Exception {
         try (ServerSocket ss = new ServerSocket(0, 50, EchoServers.loopback())) {
             Thread.ofPlatform().daemon().start(() -> {
-                try (Socket s = ss.accept()) {
-                    s.getInputStream().transferTo(s.getOutputStream());
+                try {
+                    while (true) { // the warm-up's connections, then the measured ones
+                        Socket s = ss.accept();
+                        Thread.ofPlatform().daemon().start(() -> {
+                            try (s) {
+                                s.getInputStream().transferTo(s.getOutputStream());
+                            } catch (IOException e) {
+                                // the client hung up
+                            }
+                        });
+                    }
                 } catch (IOException e) {
                     // the run is over
                 }

@@ -139,11 +139,11 @@ class LoadClientTest {
 
             @Override
             public void handle(InputStream in, OutputStream out) throws IOException {
-                boolean first;
+                boolean silent;
                 synchronized (this) {
-                    first = connections++ == 0;
+                    silent = connections++ % 2 == 0; // the first of the warm-up pair and of the measured pair
                 }
-                if (first) {
+                if (silent) {
                     in.transferTo(OutputStream.nullOutputStream());
                 } else {
                     echo(in, out);
@@ -153,5 +153,26 @@ class LoadClientTest {
         LoadClient.Measurement m = LoadClient.run(addr, Workload.pingPong(2), SHORT, () -> 0);
         assertEquals(1, m.starved());
         assertTrue(m.messages() > 0);
+    }
+
+    @Test
+    void theFirstHalfOfTheWarmUpRunsOnConnectionsOfItsOwn() throws IOException {
+        List<long[]> echoed = new CopyOnWriteArrayList<>();
+        InetSocketAddress addr = server((in, out) -> {
+            long[] bytes = new long[1];
+            echoed.add(bytes);
+            byte[] buf = new byte[4096];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                bytes[0] += n;
+            }
+        });
+        LoadClient.Measurement m = LoadClient.run(addr, Workload.pingPong(3), SHORT, () -> 0);
+        assertTrue(m.messages() > 0);
+        assertEquals(6, echoed.size(), "3 warm-up connections, then 3 measured ones");
+        for (long[] bytes : echoed) {
+            assertTrue(bytes[0] > 0, "a connection that was never driven");
+        }
     }
 }
