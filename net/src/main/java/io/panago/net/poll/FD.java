@@ -86,6 +86,8 @@ public final class FD {
     private static final int EMFILE = Errors.EMFILE;
     /** Linux's MAX_RW_COUNT: no read returns more, so a longer one is short without draining. */
     private static final int MAX_RW = 0x7ffff000;
+    /** The largest caller array {@link #readSegment}/{@link #writeSegment} keep a reference to. */
+    private static final int SEGMENT_CACHE_MAX = 256 << 10;
     /** Calls that may complete without waiting before the goroutine yields its P once. */
     private static final int BUDGET = 16;
     private static final System.Logger LOG = System.getLogger("io.panago.net");
@@ -146,6 +148,20 @@ public final class FD {
      * sockets do on every OS.
      */
     private volatile boolean inputShut;
+    /**
+     * The heap segment of the last read's array from its offset on, and that array and offset;
+     * guarded by the read lock. A loop that reads into one buffer (the usual shape) then wraps
+     * it once, not per call: the wrapping and slicing allocate, and escape analysis does not
+     * remove them here. Only arrays up to {@link #SEGMENT_CACHE_MAX} are kept, so a big one-off
+     * buffer is not held alive by the stream.
+     */
+    private byte[] rarray;
+    private int roff;
+    private MemorySegment rseg;
+    /** The same for writes; guarded by the write lock. */
+    private byte[] warray;
+    private int woff;
+    private MemorySegment wseg;
 
     private FD(long sysfd, int family, Mem mem) {
         this.sysfd = sysfd;
@@ -525,7 +541,7 @@ public final class FD {
                     }
                     n = op.result();
                 } else {
-                    n = Sys.read(rerrno, sysfd, b, off, len);
+                    n = Sys.read(rerrno, sysfd, readSegment(b, off), len);
                     if (n > 0 && n < len && len <= MAX_RW && pd.shortReadDrains()) {
                         drained = true;
                     }
@@ -579,7 +595,7 @@ public final class FD {
                     }
                     n = op.result();
                 } else {
-                    n = Sys.send(werrno, sysfd, b, off + done, len - done);
+                    n = Sys.send(werrno, sysfd, writeSegment(b, off + done), len - done);
                 }
                 if (n > 0) {
                     done += (int) n;
@@ -606,6 +622,26 @@ public final class FD {
                 destroy();
             }
         }
+    }
+
+    /** {@code b} from {@code off} on as a heap segment for a read; read lock held. */
+    private MemorySegment readSegment(byte[] b, int off) {
+        if (b != rarray || off != roff) {
+            rseg = MemorySegment.ofArray(b).asSlice(off);
+            rarray = b.length <= SEGMENT_CACHE_MAX ? b : null;
+            roff = off;
+        }
+        return rseg;
+    }
+
+    /** {@code b} from {@code off} on as a heap segment for a send; write lock held. */
+    private MemorySegment writeSegment(byte[] b, int off) {
+        if (b != warray || off != woff) {
+            wseg = MemorySegment.ofArray(b).asSlice(off);
+            warray = b.length <= SEGMENT_CACHE_MAX ? b : null;
+            woff = off;
+        }
+        return wseg;
     }
 
     /** A rarely used syscall: its result (a descriptor, for dup), or -errno. */

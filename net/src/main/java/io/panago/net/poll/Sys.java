@@ -190,14 +190,17 @@ final class Sys {
         return OS.connect(errno, fd, sa, len);
     }
 
-    /** read(2) straight into {@code b[off, off+len)}: a critical downcall, no copy. */
-    static long read(MemorySegment errno, long fd, byte[] b, int off, int len) {
-        return OS.read(errno, fd, MemorySegment.ofArray(b).asSlice(off, len), len);
+    /**
+     * read(2) of at most {@code len} bytes straight into the heap segment {@code b} (at least
+     * {@code len} long): a critical downcall, no copy.
+     */
+    static long read(MemorySegment errno, long fd, MemorySegment b, int len) {
+        return OS.read(errno, fd, b, len);
     }
 
-    /** send(2) straight from {@code b[off, off+len)}: EPIPE, never SIGPIPE. */
-    static long send(MemorySegment errno, long fd, byte[] b, int off, int len) {
-        return OS.send(errno, fd, MemorySegment.ofArray(b).asSlice(off, len), len);
+    /** send(2) of {@code len} bytes straight from the heap segment {@code b}: EPIPE, never SIGPIPE. */
+    static long send(MemorySegment errno, long fd, MemorySegment b, int len) {
+        return OS.send(errno, fd, b, len);
     }
 
     static int shutdown(MemorySegment errno, long fd, int how) {
