@@ -49,6 +49,47 @@ public final class ErrnoCalls {
         }
     }
 
+    /** A call that moves at most {@code n} bytes through the buffer {@code buf} and returns its result. */
+    @FunctionalInterface
+    public interface Transfer {
+        long call(MemorySegment buf, long n);
+    }
+
+    /**
+     * A receive into {@code buf}: straight in if it is native, else through a bounce buffer (at
+     * most {@link #BOUNCE_BYTES}, the bytes that came copied into {@code buf}).
+     */
+    public static long receive(MemorySegment buf, long n, Transfer call) {
+        if (buf.isNative()) {
+            return call.call(buf, n);
+        }
+        MemorySegment tmp = acquireBounce();
+        try {
+            long r = call.call(tmp, Math.min(n, BOUNCE_BYTES));
+            if (r > 0) {
+                MemorySegment.copy(tmp, 0L, buf, 0L, r);
+            }
+            return r;
+        } finally {
+            releaseBounce(tmp);
+        }
+    }
+
+    /** A send from {@code buf}: straight from it if it is native, else through a bounce buffer. */
+    public static long send(MemorySegment buf, long n, Transfer call) {
+        if (buf.isNative()) {
+            return call.call(buf, n);
+        }
+        MemorySegment tmp = acquireBounce();
+        try {
+            long len = Math.min(n, BOUNCE_BYTES);
+            MemorySegment.copy(buf, 0L, tmp, 0L, len);
+            return call.call(tmp, len);
+        } finally {
+            releaseBounce(tmp);
+        }
+    }
+
     /**
      * {@return an off-heap bounce buffer of {@link #BOUNCE_BYTES}, the caller's alone until it
      * hands it back with {@link #releaseBounce}: an idle one, or a new one when all are taken}

@@ -437,20 +437,7 @@ public final class LinuxErrno {
 
     /** {@link #readHeap} through a bounce buffer: the path where no critical handle exists. */
     static long readHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __nbytes) {
-        if (__buf.isNative()) {
-            return read(errno, __fd, __buf, __nbytes);
-        }
-        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
-        try {
-            long len$ = Math.min(__nbytes, ErrnoCalls.BOUNCE_BYTES);
-            long r$ = read(errno, __fd, tmp$, len$);
-            if (r$ > 0) {
-                MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
-            }
-            return r$;
-        } finally {
-            ErrnoCalls.releaseBounce(tmp$);
-        }
+        return ErrnoCalls.receive(__buf, __nbytes, (b$, n$) -> read(errno, __fd, b$, n$));
     }
 
     private static final class writeHeap {
@@ -478,17 +465,7 @@ public final class LinuxErrno {
 
     /** {@link #writeHeap} through a bounce buffer: the path where no critical handle exists. */
     static long writeHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n) {
-        if (__buf.isNative()) {
-            return write(errno, __fd, __buf, __n);
-        }
-        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
-        try {
-            long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
-            MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
-            return write(errno, __fd, tmp$, len$);
-        } finally {
-            ErrnoCalls.releaseBounce(tmp$);
-        }
+        return ErrnoCalls.send(__buf, __n, (b$, n$) -> write(errno, __fd, b$, n$));
     }
 
     private static final class recvHeap {
@@ -516,20 +493,7 @@ public final class LinuxErrno {
 
     /** {@link #recvHeap} through a bounce buffer: the path where no critical handle exists. */
     static long recvHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
-        if (__buf.isNative()) {
-            return recv(errno, __fd, __buf, __n, __flags);
-        }
-        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
-        try {
-            long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
-            long r$ = recv(errno, __fd, tmp$, len$, __flags);
-            if (r$ > 0) {
-                MemorySegment.copy(tmp$, 0L, __buf, 0L, r$);
-            }
-            return r$;
-        } finally {
-            ErrnoCalls.releaseBounce(tmp$);
-        }
+        return ErrnoCalls.receive(__buf, __n, (b$, n$) -> recv(errno, __fd, b$, n$, __flags));
     }
 
     private static final class sendHeap {
@@ -557,17 +521,7 @@ public final class LinuxErrno {
 
     /** {@link #sendHeap} through a bounce buffer: the path where no critical handle exists. */
     static long sendHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __n, int __flags) {
-        if (__buf.isNative()) {
-            return send(errno, __fd, __buf, __n, __flags);
-        }
-        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
-        try {
-            long len$ = Math.min(__n, ErrnoCalls.BOUNCE_BYTES);
-            MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
-            return send(errno, __fd, tmp$, len$, __flags);
-        } finally {
-            ErrnoCalls.releaseBounce(tmp$);
-        }
+        return ErrnoCalls.send(__buf, __n, (b$, n$) -> send(errno, __fd, b$, n$, __flags));
     }
 
     private static final class fcntl {

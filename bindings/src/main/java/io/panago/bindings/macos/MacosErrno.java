@@ -536,20 +536,7 @@ public final class MacosErrno {
 
     /** {@link #readHeap} through a bounce buffer: the path where no critical handle exists. */
     static long readHeapCopy(MemorySegment errno, int x0, MemorySegment x1, long x2) {
-        if (x1.isNative()) {
-            return read(errno, x0, x1, x2);
-        }
-        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
-        try {
-            long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
-            long r$ = read(errno, x0, tmp$, len$);
-            if (r$ > 0) {
-                MemorySegment.copy(tmp$, 0L, x1, 0L, r$);
-            }
-            return r$;
-        } finally {
-            ErrnoCalls.releaseBounce(tmp$);
-        }
+        return ErrnoCalls.receive(x1, x2, (b$, n$) -> read(errno, x0, b$, n$));
     }
 
     private static final class writeHeap {
@@ -577,17 +564,7 @@ public final class MacosErrno {
 
     /** {@link #writeHeap} through a bounce buffer: the path where no critical handle exists. */
     static long writeHeapCopy(MemorySegment errno, int __fd, MemorySegment __buf, long __nbyte) {
-        if (__buf.isNative()) {
-            return write(errno, __fd, __buf, __nbyte);
-        }
-        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
-        try {
-            long len$ = Math.min(__nbyte, ErrnoCalls.BOUNCE_BYTES);
-            MemorySegment.copy(__buf, 0L, tmp$, 0L, len$);
-            return write(errno, __fd, tmp$, len$);
-        } finally {
-            ErrnoCalls.releaseBounce(tmp$);
-        }
+        return ErrnoCalls.send(__buf, __nbyte, (b$, n$) -> write(errno, __fd, b$, n$));
     }
 
     private static final class recvHeap {
@@ -615,20 +592,7 @@ public final class MacosErrno {
 
     /** {@link #recvHeap} through a bounce buffer: the path where no critical handle exists. */
     static long recvHeapCopy(MemorySegment errno, int x0, MemorySegment x1, long x2, int x3) {
-        if (x1.isNative()) {
-            return recv(errno, x0, x1, x2, x3);
-        }
-        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
-        try {
-            long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
-            long r$ = recv(errno, x0, tmp$, len$, x3);
-            if (r$ > 0) {
-                MemorySegment.copy(tmp$, 0L, x1, 0L, r$);
-            }
-            return r$;
-        } finally {
-            ErrnoCalls.releaseBounce(tmp$);
-        }
+        return ErrnoCalls.receive(x1, x2, (b$, n$) -> recv(errno, x0, b$, n$, x3));
     }
 
     private static final class sendHeap {
@@ -656,17 +620,7 @@ public final class MacosErrno {
 
     /** {@link #sendHeap} through a bounce buffer: the path where no critical handle exists. */
     static long sendHeapCopy(MemorySegment errno, int x0, MemorySegment x1, long x2, int x3) {
-        if (x1.isNative()) {
-            return send(errno, x0, x1, x2, x3);
-        }
-        MemorySegment tmp$ = ErrnoCalls.acquireBounce();
-        try {
-            long len$ = Math.min(x2, ErrnoCalls.BOUNCE_BYTES);
-            MemorySegment.copy(x1, 0L, tmp$, 0L, len$);
-            return send(errno, x0, tmp$, len$, x3);
-        } finally {
-            ErrnoCalls.releaseBounce(tmp$);
-        }
+        return ErrnoCalls.send(x1, x2, (b$, n$) -> send(errno, x0, b$, n$, x3));
     }
 
     private static final class fcntl {

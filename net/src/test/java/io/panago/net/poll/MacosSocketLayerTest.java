@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -61,23 +59,9 @@ class MacosSocketLayerTest {
             Map.entry("ENOMEM", 12), Map.entry("EAFNOSUPPORT", 47), Map.entry("EHOSTUNREACH", 65),
             Map.entry("ENOTCONN", 57)));
 
-    private static Map<String, Long> staticNumbers(Class<?> c) throws IllegalAccessException {
-        Map<String, Long> out = new TreeMap<>();
-        for (Field f : c.getDeclaredFields()) {
-            int m = f.getModifiers();
-            Class<?> t = f.getType();
-            if (Modifier.isStatic(m) && Modifier.isFinal(m)
-                    && (t == int.class || t == short.class || t == long.class)) {
-                f.setAccessible(true);
-                out.put(f.getName(), ((Number) f.get(null)).longValue());
-            }
-        }
-        return out;
-    }
-
     @Test
     void everyConstantTheMacosCallsUseHasTheSdkValue() throws IllegalAccessException {
-        assertEquals(SDK, staticNumbers(SysMacos.class));
+        assertEquals(SDK, StaticNumbers.of(SysMacos.class));
     }
 
     @Test
@@ -91,7 +75,7 @@ class MacosSocketLayerTest {
 
     @Test
     void macosErrnoConstantsAreFoundByNameWithMacosNumbers() throws IllegalAccessException {
-        Map<String, Long> used = staticNumbers(Errors.class);
+        Map<String, Long> used = StaticNumbers.of(Errors.class);
         assertEquals(SDK_ERRNO.keySet(), used.keySet(), "the errors Errors branches on");
         List<String> wrong = new ArrayList<>();
         used.forEach((name, value) -> {

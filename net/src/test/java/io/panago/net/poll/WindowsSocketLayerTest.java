@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -53,23 +51,9 @@ class WindowsSocketLayerTest {
             Map.entry("ENOMEM", -1), Map.entry("EAFNOSUPPORT", 10047), Map.entry("EHOSTUNREACH", 10065),
             Map.entry("ENOTCONN", 10057)));
 
-    private static Map<String, Long> staticNumbers(Class<?> c) throws IllegalAccessException {
-        Map<String, Long> out = new TreeMap<>();
-        for (Field f : c.getDeclaredFields()) {
-            int m = f.getModifiers();
-            Class<?> t = f.getType();
-            if (Modifier.isStatic(m) && Modifier.isFinal(m)
-                    && (t == int.class || t == short.class || t == long.class)) {
-                f.setAccessible(true);
-                out.put(f.getName(), ((Number) f.get(null)).longValue());
-            }
-        }
-        return out;
-    }
-
     @Test
     void everyConstantTheWindowsCallsUseHasTheSdkValue() throws IllegalAccessException {
-        Map<String, Long> used = staticNumbers(SysWindows.class);
+        Map<String, Long> used = StaticNumbers.of(SysWindows.class);
         // The capture segment holds GetLastError and WSAGetLastError (and on Windows errno):
         // its size is the host JDK's, not the SDK's.
         assertTrue(used.remove("ERRNO_SIZE") >= 8);
@@ -78,7 +62,7 @@ class WindowsSocketLayerTest {
 
     @Test
     void errorsFindTheirWinsockTwinsByName() throws IllegalAccessException {
-        Map<String, Long> used = staticNumbers(Errors.class);
+        Map<String, Long> used = StaticNumbers.of(Errors.class);
         assertEquals(SDK_ERRORS.keySet(), used.keySet(), "the errors Errors branches on");
         Map<String, Integer> windows = new TreeMap<>();
         used.keySet().forEach(name -> windows.put(name, Errors.Table.WINDOWS.value().applyAsInt(name)));
