@@ -258,7 +258,8 @@ public final class Sched {
 
     /**
      * Yields the processor (Go's {@code Gosched}): the goroutine goes to the back of its P's run
-     * queue. On a plain thread, {@link Thread#yield()}.
+     * queue, or, when goroutines wait in the global queue, behind them there, as Go always
+     * does. On a plain thread, {@link Thread#yield()}.
      */
     public static void gosched() {
         Thread t = currentThread();
@@ -614,9 +615,13 @@ public final class Sched {
                 }
                 case Y_GOSCHED -> {
                     toRunnable(gp);
-                    if (m.p != null) {
+                    if (m.p != null && runqsize == 0) {
                         m.p.runqput(gp, false);
                     } else {
+                        // Behind what waits in the global queue (Go puts every Gosched there),
+                        // or goroutines that yield would keep the local queue from ever
+                        // emptying and the global one would get a turn in 61 rounds: when
+                        // goroutines arrive there faster than that, it grows for ever.
                         globrunqput(gp);
                         wakep();
                     }

@@ -5,6 +5,7 @@ import io.panago.runtime.PollDescTest.EventFd;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -49,6 +50,14 @@ class NetpollFairnessTest {
         private final Set<String> fdsBefore;
 
         Busy(int procs, int busy, int waiters) throws Exception {
+            this(procs, busy, waiters, 0, new AtomicLong());
+        }
+
+        /**
+         * Each busy goroutine spins {@code sliceNanos} between yields (a bulk connection's run
+         * of reads and writes up to its budget) and counts its runs in {@code busyRuns}.
+         */
+        Busy(int procs, int busy, int waiters, long sliceNanos, AtomicLong busyRuns) throws Exception {
             old = Go.gomaxprocs(procs);
             goroutinesBefore = Go.numGoroutine();
             fdsBefore = BackendFds.openFds();
@@ -61,6 +70,11 @@ class NetpollFairnessTest {
             for (int i = 0; i < busy; i++) {
                 Go.go(() -> {
                     while (!stop.get()) {
+                        long until = System.nanoTime() + sliceNanos;
+                        while (sliceNanos > 0 && System.nanoTime() < until) {
+                            Thread.onSpinWait();
+                        }
+                        busyRuns.incrementAndGet();
                         Go.yield();
                     }
                     ended.countDown();
@@ -184,6 +198,71 @@ class NetpollFairnessTest {
             // (616-870 measured, also beside a CPU hog); with the overtaking it was ~2,650.
             assertTrue(worst <= 4L * waiters, "a waiter saw " + worst + " other runs between two of"
                     + " its own (" + waiters + " waiters; fair is about " + waiters + ")");
+        }
+    }
+
+    /**
+     * The bulk echo's light connection. Goroutines that yield on their I/O budget go to the back
+     * of the local queue, which so never empties, and the global queue gets one turn in 61
+     * scheduling rounds. Readiness found while anything waits there (here: goroutines a plain
+     * thread starts now and then) must still get in within about a round of the local queue,
+     * not a turn in 61 each: once a fair poll queued its finds behind the global queue, every
+     * later one did too, and a light connection waited hundreds of bulk runs (22-41 ms in the
+     * echo benchmark) instead of a few. Counted in busy runs between two runs of a waiter.
+     */
+    @Test
+    void readinessFoundWhileTheGlobalQueueWaitsRunsWithinARoundOfTheLocalQueue() throws Exception {
+        int waiters = 8, runsPerWaiter = 20, busy = 3;
+        AtomicLong busyRuns = new AtomicLong();
+        AtomicIntegerArray pending = new AtomicIntegerArray(waiters);
+        long[] last = new long[waiters];
+        List<Long> gaps = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong runs = new AtomicLong();
+        AtomicLong spawned = new AtomicLong();
+        try (Busy b = new Busy(1, busy, waiters, 200_000, busyRuns)) {
+            for (int i = 0; i < waiters; i++) {
+                int k = i;
+                EventFd e = b.fds.get(i);
+                PollDesc pd = b.pds.get(i);
+                Go.go(() -> {
+                    int mine = 0;
+                    while (e.await(pd) == PollDesc.OK && !b.stop.get()) {
+                        long now = busyRuns.get();
+                        if (mine++ > 2) { // past the start-up burst
+                            gaps.add(now - last[k]);
+                        }
+                        last[k] = now;
+                        runs.incrementAndGet();
+                        pending.set(k, 0);
+                    }
+                    b.ended.countDown();
+                });
+            }
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            long nextSpawn = 0;
+            while (runs.get() < (long) waiters * runsPerWaiter) {
+                assertTrue(System.nanoTime() < deadline, "only " + runs.get() + " runs in 60 s");
+                for (int i = 0; i < waiters; i++) {
+                    if (pending.compareAndSet(i, 0, 1)) {
+                        b.fds.get(i).signal();
+                    }
+                }
+                if (System.nanoTime() >= nextSpawn) {
+                    // From a plain thread a new goroutine goes to the global queue.
+                    Go.go(spawned::incrementAndGet);
+                    nextSpawn = System.nanoTime() + 2_000_000;
+                }
+                Thread.onSpinWait();
+            }
+            b.stop.set(true);
+            List<Long> sorted = new ArrayList<>(gaps);
+            Collections.sort(sorted);
+            long median = sorted.get(sorted.size() / 2);
+            // A round of the local queue is the 3 busy goroutines plus the waiters, and a fair
+            // poll comes every millisecond (5 busy runs of 200 us): about 10 busy runs. With
+            // the finds behind the global queue it was 8 waiters x 61 rounds, ~400.
+            assertTrue(median <= 40, "a waiter waited a median of " + median + " busy runs between"
+                    + " two of its runs (fair is about 10): " + sorted);
         }
     }
 }
