@@ -72,7 +72,7 @@ import java.nio.charset.StandardCharsets;
  * data comes; after {@link #BUDGET} calls in a row that did not wait it yields once.</li>
  * </ul>
  */
-public final class FD {
+public final class FD extends FdMutex {
     /** Directions for {@link #setDeadline}, as the poll descriptor numbers them. */
     public static final int READ = PollDesc.MODE_READ, WRITE = PollDesc.MODE_WRITE;
 
@@ -112,7 +112,6 @@ public final class FD {
     /** The socket: a Unix descriptor, or a Windows {@code SOCKET} handle. */
     private final long sysfd;
     private final int family;
-    private final FdMutex fdmu = new FdMutex();
     private final Sema csema = new Sema();
     private final Mem mem;
     /** Errno capture for operations under the read lock / the write lock (the hot path). */
@@ -327,7 +326,7 @@ public final class FD {
     }
 
     private void connect(InetSocketAddress addr, long deadline) throws IOException {
-        if (!fdmu.rwlock(false)) {
+        if (!rwlock(false)) {
             throw closed();
         }
         try {
@@ -372,7 +371,7 @@ public final class FD {
                 r = e == 0 || e == Errors.EISCONN ? 0 : -e;
             }
         } finally {
-            if (fdmu.rwunlock(false)) {
+            if (rwunlock(false)) {
                 destroy();
             }
         }
@@ -385,7 +384,7 @@ public final class FD {
      * as Go's http.Server does around Accept, so an accept loop neither dies nor spins.
      */
     public FD accept() throws IOException {
-        if (!fdmu.rwlock(true)) {
+        if (!rwlock(true)) {
             throw closed();
         }
         try {
@@ -439,7 +438,7 @@ public final class FD {
                 }
             }
         } finally {
-            if (fdmu.rwunlock(true)) {
+            if (rwunlock(true)) {
                 destroy();
             }
         }
@@ -495,7 +494,7 @@ public final class FD {
      * (Go: FD.Read); -1 at end of stream. The caller has checked the bounds.
      */
     public int read(byte[] b, int off, int len) throws IOException {
-        if (!fdmu.rwlock(true)) {
+        if (!rwlock(true)) {
             throw closed();
         }
         try {
@@ -567,7 +566,7 @@ public final class FD {
                 }
             }
         } finally {
-            if (fdmu.rwunlock(true)) {
+            if (rwunlock(true)) {
                 destroy();
             }
         }
@@ -578,7 +577,7 @@ public final class FD {
      * respect to other writers), else at least one byte. Parks while the socket buffer is full.
      */
     public int write(byte[] b, int off, int len, boolean all) throws IOException {
-        if (!fdmu.rwlock(false)) {
+        if (!rwlock(false)) {
             throw closed();
         }
         try {
@@ -618,7 +617,7 @@ public final class FD {
             }
             return done;
         } finally {
-            if (fdmu.rwunlock(false)) {
+            if (rwunlock(false)) {
                 destroy();
             }
         }
@@ -656,7 +655,7 @@ public final class FD {
      * {@code name}.
      */
     private long cold(String name, Cold op) throws IOException {
-        if (!fdmu.incref()) {
+        if (!incref()) {
             throw closed();
         }
         try {
@@ -669,7 +668,7 @@ public final class FD {
             }
             return r;
         } finally {
-            if (fdmu.decref()) {
+            if (decref()) {
                 destroy();
             }
         }
@@ -748,7 +747,7 @@ public final class FD {
      * already waiting, as Go's SetDeadline.
      */
     public void setDeadline(long when, int modes) throws IOException {
-        if (!fdmu.incref()) {
+        if (!incref()) {
             throw closed();
         }
         try {
@@ -764,7 +763,7 @@ public final class FD {
                 wakeThreads(modes);
             }
         } finally {
-            if (fdmu.decref()) {
+            if (decref()) {
                 destroy();
             }
         }
@@ -797,7 +796,7 @@ public final class FD {
 
     /** True once {@link #close} has begun. */
     public boolean isClosed() {
-        return fdmu.isClosed();
+        return closeStarted();
     }
 
     /**
@@ -805,7 +804,7 @@ public final class FD {
      * once with "Socket closed"; returns when the descriptor is closed. Idempotent.
      */
     public void close() {
-        if (!fdmu.increfAndClose()) {
+        if (!increfAndClose()) {
             return;
         }
         if (pd != null) {
@@ -814,7 +813,7 @@ public final class FD {
         synchronized (this) {
             wakeThreads(READ | WRITE);
         }
-        if (fdmu.decref()) {
+        if (decref()) {
             destroy();
         }
         csema.acquire();
@@ -937,7 +936,7 @@ public final class FD {
             MemorySegment errno = arena.allocate(Sys.ERRNO_SIZE, 8);
             short events = mode == READ ? Sys.POLLIN : Sys.POLLOUT;
             for (;;) {
-                if (fdmu.isClosed()) {
+                if (closeStarted()) {
                     return WAIT_CLOSING;
                 }
                 long user = mode == READ ? rdeadline : wdeadline;
@@ -961,7 +960,7 @@ public final class FD {
                     throw Errors.exception(-r, "poll", null);
                 }
                 if ((r & 2) != 0) {
-                    if (fdmu.isClosed()) {
+                    if (closeStarted()) {
                         return WAIT_CLOSING;
                     }
                     Sys.drain(errno, word, efd);
@@ -975,7 +974,7 @@ public final class FD {
 
     /** This direction's wake-up eventfd, made on first need; -1 if the FD is closing. */
     private synchronized int wakeFd(int mode) throws IOException {
-        if (fdmu.isClosed()) {
+        if (closeStarted()) {
             return -1;
         }
         int efd = mode == READ ? rwake : wwake;
