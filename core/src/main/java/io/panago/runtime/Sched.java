@@ -81,7 +81,7 @@ public final class Sched {
     private static M midle;
     private static int nmidle;
     private static P pidle;
-    private static final GList runq = new GList();
+    private static final GRing runq = new GRing();
     /** Size of the global run queue; written under {@link #lock}, read racily. */
     static volatile int runqsize;
     /** Number of idle Ps; written under {@link #lock}, read racily. */
@@ -1148,7 +1148,7 @@ public final class Sched {
         GList l = new GList();
         pp.runqdrain(l);
         runq.pushAll(l);
-        runqsize = runq.size;
+        runqsize = runq.size();
         pp.m = null;
         pp.setState(pp.epoch(), P.DEAD);
     }
@@ -1226,7 +1226,7 @@ public final class Sched {
     static void globrunqput(G g) {
         synchronized (lock) {
             runq.push(g);
-            runqsize = runq.size;
+            runqsize = runq.size();
         }
     }
 
@@ -1234,13 +1234,13 @@ public final class Sched {
     static void globrunqputbatch(GList list) {
         synchronized (lock) {
             runq.pushAll(list);
-            runqsize = runq.size;
+            runqsize = runq.size();
         }
     }
 
     /** Go's {@code globrunqget}; lock held. Moves a fair share to pp's local queue. */
     private static G globrunqget(P pp, int max) {
-        int size = runq.size;
+        int size = runq.size();
         if (size == 0) {
             return null;
         }
@@ -1258,7 +1258,7 @@ public final class Sched {
         for (n--; n > 0; n--) {
             pp.runqput(runq.pop(), false);
         }
-        runqsize = runq.size;
+        runqsize = runq.size();
         return gp;
     }
 
