@@ -1,14 +1,17 @@
 package io.panago.runtime;
 
 /**
- * The global run queue's FIFO: an array ring that grows as needed. Unlike a {@link GList} it
+ * The global run queue's FIFO: an array ring that grows as needed and shrinks again once a
+ * burst has drained (a million goroutines started from a plain thread pass through it). Unlike a {@link GList} it
  * keeps its order outside the goroutines, so moving them in and out (a batch at a time, see
  * {@code Sched.globrunqget}) touches only the array: with a thousand connections taking turns
  * a goroutine's object has gone cold by the time it leaves the queue, and reading its link
  * there was one more cache miss per message. Guarded by {@code Sched.lock}.
  */
 final class GRing {
-    private G[] ring = new G[256];
+    private static final int MIN_CAPACITY = 256;
+
+    private G[] ring = new G[MIN_CAPACITY];
     private int head;
     private int size;
 
@@ -40,15 +43,27 @@ final class GRing {
         ring[head] = null;
         head = (head + 1) & (ring.length - 1);
         size--;
+        if (size < ring.length / 8 && ring.length > MIN_CAPACITY) {
+            resize(ring.length / 2);
+        }
         return g;
     }
 
+    /** The ring's current length (tests). */
+    int capacity() {
+        return ring.length;
+    }
+
     private void grow() {
-        G[] bigger = new G[ring.length * 2];
+        resize(ring.length * 2);
+    }
+
+    private void resize(int length) {
+        G[] next = new G[length];
         for (int i = 0; i < size; i++) {
-            bigger[i] = ring[(head + i) & (ring.length - 1)];
+            next[i] = ring[(head + i) & (ring.length - 1)];
         }
-        ring = bigger;
+        ring = next;
         head = 0;
     }
 }

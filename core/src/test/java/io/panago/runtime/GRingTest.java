@@ -42,4 +42,22 @@ class GRingTest {
         assertNull(ring.pop());
         assertEquals(0, ring.size());
     }
+
+    @Test
+    void shrinksBackAfterABurstDrains() {
+        GRing ring = new GRing();
+        int initial = ring.capacity();
+        G[] gs = new G[100_000];
+        for (int i = 0; i < gs.length; i++) {
+            gs[i] = new G(i + 1, Thread.currentThread());
+            ring.push(gs[i]);
+        }
+        assertTrue(ring.capacity() >= gs.length);
+        for (G g : gs) {
+            assertSame(g, ring.pop());
+            assertTrue(ring.capacity() >= ring.size());
+        }
+        assertEquals(initial, ring.capacity());
+        assertNull(ring.pop());
+    }
 }
