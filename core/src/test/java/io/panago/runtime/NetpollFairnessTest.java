@@ -3,6 +3,8 @@ package io.panago.runtime;
 import io.panago.Go;
 import io.panago.runtime.PollDescTest.EventFd;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -210,8 +212,9 @@ class NetpollFairnessTest {
      * later one did too, and a light connection waited hundreds of bulk runs (22-41 ms in the
      * echo benchmark) instead of a few. Counted in busy runs between two runs of a waiter.
      */
-    @Test
-    void readinessFoundWhileTheGlobalQueueWaitsRunsWithinARoundOfTheLocalQueue() throws Exception {
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void readinessFoundWhileTheGlobalQueueWaitsRunsWithinARoundOfTheLocalQueue(int procs) throws Exception {
         int waiters = 8, runsPerWaiter = 20, busy = 3;
         AtomicLong busyRuns = new AtomicLong();
         AtomicIntegerArray pending = new AtomicIntegerArray(waiters);
@@ -219,7 +222,7 @@ class NetpollFairnessTest {
         List<Long> gaps = Collections.synchronizedList(new ArrayList<>());
         AtomicLong runs = new AtomicLong();
         AtomicLong spawned = new AtomicLong();
-        try (Busy b = new Busy(1, busy, waiters, 200_000, busyRuns)) {
+        try (Busy b = new Busy(procs, busy, waiters, 200_000, busyRuns)) {
             for (int i = 0; i < waiters; i++) {
                 int k = i;
                 EventFd e = b.fds.get(i);
