@@ -2,11 +2,12 @@ package io.panago.runtime;
 
 /**
  * The global run queue's FIFO: an array ring that grows as needed and shrinks again once a
- * burst has drained (a million goroutines started from a plain thread pass through it). Unlike a {@link GList} it
- * keeps its order outside the goroutines, so moving them in and out (a batch at a time, see
- * {@code Sched.globrunqget}) touches only the array: with a thousand connections taking turns
- * a goroutine's object has gone cold by the time it leaves the queue, and reading its link
- * there was one more cache miss per message. Guarded by {@code Sched.lock}.
+ * burst has drained (a million goroutines started from a plain thread pass through it).
+ * Unlike a {@link GList} it keeps its order outside the goroutines, so moving them in and out
+ * (a batch at a time, see {@code Sched.globrunqget}) touches only the array: with a thousand
+ * connections taking turns a goroutine's object has gone cold by the time it leaves the
+ * queue, and reading its link there was one more cache miss per message. Guarded by
+ * {@code Sched.lock}.
  */
 final class GRing {
     private static final int MIN_CAPACITY = 256;
