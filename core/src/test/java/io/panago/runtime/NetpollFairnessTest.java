@@ -262,9 +262,10 @@ class NetpollFairnessTest {
             Collections.sort(sorted);
             long median = sorted.get(sorted.size() / 2);
             // A round of the local queue is the 3 busy goroutines plus the waiters, and a fair
-            // poll comes every millisecond (5 busy runs of 200 us): about 10 busy runs. With
-            // the finds behind the global queue it was 8 waiters x 61 rounds, ~400.
-            assertTrue(median <= 40, "a waiter waited a median of " + median + " busy runs between"
+            // poll comes every millisecond (5 busy runs of 200 us): about 10 busy runs (3-20
+            // measured). With the finds behind the global queue it was 8 waiters x 61 rounds,
+            // ~400, when the waiters got in at all (see the deadline above).
+            assertTrue(median <= 60, "a waiter waited a median of " + median + " busy runs between"
                     + " two of its runs (fair is about 10): " + sorted);
         }
     }
