@@ -34,6 +34,8 @@ final class M extends Thread {
     final GList pollList = new GList();
     /** Scratch list for the part of a poll's result that goes to the global queue. */
     final GList injectList = new GList();
+    /** The last goroutine this M ran gave up its time slice (Gosched); see Sched.pollFair. */
+    boolean yielded;
     private volatile boolean woken;
     private int rand;
 
