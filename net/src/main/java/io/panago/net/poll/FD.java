@@ -88,9 +88,13 @@ public final class FD extends FdMutex {
     private static final int MAX_RW = 0x7ffff000;
     /** The largest caller array {@link #readSegment}/{@link #writeSegment} keep a reference to. */
     private static final int SEGMENT_CACHE_MAX = 256 << 10;
-    /** Calls that may complete without waiting before the goroutine yields its P once. */
-    private static final int BUDGET = 16;
     private static final System.Logger LOG = System.getLogger("io.panago.net");
+    /**
+     * Calls that may complete without waiting before the goroutine yields its P once; 0 never
+     * yields, as in Go. {@code -Dpanago.net.budget=N}, default {@link #DEFAULT_BUDGET}.
+     */
+    private static final int BUDGET = budget(System.getProperty("panago.net.budget"));
+    static final int DEFAULT_BUDGET = 16;
 
     /** Socket options {@link #setOption}/{@link #getOption} know. */
     public enum Option {
@@ -876,12 +880,34 @@ public final class FD extends FdMutex {
      * the budget a light connection on the same P waits for at most {@link #BUDGET} calls.
      */
     private void spend() {
-        if (++streak >= BUDGET) {
+        if (BUDGET != 0 && ++streak >= BUDGET) {
             streak = 0;
             if (Go.inGoroutine()) {
                 Sched.gosched();
             }
         }
+    }
+
+    /**
+     * The I/O budget a {@code panago.net.budget} value asks for: a count of calls, 0 for none;
+     * unset gives {@link #DEFAULT_BUDGET}, and so does anything else, with a warning.
+     */
+    static int budget(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_BUDGET;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        LOG.log(System.Logger.Level.WARNING,
+                "panago.net.budget={0} is not a count of calls (0 or more); using {1}",
+                value, DEFAULT_BUDGET);
+        return DEFAULT_BUDGET;
     }
 
     /**
