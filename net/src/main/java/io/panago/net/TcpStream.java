@@ -36,7 +36,10 @@ import java.util.Objects;
  * "Connection refused (ECONNREFUSED)", and {@link SocketTimeoutException} when a deadline or
  * the soTimeout passes; the stream stays usable after a timeout once the deadline is moved.
  *
- * <p>Like Go, a new stream has {@code TCP_NODELAY} on.
+ * <p>Like Go, a new stream has {@code TCP_NODELAY} on. Unlike Go, a goroutine whose reads
+ * and writes keep completing without a wait yields its P after 16 of them, so the other
+ * goroutines on that P (a light connection beside a bulk one) are not held up for as long as
+ * the data comes; {@code -Dpanago.net.budget=N} changes the count, and 0 turns it off.
  *
  * <p>A stream that becomes unreachable without being closed has its descriptor closed by a
  * {@link java.lang.ref.Cleaner} (Go closes an unreachable netFD from its finalizer); each

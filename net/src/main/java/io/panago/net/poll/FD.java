@@ -69,7 +69,8 @@ import java.nio.charset.StandardCharsets;
  * native block ({@link Mem}), and the heap array goes to the kernel as it is. The rarer calls
  * share the block's scratch space under its monitor.</li>
  * <li><b>Fairness.</b> A goroutine whose socket never runs dry would keep its P as long as
- * data comes; after {@link #BUDGET} calls in a row that did not wait it yields once.</li>
+ * data comes; after {@link #BUDGET} calls in a row that did not wait it yields once
+ * ({@code -Dpanago.net.budget}, 0 for never).</li>
  * </ul>
  */
 public final class FD extends FdMutex {
@@ -93,8 +94,8 @@ public final class FD extends FdMutex {
      * Calls that may complete without waiting before the goroutine yields its P once; 0 never
      * yields, as in Go. {@code -Dpanago.net.budget=N}, default {@link #DEFAULT_BUDGET}.
      */
-    private static final int BUDGET = budget(System.getProperty("panago.net.budget"));
     static final int DEFAULT_BUDGET = 16;
+    private static final int BUDGET = budget(System.getProperty("panago.net.budget"));
 
     /** Socket options {@link #setOption}/{@link #getOption} know. */
     public enum Option {
