@@ -36,6 +36,8 @@ import java.util.stream.Stream;
  *   --interleave           run workload by workload, every server (freshly started) on each in turn,
  *                          rather than server by server: on a busy machine, the servers compared in
  *                          one table then share the same moments of background load
+ *   --rounds N             run the whole sequence N times (default 1) and report, after each round's
+ *                          tables, the median of every cell over the rounds
  *   --jvm OPTS             extra JVM options for every Java server (space separated)
  *   --connect PORT [--pid PID]  drive a server already listening on 127.0.0.1:PORT instead
  *                          (e.g. ./panago demo --serve PORT); its CPU is read if PID is given
@@ -46,11 +48,11 @@ public final class EchoBench {
     /** Everything one run needs to know. */
     record Options(List<Peers.Spec> servers, List<Workload> workloads, Duration warmup, Duration measure,
                    Duration stallTimeout, boolean pin, int serverCpu, int clientCpu, List<String> javaOptions,
-                   int connectPort, long connectPid, boolean interleave) {
+                   int connectPort, long connectPid, boolean interleave, int rounds) {
     }
 
-    /** One server on one workload: a measurement, or why there is none. */
-    record Result(String server, Workload workload, LoadClient.Measurement measurement, String error) {
+    /** One server on one workload in one round (from 1): a measurement, or why there is none. */
+    record Result(String server, Workload workload, int round, LoadClient.Measurement measurement, String error) {
         boolean ok() {
             return error == null;
         }
@@ -113,8 +115,10 @@ public final class EchoBench {
         if (options.connectPort() > 0) {
             String label = "port " + options.connectPort();
             Target external = new External(options.connectPort(), options.connectPid());
-            results.addAll(runServer(label, () -> external, options.workloads(), options,
-                    workDir.resolve("external.log"), progress));
+            for (int round = 1; round <= options.rounds(); round++) {
+                results.addAll(runServer(label, () -> external, options.workloads(), round, options,
+                        workDir.resolve("external.log"), progress));
+            }
             return new Run(options, results, skipped, versions, loadBefore, ProcStat.loadAverage(), pinned);
         }
         List<Launch> launches = new ArrayList<>();
@@ -137,15 +141,21 @@ public final class EchoBench {
             }
             launches.add(new Launch(spec.label(), command, workDir.resolve(spec.label() + ".log")));
         }
-        if (options.interleave()) {
-            for (Workload w : options.workloads()) {
-                for (Launch l : launches) {
-                    results.addAll(runServer(l.label(), l::start, List.of(w), options, l.log(), progress));
-                }
+        for (int round = 1; round <= options.rounds(); round++) {
+            if (options.rounds() > 1) {
+                progress.println("round " + round + " of " + options.rounds());
             }
-        } else {
-            for (Launch l : launches) {
-                results.addAll(runServer(l.label(), l::start, options.workloads(), options, l.log(), progress));
+            if (options.interleave()) {
+                for (Workload w : options.workloads()) {
+                    for (Launch l : launches) {
+                        results.addAll(runServer(l.label(), l::start, List.of(w), round, options, l.log(), progress));
+                    }
+                }
+            } else {
+                for (Launch l : launches) {
+                    results.addAll(runServer(l.label(), l::start, options.workloads(), round, options, l.log(),
+                            progress));
+                }
             }
         }
         return new Run(options, results, skipped, versions, loadBefore, ProcStat.loadAverage(), pinned);
@@ -194,8 +204,8 @@ public final class EchoBench {
     }
 
     /** One server through all workloads; a failed workload restarts the server for the next. */
-    private static List<Result> runServer(String label, Starter starter, List<Workload> workloads, Options options,
-                                          Path log, PrintStream progress) {
+    private static List<Result> runServer(String label, Starter starter, List<Workload> workloads, int round,
+                                          Options options, Path log, PrintStream progress) {
         List<Result> results = new ArrayList<>();
         Target server = null;
         try {
@@ -205,7 +215,7 @@ public final class EchoBench {
                         server = starter.start();
                     } catch (IOException e) {
                         progress.println("[" + label + "] " + w.name() + ": cannot start: " + e.getMessage());
-                        results.add(new Result(label, w, null, "cannot start: " + e.getMessage()));
+                        results.add(new Result(label, w, round, null, "cannot start: " + e.getMessage()));
                         continue;
                     }
                 }
@@ -214,7 +224,7 @@ public final class EchoBench {
                     LoadClient.Measurement m = LoadClient.run(new InetSocketAddress(EchoServers.loopback(), s.port()),
                             w, new LoadClient.Settings(options.warmup(), options.measure(), options.stallTimeout()),
                             s::cpuNanos);
-                    results.add(new Result(label, w, m, null));
+                    results.add(new Result(label, w, round, m, null));
                     progress.printf(Locale.ROOT, "[%s] %s: %s msgs/s, p99 %s, server %s/msg at %.0f%% CPU, client at %.0f%%%n",
                             label, w.name(), Report.count(m.messagesPerSecond()),
                             Report.latency(m.latency().percentile(0.99)),
@@ -224,7 +234,7 @@ public final class EchoBench {
                 } catch (IOException | UncheckedIOException e) {
                     String why = e.getMessage() + (s.isAlive() ? "" : " (the server died" + ServerProcess.tail(log) + ")");
                     progress.println("[" + label + "] " + w.name() + ": FAILED: " + why);
-                    results.add(new Result(label, w, null, why));
+                    results.add(new Result(label, w, round, null, why));
                     server.close();
                     server = null;
                 }
@@ -282,7 +292,7 @@ public final class EchoBench {
         List<String> workloadNames = null;
         double warmup = 2, measure = 3;
         boolean quick = false, pin = true, interleave = false;
-        int serverCpu = 0, clientCpu = 1, connectPort = 0;
+        int serverCpu = 0, clientCpu = 1, connectPort = 0, rounds = 1;
         long connectPid = 0;
         List<String> jvm = new ArrayList<>();
         boolean warmupSet = false, measureSet = false;
@@ -316,6 +326,12 @@ public final class EchoBench {
                 case "--client-cpu" -> clientCpu = Integer.parseInt(value(args, ++i, a));
                 case "--connect" -> connectPort = Integer.parseInt(value(args, ++i, a));
                 case "--pid" -> connectPid = Long.parseLong(value(args, ++i, a));
+                case "--rounds" -> {
+                    rounds = Integer.parseInt(value(args, ++i, a));
+                    if (rounds < 1 || rounds > 20) {
+                        throw new IllegalArgumentException("--rounds takes 1 to 20, not " + rounds);
+                    }
+                }
                 case "--jvm" -> jvm.addAll(List.of(value(args, ++i, a).trim().split("\\s+")));
                 default -> throw new IllegalArgumentException("unknown option '" + a + "' (see the class javadoc or --list)");
             }
@@ -337,7 +353,7 @@ public final class EchoBench {
         }
         return new Options(List.copyOf(servers), workloads, Duration.ofMillis(Math.round(warmup * 1000)),
                 Duration.ofMillis(Math.round(measure * 1000)), Duration.ofSeconds(quick ? 5 : 10),
-                pin, serverCpu, clientCpu, List.copyOf(jvm), connectPort, connectPid, interleave);
+                pin, serverCpu, clientCpu, List.copyOf(jvm), connectPort, connectPid, interleave, rounds);
     }
 
     private static Peers.Spec variant(String s) {

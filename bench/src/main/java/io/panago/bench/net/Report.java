@@ -4,10 +4,17 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
-/** The echo benchmark's report: the run's facts, then one Markdown table per workload. */
+/**
+ * The echo benchmark's report: the run's facts, then one Markdown table per workload; with
+ * several rounds, each round's tables and then the median of every cell over the rounds.
+ */
 final class Report {
     private static final String REFERENCE = "c-epoll";
 
@@ -35,12 +42,98 @@ final class Report {
         out.println("process's user+system time over the window divided by messages; server CPU is that time as a");
         out.println("share of one core, client CPU the load client's (its whole JVM's): a server well below 100%");
         out.println("while the client is near it was paced by the client, and its CPU/msg is the figure to compare.");
-        for (Workload w : o.workloads()) {
-            out.println();
-            out.println("### " + w.name() + ": " + w.description());
-            out.println();
-            table(w, run.results().stream().filter(r -> r.workload().equals(w)).toList(), out);
+        for (int round = 1; round <= o.rounds(); round++) {
+            if (o.rounds() > 1) {
+                out.println();
+                out.println("## Round " + round + " of " + o.rounds());
+            }
+            for (Workload w : o.workloads()) {
+                int k = round;
+                out.println();
+                out.println("### " + w.name() + ": " + w.description() + (o.rounds() > 1 ? " (round " + k + ")" : ""));
+                out.println();
+                table(w, run.results().stream().filter(r -> r.workload().equals(w) && r.round() == k).toList(), out);
+            }
         }
+        if (o.rounds() > 1) {
+            out.println();
+            out.println("## Medians over " + o.rounds() + " rounds");
+            out.println();
+            out.println("Each cell is the median of that cell over the rounds in which the server completed the");
+            out.println("workload (their number in the second column); the msgs/s range is the lowest and highest");
+            out.println("round, and vs " + REFERENCE + " is the ratio of the two medians.");
+            for (Workload w : o.workloads()) {
+                out.println();
+                out.println("### " + w.name() + ": " + w.description() + " (medians)");
+                out.println();
+                medianTable(w, run.results().stream().filter(r -> r.workload().equals(w)).toList(), out);
+            }
+        }
+    }
+
+    /** One row per server: the median of each column over its completed rounds. */
+    private static void medianTable(Workload w, List<EchoBench.Result> rows, PrintStream out) {
+        boolean probe = w.probe() != null;
+        Map<String, List<LoadClient.Measurement>> byServer = new LinkedHashMap<>();
+        for (EchoBench.Result r : rows) {
+            List<LoadClient.Measurement> ms = byServer.computeIfAbsent(r.server(), k -> new ArrayList<>());
+            if (r.ok()) {
+                ms.add(r.measurement());
+            }
+        }
+        List<LoadClient.Measurement> refs = byServer.get(REFERENCE);
+        double ref = refs == null || refs.isEmpty() ? Double.NaN : median(refs, LoadClient.Measurement::messagesPerSecond);
+        boolean withRef = !Double.isNaN(ref);
+        out.println("| server | rounds | msgs/s | range | " + (withRef ? "vs " + REFERENCE + " | " : "")
+                + "MB/s | p50 | p99 | max | " + (probe ? "probe p50 | probe p99 | " : "")
+                + "server CPU/msg | server CPU | client CPU |");
+        out.println("|---|---:|---:|---|" + (withRef ? "---:|" : "") + "---:|---:|---:|---:|"
+                + (probe ? "---:|---:|" : "") + "---:|---:|---:|");
+        for (Map.Entry<String, List<LoadClient.Measurement>> e : byServer.entrySet()) {
+            List<LoadClient.Measurement> ms = e.getValue();
+            StringBuilder b = new StringBuilder("| ").append(e.getKey()).append(" | ").append(ms.size()).append(" | ");
+            if (ms.isEmpty()) {
+                int blanks = 9 + (withRef ? 1 : 0) + (probe ? 2 : 0);
+                out.println(b.append("— | ".repeat(blanks)).toString().stripTrailing());
+                continue;
+            }
+            double rate = median(ms, LoadClient.Measurement::messagesPerSecond);
+            double lo = ms.stream().mapToDouble(LoadClient.Measurement::messagesPerSecond).min().orElseThrow();
+            double hi = ms.stream().mapToDouble(LoadClient.Measurement::messagesPerSecond).max().orElseThrow();
+            b.append(count(rate)).append(" | ").append(count(lo)).append("–").append(count(hi)).append(" | ");
+            if (withRef) {
+                b.append(String.format(Locale.ROOT, "%.2f×", rate / ref)).append(" | ");
+            }
+            b.append(String.format(Locale.ROOT, "%.1f", median(ms, LoadClient.Measurement::megabytesPerSecond)))
+                    .append(" | ").append(nanos(ms, m -> m.latency().percentile(0.50))).append(" | ")
+                    .append(nanos(ms, m -> m.latency().percentile(0.99))).append(" | ")
+                    .append(nanos(ms, m -> m.latency().max())).append(" | ");
+            if (probe) {
+                b.append(nanos(ms, m -> m.probeLatency().percentile(0.50))).append(" | ")
+                        .append(nanos(ms, m -> m.probeLatency().percentile(0.99))).append(" | ");
+            }
+            double cpu = median(ms, LoadClient.Measurement::serverCpuPerMessage);
+            double share = median(ms, LoadClient.Measurement::serverCpuShare);
+            b.append(Double.isNaN(cpu) ? "—" : latency(Math.round(cpu))).append(" | ")
+                    .append(Double.isNaN(share) ? "—" : String.format(Locale.ROOT, "%.0f%%", 100 * share)).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.0f%%", 100 * median(ms, LoadClient.Measurement::clientCpuShare)))
+                    .append(" |");
+            out.println(b);
+        }
+    }
+
+    private static String nanos(List<LoadClient.Measurement> ms, ToDoubleFunction<LoadClient.Measurement> f) {
+        return latency(Math.round(median(ms, f)));
+    }
+
+    /** The median of {@code f} over {@code ms} (the mean of the middle two for an even count); NaN if any is. */
+    static double median(List<LoadClient.Measurement> ms, ToDoubleFunction<LoadClient.Measurement> f) {
+        double[] v = ms.stream().mapToDouble(f).sorted().toArray();
+        if (v.length == 0 || Double.isNaN(v[v.length - 1])) {
+            return Double.NaN;
+        }
+        int h = v.length / 2;
+        return v.length % 2 == 1 ? v[h] : (v[h - 1] + v[h]) / 2;
     }
 
     private static void table(Workload w, List<EchoBench.Result> rows, PrintStream out) {

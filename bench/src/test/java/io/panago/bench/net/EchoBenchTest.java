@@ -76,6 +76,41 @@ class EchoBenchTest {
     }
 
     @Test
+    void roundsRepeatTheRunAndTheReportEndsWithTheirMedians() throws Exception {
+        EchoBench.Options options = EchoBench.parse("--quick", "--no-pin", "--rounds", "2", "--servers", "nio",
+                "--workloads", "pingpong-1", "--warmup", "0.1", "--measure", "0.2");
+        EchoBench.Run run = EchoBench.run(options, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertEquals(List.of("nio pingpong-1 1", "nio pingpong-1 2"),
+                run.results().stream().map(r -> r.server() + " " + r.workload().name() + " " + r.round()).toList());
+        assertTrue(run.results().stream().allMatch(EchoBench.Result::ok));
+
+        ByteArrayOutputStream report = new ByteArrayOutputStream();
+        Report.print(run, "EchoBenchTest", new PrintStream(report, true, StandardCharsets.UTF_8));
+        String text = report.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("## Round 1 of 2") && text.contains("## Round 2 of 2"), text);
+        assertTrue(text.contains("## Medians over 2 rounds"), text);
+        assertEquals(1, text.lines().filter(l -> l.startsWith("| nio | 2 | ")).count(), text);
+        assertEquals(3, text.lines().filter(l -> l.startsWith("| nio | ")).count(), text);
+        assertThrows(IllegalArgumentException.class, () -> EchoBench.parse("--rounds", "0"));
+    }
+
+    @Test
+    void mediansAreOfTheMiddleRoundsAndUnknownIfAnyRoundIsUnknown() {
+        List<LoadClient.Measurement> odd = List.of(rate(300, 5), rate(100, -1), rate(200, 7));
+        assertEquals(200, Report.median(odd, LoadClient.Measurement::messagesPerSecond), 1e-9);
+        assertTrue(Double.isNaN(Report.median(odd, LoadClient.Measurement::serverCpuShare)));
+        List<LoadClient.Measurement> even = List.of(rate(400, 1), rate(100, 1), rate(200, 1), rate(300, 1));
+        assertEquals(250, Report.median(even, LoadClient.Measurement::messagesPerSecond), 1e-9);
+        assertTrue(Double.isNaN(Report.median(List.of(), LoadClient.Measurement::messagesPerSecond)));
+    }
+
+    /** {@code perSecond} messages in one second, the server's CPU {@code cpuMillis} (-1: unknown). */
+    private static LoadClient.Measurement rate(long perSecond, long cpuMillis) {
+        return new LoadClient.Measurement(perSecond, 64 * perSecond, 1_000_000_000L, new Histogram(), 0,
+                new Histogram(), 0, cpuMillis < 0 ? -1 : cpuMillis * 1_000_000, 0);
+    }
+
+    @Test
     void connectDrivesAServerAlreadyRunning() throws Exception {
         try (ServerSocket ss = new ServerSocket(0, 50, EchoServers.loopback())) {
             Thread.ofPlatform().daemon().start(() -> {
