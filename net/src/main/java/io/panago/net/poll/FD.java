@@ -90,11 +90,12 @@ public final class FD extends FdMutex {
     /** The largest caller array {@link #readSegment}/{@link #writeSegment} keep a reference to. */
     private static final int SEGMENT_CACHE_MAX = 256 << 10;
     private static final System.Logger LOG = System.getLogger("io.panago.net");
+    /** {@link #BUDGET} when {@code -Dpanago.net.budget} is not set. */
+    static final int DEFAULT_BUDGET = 16;
     /**
      * Calls that may complete without waiting before the goroutine yields its P once; 0 never
      * yields, as in Go. {@code -Dpanago.net.budget=N}, default {@link #DEFAULT_BUDGET}.
      */
-    static final int DEFAULT_BUDGET = 16;
     private static final int BUDGET = budget(System.getProperty("panago.net.budget"));
 
     /** Socket options {@link #setOption}/{@link #getOption} know. */
