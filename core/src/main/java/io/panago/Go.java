@@ -140,7 +140,9 @@ public final class Go {
      * Runs {@code call}, which may block its carrier thread (file I/O, JDBC, a
      * {@code synchronized} wait), the way Go runs a system call: the goroutine keeps its carrier
      * and the processor is handed to another carrier if the call takes longer than ~20 &micro;s,
-     * so other goroutines keep running. Outside goroutines, just calls it.
+     * so other goroutines keep running. Outside goroutines, just calls it. Calls may nest, and
+     * {@code call} may use goroutine operations (channels, {@link #sleep}, sockets, {@link #run}):
+     * they park and resume as anywhere else, possibly on another carrier.
      */
     public static <T> T blocking(Callable<T> call) throws Exception {
         return Sched.blocking(call);

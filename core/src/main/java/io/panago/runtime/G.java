@@ -85,6 +85,11 @@ public final class G {
     G alllink;
     /** Nesting depth of {@code lockOSThread}; owned by the goroutine itself. */
     int lockedm;
+    /**
+     * Nesting depth of {@code Go.blocking} (only the outermost call enters the syscall state);
+     * 0 while a park or yield inside one has left that state. Owned by the goroutine itself.
+     */
+    int blockingDepth;
     /** The spare channel wait record (see {@link #acquireSudog}); owned by this goroutine. */
     private Object sudogCache;
     /** Lazily made timer of {@code Go.sleep}, and its deadline. */

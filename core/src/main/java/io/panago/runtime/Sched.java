@@ -178,6 +178,15 @@ public final class Sched {
                 throw new IllegalStateException("gopark on a scheduler thread (in a timer function, "
                         + "a park commit step or the poller): these must not park");
             }
+            if (g.blockingDepth > 0) {
+                int depth = leaveSyscall(g);
+                try {
+                    gopark(commit, arg, reason);
+                } finally {
+                    reenterSyscall(g, depth);
+                }
+                return;
+            }
             g.waitCommit = commit;
             g.waitArg = arg;
             g.waitReason = reason;
@@ -267,7 +276,17 @@ public final class Sched {
     public static void gosched() {
         Thread t = currentThread();
         if (t instanceof M m && m.curg != null && m.curg.lockedm == 0) {
-            m.curg.yieldKind = Y_GOSCHED;
+            G g = m.curg;
+            if (g.blockingDepth > 0) {
+                int depth = leaveSyscall(g);
+                try {
+                    gosched();
+                } finally {
+                    reenterSyscall(g, depth);
+                }
+                return;
+            }
+            g.yieldKind = Y_GOSCHED;
             GCont.yieldCurrent();
             return;
         }
@@ -397,12 +416,47 @@ public final class Sched {
             return call.call();
         }
         G g = m.curg;
+        if (g.blockingDepth > 0) {
+            // Nested: the outer call keeps the syscall state (and so the hand-off) to its end;
+            // leaving it here would leave the rest of the outer call blocking a carrier with a P.
+            g.blockingDepth++;
+            try {
+                return call.call();
+            } finally {
+                g.blockingDepth--;
+            }
+        }
+        g.blockingDepth = 1;
         entersyscall(m, g);
         try {
             return call.call();
         } finally {
-            exitsyscall(m, g);
+            g.blockingDepth = 0;
+            // A park inside the call may have moved the goroutine to another carrier.
+            exitsyscall((M) currentThread(), g);
         }
+    }
+
+    /**
+     * A park or yield inside {@code Go.blocking}: the goroutine leaves the syscall state (its
+     * status back to RUNNING) so that it parks and is readied as any goroutine, and
+     * {@link #reenterSyscall} puts it back once it runs again, on whichever carrier that is.
+     * Without this a park there returned at once (the commit's CAS from RUNNING failed) and
+     * its goready came later to some other park. It does not take a P first, as
+     * {@link #exitsyscall} may have to wait for one, and a park's commit step may hold a lock
+     * (a channel's) until the yield: its M takes the P back after the yield ({@link #execute}).
+     * Returns the nesting depth to restore.
+     */
+    private static int leaveSyscall(G g) {
+        int depth = g.blockingDepth;
+        g.blockingDepth = 0;
+        toRunning(g);
+        return depth;
+    }
+
+    private static void reenterSyscall(G g, int depth) {
+        entersyscall((M) currentThread(), g);
+        g.blockingDepth = depth;
     }
 
     /** Go's {@code timeSleep}: parks the current goroutine (or thread) for at least {@code ns}. */
@@ -594,7 +648,17 @@ public final class Sched {
             // not leak into the next goroutine on it, nor make this M's parks spin.
             Thread.interrupted();
             P cur = m.p; // Go.blocking may have moved this M to another P
-            if (cur != null && !cur.cas(m.pEpoch, P.USER, P.RUNNING)) {
+            if (cur == null) {
+                // It parked or yielded inside Go.blocking (leaveSyscall): take back the P left
+                // in the syscall state, unless sysmon has handed it off.
+                P oldp = m.oldp;
+                if (oldp != null) {
+                    m.oldp = null;
+                    if (oldp.cas(m.pEpoch, P.SYSCALL, P.RUNNING)) {
+                        m.p = oldp;
+                    }
+                }
+            } else if (!cur.cas(m.pEpoch, P.USER, P.RUNNING)) {
                 m.p = null; // retaken by sysmon while the goroutine ran
             }
             if (gp.cont.isDone()) {
@@ -668,7 +732,12 @@ public final class Sched {
         }
     }
 
-    /** RUNNABLE or RUNNING (either maybe with WAKE) to RUNNING, keeping WAKE if runnable. */
+    /**
+     * RUNNABLE, SYSCALL or RUNNING (each maybe with WAKE) to RUNNING, keeping WAKE unless
+     * running: from RUNNING it consumes an aborted park's early goready, from the others it is
+     * the goready of a park still to come (a channel wait inside Go.blocking, whose waiter was
+     * found before it parked).
+     */
     private static void toRunning(G gp) {
         for (;;) {
             int s = gp.status;
@@ -677,7 +746,7 @@ public final class Sched {
                 continue;
             }
             int st = s & ~G.WAKE;
-            int next = st == G.RUNNABLE ? G.RUNNING | (s & G.WAKE) : G.RUNNING;
+            int next = st == G.RUNNING ? G.RUNNING : G.RUNNING | (s & G.WAKE);
             if (st != G.RUNNABLE && st != G.RUNNING && st != G.SYSCALL) {
                 throw new IllegalStateException("bad status to run " + gp);
             }
@@ -1396,6 +1465,13 @@ public final class Sched {
             m.p = null;
             if (pp.cas(m.pEpoch, P.USER, P.RUNNING)) {
                 handoffp(pp);
+            }
+        }
+        P oldp = m.oldp; // a park inside Go.blocking (leaveSyscall) left its P in the syscall state
+        if (oldp != null) {
+            m.oldp = null;
+            if (oldp.cas(m.pEpoch, P.SYSCALL, P.RUNNING)) {
+                handoffp(oldp);
             }
         }
         if (runCommit(g)) {
