@@ -36,11 +36,7 @@ final class AfterFuncCtx extends CancelCtx implements AfterFunc {
     }
 
     @Override
-    void cancel(boolean removeFromParent, ContextError e, Throwable why) {
-        super.cancel(false, e, why);
-        if (removeFromParent) {
-            removeFromParent();
-        }
+    void cancelled() {
         if (ONCE.compareAndSet(this, false, true)) {
             Go.go(f);
         }

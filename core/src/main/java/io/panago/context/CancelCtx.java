@@ -4,6 +4,8 @@ import io.panago.Chan;
 import io.panago.RecvChan;
 import io.panago.internal.RuntimeLock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -15,9 +17,9 @@ import java.util.Optional;
  * ancestor is already done, in which case it is cancelled at once. Registered children
  * form an intrusive doubly linked list guarded by the parent's lock, so detaching a
  * child on its own cancel is O(1). {@link #cancel(boolean, ContextError, Throwable)}
- * sets {@code err} and {@code cause}, closes {@code done} and cancels the children while
- * holding its lock (locks are always taken parent before child), then detaches itself
- * from its parent. The lock is a {@link RuntimeLock}, never a parking one, because
+ * sets {@code err} and {@code cause}, closes {@code done} and detaches the children under
+ * its lock, then does the same to each child from a work list (not recursively), then
+ * detaches itself from its parent. The lock is a {@link RuntimeLock}, never a parking one, because
  * deadline expiry cancels from a timer function, which must not park. {@code done} is
  * created lazily; a context cancelled before anyone asked for it shares one closed
  * channel. {@code err} is volatile so {@link #err()} needs no lock.
@@ -101,55 +103,96 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
             return;
         }
         p.mu.lock();
-        if (registeredWith == p) {
-            if (prevSibling != null) {
-                prevSibling.nextSibling = nextSibling;
-            } else {
-                p.children = nextSibling;
+        try {
+            if (registeredWith == p) {
+                if (prevSibling != null) {
+                    prevSibling.nextSibling = nextSibling;
+                } else {
+                    p.children = nextSibling;
+                }
+                if (nextSibling != null) {
+                    nextSibling.prevSibling = prevSibling;
+                }
+                prevSibling = null;
+                nextSibling = null;
+                registeredWith = null;
             }
-            if (nextSibling != null) {
-                nextSibling.prevSibling = prevSibling;
-            }
-            prevSibling = null;
-            nextSibling = null;
-            registeredWith = null;
+        } finally {
+            p.mu.unlock();
         }
-        p.mu.unlock();
     }
 
     /**
      * Cancels this context and its children; {@code removeFromParent} also detaches it.
-     * Idempotent: only the first call has an effect. Go's {@code cancelCtx.cancel}.
+     * Idempotent: only the first call has an effect. Go's {@code cancelCtx.cancel}, but one
+     * context at a time from a work list instead of recursively, so a chain of thousands of
+     * nested contexts costs no stack, and each lock is released before its children's are
+     * taken. That is safe: a child registering meanwhile sees this context's err and cancels
+     * itself, and one detaching itself finds it is no longer registered. Every context of the
+     * subtree is cancelled before any of their {@link #cancelled} steps runs (an after-func's
+     * function starts once its whole subtree is done, as in Go).
      */
-    void cancel(boolean removeFromParent, ContextError e, Throwable why) {
+    final void cancel(boolean removeFromParent, ContextError e, Throwable why) {
         Throwable c = why == null ? e : why;
-        mu.lock();
-        if (err != null) {
-            mu.unlock();
+        List<CancelCtx> subtree = new ArrayList<>();
+        if (!cancelOne(e, c, subtree)) {
             return;
         }
-        cause = c;
-        err = e;
-        Chan<Void> d = done;
-        if (d == null) {
-            done = CLOSED;
-        } else {
-            d.close();
+        // subtree grows while it is walked: children of each cancelled context are appended.
+        for (int i = 1; i < subtree.size(); i++) {
+            if (!subtree.get(i).cancelOne(e, c, subtree)) {
+                subtree.set(i, null); // cancelled by itself meanwhile: its own cancel ends it
+            }
         }
-        CancelCtx child = children;
-        children = null;
-        while (child != null) {
-            CancelCtx next = child.nextSibling;
-            child.prevSibling = null;
-            child.nextSibling = null;
-            child.registeredWith = null;
-            child.cancel(false, e, c);
-            child = next;
-        }
-        mu.unlock();
         if (removeFromParent) {
             removeFromParent();
         }
+        for (CancelCtx x : subtree) {
+            if (x != null) {
+                x.cancelled();
+            }
+        }
+    }
+
+    /**
+     * Sets err and cause and closes done, unless already cancelled (false); appends this
+     * context and its detached children to {@code subtree}.
+     */
+    private boolean cancelOne(ContextError e, Throwable c, List<CancelCtx> subtree) {
+        mu.lock();
+        try {
+            if (err != null) {
+                return false;
+            }
+            cause = c;
+            err = e;
+            Chan<Void> d = done;
+            if (d == null) {
+                done = CLOSED;
+            } else {
+                d.close();
+            }
+            if (subtree.isEmpty()) {
+                subtree.add(this);
+            }
+            CancelCtx child = children;
+            children = null;
+            while (child != null) {
+                CancelCtx next = child.nextSibling;
+                child.prevSibling = null;
+                child.nextSibling = null;
+                child.registeredWith = null;
+                subtree.add(child);
+                child = next;
+            }
+            return true;
+        } finally {
+            mu.unlock();
+        }
+    }
+
+    /** What a kind of context does once cancelled (stop its timer, start its function). */
+    void cancelled() {
     }
 
     @Override
@@ -164,14 +207,16 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
 
     final Throwable cause() {
         mu.lock();
-        Throwable c = cause;
-        mu.unlock();
-        return c;
+        try {
+            return cause;
+        } finally {
+            mu.unlock();
+        }
     }
 
     @Override
     public Optional<Instant> deadline() {
-        return parent.deadline();
+        return ValueCtx.deadlineOf(parent);
     }
 
     @Override
@@ -181,13 +226,16 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
             return d;
         }
         mu.lock();
-        d = done;
-        if (d == null) {
-            d = Chan.make();
-            done = d;
+        try {
+            d = done;
+            if (d == null) {
+                d = Chan.make();
+                done = d;
+            }
+            return d;
+        } finally {
+            mu.unlock();
         }
-        mu.unlock();
-        return d;
     }
 
     @Override
@@ -197,7 +245,7 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
 
     @Override
     public final <T> T value(Key<T> key) {
-        return parent.value(key);
+        return ValueCtx.lookup(parent, key);
     }
 
     /** True if {@code c} is registered as this context's child; for tests of detaching. */
@@ -218,9 +266,11 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
     /** True if any child is registered; for tests of detaching. */
     final boolean hasAnyChild() {
         mu.lock();
-        boolean any = children != null;
-        mu.unlock();
-        return any;
+        try {
+            return children != null;
+        } finally {
+            mu.unlock();
+        }
     }
 
     @Override

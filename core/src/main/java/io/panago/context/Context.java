@@ -1,6 +1,7 @@
 package io.panago.context;
 
 import io.panago.RecvChan;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -109,7 +110,14 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
     /** As {@link #withTimeout}, with {@code cause} as the {@link #cause} on expiry. */
     static CancelContext withTimeoutCause(Context parent, Duration timeout, Throwable cause) {
         Objects.requireNonNull(parent, "cannot create context from nil parent");
-        return TimerCtx.create(parent, Instant.now().plus(timeout), timeout, cause);
+        Instant deadline;
+        try {
+            deadline = Instant.now().plus(timeout);
+        } catch (DateTimeException | ArithmeticException beyondInstant) {
+            // Saturates as Go's time arithmetic does: far enough is never, negative is now.
+            deadline = timeout.isNegative() ? Instant.MIN : Instant.MAX;
+        }
+        return TimerCtx.create(parent, deadline, timeout, cause);
     }
 
     /** A child that carries {@code value} under {@code key}. */

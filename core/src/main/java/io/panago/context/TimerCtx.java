@@ -61,15 +61,15 @@ final class TimerCtx extends CancelCtx implements TimerFunc {
     }
 
     @Override
-    void cancel(boolean removeFromParent, ContextError e, Throwable why) {
-        super.cancel(false, e, why);
-        if (removeFromParent) {
-            removeFromParent();
-        }
+    void cancelled() {
+        RTimer t;
         mu.lock();
-        RTimer t = timer;
-        timer = null;
-        mu.unlock();
+        try {
+            t = timer;
+            timer = null;
+        } finally {
+            mu.unlock();
+        }
         if (t != null) {
             t.stop();
         }

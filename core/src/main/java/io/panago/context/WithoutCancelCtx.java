@@ -11,7 +11,7 @@ final class WithoutCancelCtx extends EmptyCtx {
 
     @Override
     public <T> T value(Key<T> key) {
-        return parent.value(key);
+        return ValueCtx.lookup(parent, key);
     }
 
     @Override

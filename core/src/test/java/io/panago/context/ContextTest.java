@@ -333,4 +333,77 @@ class ContextTest {
             }
         });
     }
+
+    /**
+     * Chains as deep as Go's growing stacks allow: cancelling the root of 100,000 nested
+     * cancel contexts (with deadline and after-func ones among them) reaches the leaf, runs
+     * the after-funcs, and leaves every lock free. It overflowed the stack at a few thousand,
+     * with the locks on the path left held (a later Context.cause hung).
+     */
+    @Test
+    void cancellingTheRootOfADeepChainReachesTheLeaf() throws Exception {
+        int depth = 100_000;
+        CancelContext root = Context.withCancel(Context.background());
+        Context c = root;
+        AtomicInteger afterFuncs = new AtomicInteger();
+        List<CancelContext> timed = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            if (i % 10_000 == 0) {
+                // each earlier than its parent's, or it would be a plain cancel context
+                CancelContext t = Context.withTimeout(c, Duration.ofMinutes(60 - i / 10_000));
+                timed.add(t);
+                c = t;
+                Context.afterFunc(c, afterFuncs::incrementAndGet);
+            } else {
+                c = Context.withCancel(c);
+            }
+        }
+        Context leaf = c;
+        assertTrue(leaf.deadline().isPresent());
+        Throwable why = new IllegalStateException("shut down");
+        root.cancel(why);
+        assertSame(Context.CANCELED, leaf.err());
+        assertSame(why, Context.cause(leaf));
+        assertSame(why, Context.cause(root)); // the root's lock is free
+        for (CancelContext t : timed) {
+            assertFalse(((TimerCtx) t).holdsTimer(), "a deadline timer outlived its cancel");
+        }
+        until(() -> afterFuncs.get() == depth / 10_000, "after-funcs ran");
+        assertFalse(((CancelCtx) root).hasAnyChild());
+    }
+
+    /** The same for a deep chain of values: deadline, done, err and value walk up without recursion. */
+    @Test
+    void aDeepChainOfValuesAnswersWithoutRecursion() throws Exception {
+        int depth = 100_000;
+        CancelContext root = Context.withTimeout(Context.background(), Duration.ofHours(1));
+        Context.Key<Integer> k = new Context.Key<>("k");
+        Context c = root;
+        for (int i = 0; i < depth; i++) {
+            c = i % 1_000 == 0 ? Context.withCancel(c) : Context.withValue(c, k, i);
+        }
+        Context leaf = c;
+        assertEquals(depth - 1, leaf.value(k));
+        assertEquals(root.deadline(), leaf.deadline());
+        assertNull(leaf.err());
+        RecvChan<Void> done = leaf.done();
+        assertNotNull(done);
+        Context child = Context.withCancel(leaf);
+        assertEquals(depth - 1, child.value(k));
+        root.cancel();
+        assertSame(Context.CANCELED, child.err());
+        assertSame(Context.CANCELED, leaf.err());
+        assertTrue(isClosed(done));
+    }
+
+    /** Durations past what Instant holds saturate, as Go's time arithmetic: never, or now. */
+    @Test
+    void withTimeoutSaturatesHugeDurations() {
+        CancelContext never = Context.withTimeout(Context.background(), Duration.ofSeconds(Long.MAX_VALUE));
+        assertNull(never.err());
+        assertTrue(never.deadline().isPresent());
+        never.cancel();
+        CancelContext past = Context.withTimeout(Context.background(), Duration.ofSeconds(Long.MIN_VALUE));
+        assertSame(Context.DEADLINE_EXCEEDED, past.err());
+    }
 }
