@@ -216,13 +216,21 @@ public final class TcpStream implements AutoCloseable {
 
     /**
      * Reads until {@code len} bytes are in or the stream ends; returns how many arrived
-     * (as {@link InputStream#readNBytes(byte[], int, int)}).
+     * (as {@link InputStream#readNBytes(byte[], int, int)}). A deadline that expires part-way
+     * throws {@link SocketTimeoutException} with the bytes already read in
+     * {@code bytesTransferred} (Go's {@code io.ReadFull} returns that count with the error).
      */
     public int readNBytes(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         int done = 0;
         while (done < len) {
-            int n = read(b, off + done, len - done);
+            int n;
+            try {
+                n = read(b, off + done, len - done);
+            } catch (SocketTimeoutException e) {
+                e.bytesTransferred = done;
+                throw e;
+            }
             if (n < 0) {
                 break;
             }
@@ -254,7 +262,9 @@ public final class TcpStream implements AutoCloseable {
 
     /**
      * Writes all of {@code b[off..off+len)}, waiting as needed (Go's Write); concurrent
-     * {@code writeAll}s on one stream do not interleave.
+     * {@code writeAll}s on one stream do not interleave. A deadline that expires part-way
+     * throws {@link SocketTimeoutException} with the bytes already written in
+     * {@code bytesTransferred} (Go's Write returns that count with the error).
      */
     public void writeAll(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -401,7 +411,8 @@ public final class TcpStream implements AutoCloseable {
     /**
      * SO_LINGER, as Go's SetLinger: negative (the default) lets close return at once and the
      * kernel send what is left; 0 discards unsent data and resets the connection on close;
-     * {@code n > 0} makes close wait up to {@code n} seconds for the data to go out.
+     * {@code n > 0} makes close wait up to {@code n} seconds for the data to go out (at most
+     * 65,535, as the JDK's sockets cap it).
      */
     public void setLinger(int seconds) throws IOException {
         fd.setLinger(seconds);

@@ -148,9 +148,9 @@ public final class FD extends FdMutex {
      */
     private boolean drained;
     /**
-     * {@link #shutdown} of the input ran. Windows fails a receive after it (WSAESHUTDOWN) where
-     * Unix reports end of stream; reads then report end of stream there too, as the JDK's
-     * sockets do on every OS.
+     * {@link #shutdown} of the input ran: reads report end of stream from then on, as the JDK's
+     * sockets do on every OS. The kernels differ: Windows fails a receive (WSAESHUTDOWN), and
+     * Linux still returns data that was queued, or even arrives, after it.
      */
     private volatile boolean inputShut;
     /**
@@ -508,7 +508,9 @@ public final class FD extends FdMutex {
             // since has made the poll descriptor ready (PollDesc.shortReadDrains). So keep
             // that readiness (check, not prepare) and go to the wait first: without it the
             // wait returns at once, and with it we spare the read that would fail with EAGAIN.
-            boolean waitFirst = drained && len != 0;
+            // Not under a soTimeout: as the JDK's, a read returns data already there however
+            // short its timeout, so it must try before its (maybe already past) deadline counts.
+            boolean waitFirst = drained && len != 0 && readTimeout == 0;
             drained = false;
             if (waitFirst) {
                 check(READ);
@@ -518,7 +520,7 @@ public final class FD extends FdMutex {
             if (len == 0) {
                 return 0;
             }
-            if (Sys.WINDOWS && inputShut) {
+            if (inputShut) {
                 return -1;
             }
             spend();
@@ -596,7 +598,7 @@ public final class FD extends FdMutex {
                     NetpollOp op = wop();
                     int st = op.send(b, off + done, len - done, 0);
                     if (st != PollDesc.OK) {
-                        throw failure(opWait(st, WRITE, 0), "Write timed out");
+                        throw failure(opWait(st, WRITE, 0), "Write timed out", done);
                     }
                     n = op.result();
                 } else {
@@ -613,7 +615,7 @@ public final class FD extends FdMutex {
                 if (e == Errors.EAGAIN) {
                     int w = await(WRITE, 0);
                     if (w != WAIT_OK) {
-                        throw failure(w, "Write timed out");
+                        throw failure(w, "Write timed out", done);
                     }
                 } else if (n == 0) {
                     throw new SocketException("write returned 0 bytes");
@@ -722,16 +724,21 @@ public final class FD extends FdMutex {
         });
     }
 
-    /** SO_LINGER in seconds; negative turns it off. */
+    /** The largest SO_LINGER time {@link #setLinger} sets, in seconds (the JDK's cap too). */
+    public static final int MAX_LINGER = 65_535;
+
+    /** SO_LINGER in seconds, at most {@link #MAX_LINGER}; negative turns it off. */
     public void setLinger(int seconds) throws IOException {
-        cold("setsockopt SO_LINGER", m -> Sys.setLinger(m.cerrno, m.lingerVal, sysfd, seconds));
+        int s = Math.min(seconds, MAX_LINGER);
+        cold("setsockopt SO_LINGER", m -> Sys.setLinger(m.cerrno, m.lingerVal, sysfd, s));
     }
 
     /** SO_LINGER in seconds, -1 when off. */
     public int linger() throws IOException {
-        // cold() keeps negative results for errno, so "off" travels as 0 and seconds as n + 1.
-        return (int) cold("getsockopt SO_LINGER",
-                m -> Sys.getLinger(m.cerrno, m.lingerVal, m.len, sysfd) + 1) - 1;
+        // cold() keeps negative results for errno, so "off" travels as 0 and seconds as n + 1
+        // (in long: a kernel may report up to Integer.MAX_VALUE, set by someone else).
+        return (int) (cold("getsockopt SO_LINGER",
+                m -> (long) Sys.getLinger(m.cerrno, m.lingerVal, m.len, sysfd) + 1) - 1);
     }
 
     /** The local ({@code peer} false) or remote address of the socket. */
@@ -872,7 +879,17 @@ public final class FD extends FdMutex {
     }
 
     private IOException failure(int wait, String timeoutText) {
-        return wait == WAIT_CLOSING ? closed() : new SocketTimeoutException(timeoutText);
+        return failure(wait, timeoutText, 0);
+    }
+
+    /** The same, for a call that had moved {@code done} bytes before it failed. */
+    private IOException failure(int wait, String timeoutText, int done) {
+        if (wait == WAIT_CLOSING) {
+            return closed();
+        }
+        SocketTimeoutException e = new SocketTimeoutException(timeoutText);
+        e.bytesTransferred = done;
+        return e;
     }
 
     /**
