@@ -1256,7 +1256,10 @@ public final class Sched {
             P[] np = new P[n];
             boolean[] fresh = new boolean[n];
             for (int i = 0; i < n; i++) {
-                P pp = i < oldp.length ? oldp[i] : null;
+                // A slot that comes back takes back its P if that is still busy (its M has not
+                // reached a scheduling point since the decrease): a fresh one beside it left
+                // the old one alive outside allp, where nobody looked at its queue.
+                P pp = i < oldp.length ? oldp[i] : retiringP(i);
                 fresh[i] = pp == null || pp.code() == P.DEAD;
                 np[i] = fresh[i] ? new P(i) : pp;
             }
@@ -1299,6 +1302,16 @@ public final class Sched {
             npidle = kept;
             return old;
         }
+    }
+
+    /** Lock held: the P with this id waiting in {@link #retiring} to be destroyed, if any. */
+    private static P retiringP(int id) {
+        for (P pp : retiring) {
+            if (pp.id == id && pp.code() != P.DEAD) {
+                return pp;
+            }
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- run queues
@@ -1503,8 +1516,10 @@ public final class Sched {
     /** Go's {@code entersyscall}: the P may be retaken by sysmon while {@code Go.blocking} runs. */
     private static void entersyscall(M m, G g) {
         P pp = m.p;
-        m.oldp = null;
+        // Without a P, m.oldp stays: a yield inside Go.blocking that the JVM pinned was a
+        // no-op, and the P it left in the syscall state is still this M's to take back.
         if (pp != null) {
+            m.oldp = null;
             pp.syscallTick();
             if (pp.cas(m.pEpoch, P.USER, P.SYSCALL)) {
                 m.oldp = pp;
@@ -1532,7 +1547,9 @@ public final class Sched {
             return;
         }
         acquireIdleP(m);
-        if (m.p != null) {
+        if (m.p != null || g.lockedm != 0) {
+            // Locked to this carrier (lockOSThread): run on without a P, as a pinned goroutine
+            // does, rather than queue and resume on another carrier.
             return;
         }
         g.yieldKind = Y_EXITSYSCALL;
