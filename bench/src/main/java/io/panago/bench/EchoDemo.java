@@ -1,5 +1,6 @@
 package io.panago.bench;
 
+import io.panago.Chan;
 import io.panago.Go;
 import io.panago.bench.net.Histogram;
 import io.panago.net.TcpListener;
@@ -92,6 +93,9 @@ public final class EchoDemo {
     }
 
     /** Parses the options; null for {@code --help}. */
+    private static final List<String> OPTIONS =
+            List.of("--connections", "--size", "--duration", "--procs", "--serve");
+
     static Options parse(String[] args) {
         Options d = Options.DEFAULT;
         int connections = d.connections(), size = d.size(), procs = d.procs(), port = d.servePort();
@@ -105,6 +109,9 @@ public final class EchoDemo {
             }
             if (a.equals("--help") || a.equals("-h")) {
                 return null;
+            }
+            if (!OPTIONS.contains(a)) {
+                throw new IllegalArgumentException("unknown option " + a);
             }
             if (v == null) {
                 if (i + 1 >= args.length) {
@@ -289,23 +296,61 @@ public final class EchoDemo {
     private static void client(TcpStream s, int id, int size, Client c) throws IOException {
         byte[] msg = new byte[size], got = new byte[size];
         new SplittableRandom(id).nextBytes(msg);
-        for (long seq = 0; phase != STOP; seq++) {
-            stamp(msg, id, seq);
-            long t0 = System.nanoTime();
-            s.writeAll(msg);
-            s.readFully(got);
-            long t = System.nanoTime() - t0;
-            if (phase == MEASURE) {
-                c.latency.record(t);
-                c.messages++;
-                c.bytes += size;
+        // A message bigger than the socket buffers hold would never be echoed whole while its
+        // client still writes it: the server's echo would fill them and stop reading. So a big
+        // one is written by a second goroutine on a clone while this one reads.
+        TcpStream w = size > WRITE_THEN_READ_MAX ? s.tryClone() : null;
+        try (w) {
+            for (long seq = 0; phase != STOP; seq++) {
+                stamp(msg, id, seq);
+                long t0 = System.nanoTime();
+                if (w == null) {
+                    s.writeAll(msg);
+                    s.readFully(got);
+                } else {
+                    writeWhileReading(w, s, msg, got);
+                }
+                record(c, size, msg, got, System.nanoTime() - t0);
             }
-            int at = Arrays.mismatch(msg, got);
-            if (at >= 0) {
-                for (int i = at; i < size; i++) {
-                    if (msg[i] != got[i]) {
-                        c.mismatched++;
-                    }
+        }
+    }
+
+    /** Messages up to this size are written whole, then read (far below any socket buffers). */
+    static final int WRITE_THEN_READ_MAX = 64 * 1024;
+
+    private static void writeWhileReading(TcpStream w, TcpStream r, byte[] msg, byte[] got) throws IOException {
+        Chan<IOException> wrote = Chan.make(1);
+        Go.go(() -> {
+            IOException failed = null;
+            try {
+                w.writeAll(msg);
+            } catch (IOException e) {
+                failed = e;
+            }
+            wrote.send(failed);
+        });
+        IOException failed;
+        try {
+            r.readFully(got);
+        } finally {
+            failed = wrote.recv();
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private static void record(Client c, int size, byte[] msg, byte[] got, long t) {
+        if (phase == MEASURE) {
+            c.latency.record(t);
+            c.messages++;
+            c.bytes += size;
+        }
+        int at = Arrays.mismatch(msg, got);
+        if (at >= 0) {
+            for (int i = at; i < size; i++) {
+                if (msg[i] != got[i]) {
+                    c.mismatched++;
                 }
             }
         }

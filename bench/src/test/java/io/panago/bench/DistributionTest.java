@@ -85,9 +85,10 @@ class DistributionTest {
         String block = readme.substring(start, readme.indexOf("```\n", start));
         String main = Files.readString(ROOT.resolve(
                 "bench/src/test/consumer/io.panago.example/io/panago/example/Main.java"));
-        assertTrue(main.startsWith("package io.panago.example;\n\n"), "Main.java's first line moved");
-        assertEquals(main.substring("package io.panago.example;\n\n".length()), block,
-                "README's first example and bench/src/test/consumer's Main.java differ");
+        assertEquals(main, block, "README's first example and bench/src/test/consumer's Main.java differ");
+        String module = Files.readString(ROOT.resolve("bench/src/test/consumer/io.panago.example/module-info.java"));
+        assertTrue(readme.contains("```java\n" + module + "```\n"),
+                "README does not show bench/src/test/consumer's module-info.java");
         assertTrue(readme.contains("`" + String.join(" ", MODULE_FLAGS) + "`"),
                 "README's module-path flags are not the ones the consumer test runs with");
     }
@@ -118,7 +119,7 @@ class DistributionTest {
 
     @Test
     void launcherFailsWithOneClearLineWithoutAJdk22() throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("panago").toString(), "help").redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("panago").toString(), "java-home").redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", "/usr/lib/jvm/java-17-openjdk-amd64");
         pb.environment().put("PANAGO_JDK_SEARCH", "/nonexistent/*");
         Process p = pb.start();
@@ -127,5 +128,19 @@ class DistributionTest {
         assertEquals(1, p.exitValue(), out);
         assertTrue(out.startsWith("panago: no JDK 22+ found"), out);
         assertEquals(1, out.strip().lines().count(), out);
+    }
+
+    @Test
+    void launcherHelpAndFlagsNeedNoJdk() throws Exception {
+        for (String cmd : List.of("help", "flags")) {
+            ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("panago").toString(), cmd).redirectErrorStream(true);
+            pb.environment().put("JAVA_HOME", "/nonexistent");
+            pb.environment().put("PANAGO_JDK_SEARCH", "/nonexistent/*");
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+            assertTrue(out.contains(cmd.equals("help") ? "  demo " : "--add-exports"), cmd + ": " + out);
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.panago.bench;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -43,6 +44,19 @@ class EchoDemoTest {
         assertTrue(r.measured().toMillis() >= 195, r.measured().toString());
     }
 
+    /**
+     * 32 MiB messages, more than both ends' socket buffers hold: written whole before reading,
+     * the first one never came back (the demo hung at 0% CPU until killed).
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void messagesBiggerThanTheSocketBuffersAreEchoed() throws Exception {
+        EchoDemo.Result r = EchoDemo.pingPong(new EchoDemo.Options(2, 32 << 20, Duration.ofMillis(300), 0, -1));
+        assertTrue(r.ok(), r.toString());
+        assertTrue(r.messages() > 0, r.toString());
+        assertEquals(r.messages() * (32L << 20), r.bytes());
+    }
+
     @Test
     void helpAndBadOptions() throws Exception {
         String[] help = run("--help");
@@ -52,6 +66,9 @@ class EchoDemoTest {
         assertEquals("2", bad[0]);
         assertTrue(bad[2].startsWith("panago demo: --size must be at least 1"), bad[2]);
         assertEquals("2", run("--frobnicate", "1")[0]);
+        String[] unknown = run("--frobnicate");
+        assertEquals("2", unknown[0]);
+        assertTrue(unknown[2].contains("unknown option --frobnicate"), unknown[2]);
         assertEquals("2", run("--serve", "70000")[0]);
         assertEquals("2", run("--duration")[0]);
     }

@@ -5,23 +5,28 @@ final class Flags {
     private Flags() {
     }
 
-    /** @throws IllegalStateException naming the exact missing flag */
+    /** @throws IllegalStateException naming every missing flag, exactly as it is to be written */
     static void check() {
         Module core = Flags.class.getModule();
         boolean named = core.isNamed();
+        java.util.List<String> flags = new java.util.ArrayList<>(), why = new java.util.ArrayList<>();
         if (!Object.class.getModule().isExported("jdk.internal.vm", core)) {
-            throw new IllegalStateException("panago needs the JVM option --add-exports java.base/jdk.internal.vm="
-                    + (named ? core.getName() : "ALL-UNNAMED")
-                    + " (goroutines are jdk.internal.vm.Continuations); add it to the java command line");
+            flags.add("--add-exports java.base/jdk.internal.vm=" + (named ? core.getName() : "ALL-UNNAMED"));
+            why.add("goroutines are jdk.internal.vm.Continuations");
         }
         Module bindings = null;
         if (named && core.getLayer() != null) {
             bindings = core.getLayer().findModule("io.panago.bindings").orElse(null);
         }
         if (!core.isNativeAccessEnabled() || (bindings != null && !bindings.isNativeAccessEnabled())) {
-            throw new IllegalStateException("panago needs the JVM option --enable-native-access="
-                    + (named ? "io.panago.bindings,io.panago.core" : "ALL-UNNAMED")
-                    + " (the network poller calls epoll through FFM); add it to the java command line");
+            flags.add("--enable-native-access=" + (named ? "io.panago.bindings,io.panago.core" : "ALL-UNNAMED"));
+            why.add("the network poller calls epoll through FFM");
+        }
+        if (!flags.isEmpty()) {
+            boolean one = flags.size() == 1;
+            throw new IllegalStateException("panago needs the JVM option" + (one ? " " : "s ")
+                    + String.join(" ", flags) + " (" + String.join("; ", why) + "); add "
+                    + (one ? "it" : "them") + " to the java command line");
         }
     }
 }

@@ -49,6 +49,17 @@ class FlagsTest {
     }
 
     @Test
+    void withNeitherFlagOneExceptionNamesBoth() throws Exception {
+        ChildJvm.Result r = ChildJvm.run(true, Main.class, List.of());
+        assertTrue(r.out().contains("threw java.lang.IllegalStateException: panago needs the JVM options "
+                + "--add-exports java.base/jdk.internal.vm=io.panago.core "
+                + "--enable-native-access=io.panago.bindings,io.panago.core ("), r.out());
+        r = ChildJvm.run(false, Main.class, List.of());
+        assertTrue(r.out().contains("panago needs the JVM options --add-exports java.base/jdk.internal.vm=ALL-UNNAMED "
+                + "--enable-native-access=ALL-UNNAMED ("), r.out());
+    }
+
+    @Test
     void withBothFlagsItRuns() throws Exception {
         ChildJvm.Result r = ChildJvm.run(true, Main.class,
                 List.of(EXPORTS_MOD, "--enable-native-access=io.panago.bindings,io.panago.core"));
