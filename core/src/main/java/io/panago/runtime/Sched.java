@@ -781,7 +781,12 @@ public final class Sched {
     private static G findRunnable(M m) {
         for (;;) {
             P pp = m.p;
-            if (pp.id >= gomaxprocs) {
+            P[] all = allp; // may still be the old array: procresize sets gomaxprocs first
+            if (pp.id >= gomaxprocs || pp.id >= all.length || all[pp.id] != pp) {
+                // A GOMAXPROCS change retired pp (retire re-checks under the lock). Not only
+                // by id: a P on its way to an M (taken off the idle list, still IDLE) is in
+                // neither allp nor retiring after a shrink, and after a regrow its slot holds
+                // a fresh P; here it goes at the M's first scheduling point.
                 if (m.spinning) {
                     // An idle M must not stay counted as spinning, or wakep would never wake
                     // anyone again; retire's wakep comes after this.
@@ -1278,8 +1283,11 @@ public final class Sched {
                 }
             }
             for (int i = n; i < oldp.length; i++) {
-                int c = oldp[i].code();
-                if (c != P.DEAD && c != P.IDLE) {
+                // Not only the busy ones: a P taken off the idle list stays IDLE until the M it
+                // was handed to acquires it (startm, wakep, acquireIdleP, the poll path), and
+                // left out here it ran a goroutine outside allp and retiring, out of sysmon's
+                // sight, until its M's next scheduling point retired it.
+                if (oldp[i].code() != P.DEAD && !onIdleList(oldp[i])) {
                     stillBusy.add(oldp[i]);
                 }
             }
@@ -1302,6 +1310,16 @@ public final class Sched {
             npidle = kept;
             return old;
         }
+    }
+
+    /** Lock held: whether pp is on the idle list (an IDLE P may be on its way to an M). */
+    private static boolean onIdleList(P pp) {
+        for (P q = pidle; q != null; q = q.link) {
+            if (q == pp) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Lock held: the P with this id waiting in {@link #retiring} to be destroyed, if any. */

@@ -37,59 +37,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * carrier, Ps left alive outside allp by a shrink and regrow (their queues never run), and a
  * pinned yield losing its M's claim on the P.
  */
-class SchedulerEdgeTest {
-    private int oldProcs;
-    private int baseline;
-    private final List<Throwable> panics = new CopyOnWriteArrayList<>();
-    private PanicHandler prevHandler;
-
-    @BeforeEach
-    void setUp() {
-        oldProcs = Go.gomaxprocs();
-        baseline = Go.numGoroutine();
-        prevHandler = Go.setPanicHandler((id, t) -> panics.add(t));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        Go.setPanicHandler(prevHandler);
-        Go.gomaxprocs(oldProcs);
-        long end = System.nanoTime() + 5_000_000_000L;
-        while (Go.numGoroutine() > baseline && System.nanoTime() < end) {
-            Thread.sleep(1);
-        }
-        assertTrue(Go.numGoroutine() <= baseline, "goroutines left: " + Go.numGoroutine()
-                + " > " + baseline + "\n" + Go.dump());
-        assertTrue(panics.isEmpty(), "panics: " + panics);
-    }
-
-    /** Go.run(main) on a plain thread, failing with a dump if it takes longer than ms. */
-    static <T> T within(long ms, Callable<T> main) throws Exception {
-        FutureTask<T> run = new FutureTask<>(() -> Go.run(main));
-        Thread t = Thread.ofPlatform().daemon().start(run);
-        try {
-            return run.get(ms, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new AssertionError("hangs after " + ms + " ms\n" + Sched.schedtrace() + "\n" + Go.dump(), e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof Exception x) {
-                throw x;
-            }
-            throw (Error) e.getCause();
-        }
-    }
-
+class SchedulerEdgeTest extends RuntimeHarness {
     static boolean inSyscall() {
         G g = Sched.getg();
         return (g.status & ~G.WAKE) == G.SYSCALL && Sched.currentM().p == null;
-    }
-
-    static boolean await(CountDownLatch l, long ms) {
-        try {
-            return l.await(ms, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     // ------------------------------------------------------------------ lockOSThread
