@@ -298,11 +298,17 @@ final class NetpollIocp extends Netpoll {
                 continue;
             }
             long res;
+            s.bytes.set(ValueLayout.JAVA_INT, 0, 0);
             if (WindowsErrno.WSAGetOverlappedResult(s.capture, op.pd.fd, ((Ctl) op.backendData).ovl, s.bytes, 0,
                     s.flags) != 0) {
                 res = Integer.toUnsignedLong(s.bytes.get(ValueLayout.JAVA_INT, 0));
             } else {
-                res = -WindowsErrno.wsaLastError(s.capture);
+                int err = WindowsErrno.wsaLastError(s.capture);
+                long moved = Integer.toUnsignedLong(s.bytes.get(ValueLayout.JAVA_INT, 0));
+                // A send or receive cancelled (a deadline's CancelIoEx) after part of it went
+                // through has still moved those bytes: report them, as Go's execIO does, so
+                // that a timed-out write counts them and they are neither lost nor sent twice.
+                res = err == ERROR_OPERATION_ABORTED && moved > 0 ? moved : -err;
             }
             op.complete(res, out);
         }

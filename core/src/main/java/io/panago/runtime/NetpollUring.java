@@ -436,6 +436,20 @@ final class NetpollUring extends Netpoll {
         return op.res == -ECANCELED || op.res == -EINTR;
     }
 
+    /**
+     * io_uring ties a request to the thread that submitted it, and cancels it when that thread
+     * exits. Any thread's io_uring_enter submits every pending entry (a plain thread's read,
+     * or its wake-up NOP, takes goroutines' entries along), so a plain or virtual thread's
+     * carrier that ends can cancel a goroutine's receive still waiting for data: -ECANCELED
+     * that nobody asked for. A receive, send or accept cancelled while armed has moved
+     * nothing, and is submitted again.
+     */
+    @Override
+    boolean cancelledUnasked(NetpollOp op) {
+        return !op.cancelled && op.res == -ECANCELED
+                && (op.kind == NetpollOp.RECV || op.kind == NetpollOp.SEND || op.kind == NetpollOp.ACCEPT);
+    }
+
     // ------------------------------------------------------------------ completion
 
     @Override

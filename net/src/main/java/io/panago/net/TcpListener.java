@@ -171,7 +171,8 @@ public final class TcpListener implements AutoCloseable {
     /** Stops listening; a waiting {@link #accept} fails at once. Idempotent. */
     @Override
     public void close() {
-        closer.clean(); // fd.close() unless done before: FD.close is idempotent either way
+        closer.clean(); // fd.close() unless the cleaner ran it before
+        fd.close(); // idempotent; returns once the descriptor is closed, whoever closes it
     }
 
     /** True once {@link #close} was called. */

@@ -158,7 +158,7 @@ public final class TcpStream implements AutoCloseable {
             InetSocketAddress l, p;
             try {
                 l = fd.address(false);
-                p = fd.address(true);
+                p = peerOrDialled(fd, addr);
             } catch (IOException | RuntimeException | Error e) {
                 fd.close();
                 throw e;
@@ -168,6 +168,19 @@ public final class TcpStream implements AutoCloseable {
                 continue;
             }
             return of(fd, l, p);
+        }
+    }
+
+    /**
+     * The connected peer's address; the dialled one if the peer reset the connection right
+     * after the handshake (getpeername: ENOTCONN), as Go does: the first read or write then
+     * reports the reset, instead of connect failing with an error about getpeername.
+     */
+    private static InetSocketAddress peerOrDialled(FD fd, InetSocketAddress dialled) {
+        try {
+            return fd.address(true);
+        } catch (IOException gone) {
+            return dialled;
         }
     }
 
@@ -335,7 +348,8 @@ public final class TcpStream implements AutoCloseable {
      */
     @Override
     public void close() {
-        closer.clean(); // fd.close() unless done before: FD.close is idempotent either way
+        closer.clean(); // fd.close() unless the cleaner ran it before
+        fd.close(); // idempotent; returns once the descriptor is closed, whoever closes it
     }
 
     /** True once {@link #close} was called. */

@@ -817,19 +817,22 @@ public final class FD extends FdMutex {
      * once with "Socket closed"; returns when the descriptor is closed. Idempotent.
      */
     public void close() {
-        if (!increfAndClose()) {
-            return;
+        if (increfAndClose()) {
+            if (pd != null) {
+                pd.evict();
+            }
+            synchronized (this) {
+                wakeThreads(READ | WRITE);
+            }
+            if (decref()) {
+                destroy();
+            }
         }
-        if (pd != null) {
-            pd.evict();
-        }
-        synchronized (this) {
-            wakeThreads(READ | WRITE);
-        }
-        if (decref()) {
-            destroy();
-        }
+        // Every caller, not only the first, returns once destroy() has closed the descriptor
+        // (a second, concurrent close returned while it was still open): take the unit that
+        // destroy() releases, and hand it on to the next.
         csema.acquire();
+        csema.release();
     }
 
     /** The last reference is gone: unregister, close, release {@link #close}. */
