@@ -24,14 +24,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * client goroutines, one per connection, doing ping-pong over loopback: write a message, read
  * its echo, check every byte, again. Prints connections, messages/s, MB/s and the round-trip
  * latency's p50/p99, and exits with 1 if any echoed byte differed or a connection failed.
- * {@code --serve PORT} runs only the server, until interrupted, for outside clients.
+ * {@code --serve [HOST:]PORT} runs only the server, until interrupted, for outside clients.
  */
 public final class EchoDemo {
     private EchoDemo() {}
 
     /** What to run, from the command line. */
-    record Options(int connections, int size, Duration duration, int procs, int servePort) {
-        static final Options DEFAULT = new Options(100, 64, Duration.ofSeconds(5), 0, -1);
+    record Options(int connections, int size, Duration duration, int procs, String serve) {
+        static final Options DEFAULT = new Options(100, 64, Duration.ofSeconds(5), 0, null);
     }
 
     /** The outcome of a ping-pong run. */
@@ -55,7 +55,8 @@ public final class EchoDemo {
               --duration TIME   measured time, e.g. 5, 5s, 500ms, 1m (default 5s); a warm-up
                                 of a fifth of it (at most 1 s) comes first
               --procs N         GOMAXPROCS (default: the runtime's, from GOMAXPROCS or the CPUs)
-              --serve PORT      run only the echo server on PORT (all addresses; 0 picks one)
+              --serve [HOST:]PORT  run only the echo server on PORT, on every address or on HOST's
+                                (e.g. 127.0.0.1:9000; port 0 picks one)
                                 until interrupted, for nc, socat or a load generator
               --help            this text
             """;
@@ -81,8 +82,8 @@ public final class EchoDemo {
         if (o.procs() > 0) {
             Go.gomaxprocs(o.procs());
         }
-        if (o.servePort() >= 0) {
-            serve(o.servePort(), out);
+        if (o.serve() != null) {
+            serve(o.serve(), out);
             return 0;
         }
         out.printf(Locale.ROOT, "panago echo demo: %d connections, %d-byte messages, %s, GOMAXPROCS %d, loopback%n",
@@ -98,7 +99,8 @@ public final class EchoDemo {
 
     static Options parse(String[] args) {
         Options d = Options.DEFAULT;
-        int connections = d.connections(), size = d.size(), procs = d.procs(), port = d.servePort();
+        int connections = d.connections(), size = d.size(), procs = d.procs();
+        String serve = d.serve();
         Duration duration = d.duration();
         for (int i = 0; i < args.length; i++) {
             String a = args[i], v = null;
@@ -125,7 +127,9 @@ public final class EchoDemo {
                 case "--duration" -> duration = duration(v);
                 case "--procs" -> procs = positive(a, v);
                 case "--serve" -> {
-                    port = integer(a, v);
+                    int colon = v.lastIndexOf(':');
+                    int port = integer(a, v.substring(colon + 1));
+                    serve = colon < 0 ? ":" + v : v;
                     if (port < 0 || port > 65535) {
                         throw new IllegalArgumentException("--serve: no such port " + v);
                     }
@@ -133,7 +137,7 @@ public final class EchoDemo {
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        return new Options(connections, size, duration, procs, port);
+        return new Options(connections, size, duration, procs, serve);
     }
 
     private static int integer(String opt, String v) {
@@ -204,12 +208,14 @@ public final class EchoDemo {
         }
     }
 
-    /** {@code --serve PORT}: the server alone, until the JVM is interrupted. */
-    private static void serve(int port, PrintStream out) throws Exception {
+    /** {@code --serve [HOST:]PORT}: the server alone, until the JVM is interrupted. */
+    private static void serve(String address, PrintStream out) throws Exception {
         Go.run(() -> {
-            TcpListener ln = TcpListener.bind(":" + port);
-            out.printf(Locale.ROOT, "panago echo server on port %d, all addresses (GOMAXPROCS %d);"
-                    + " Ctrl-C to stop%n", ln.localAddress().getPort(), Go.gomaxprocs());
+            TcpListener ln = TcpListener.bind(address);
+            String where = address.startsWith(":") ? "all addresses" : ln.localAddress().getAddress().getHostAddress();
+            out.printf(Locale.ROOT, "panago echo server on port %d, %s (GOMAXPROCS %d, poller %s);"
+                    + " Ctrl-C to stop%n", ln.localAddress().getPort(), where, Go.gomaxprocs(),
+                    System.getProperty("panago.netpoll", "epoll"));
             out.flush();
             acceptLoop(ln, 32 * 1024, new WaitGroup());
             return null;

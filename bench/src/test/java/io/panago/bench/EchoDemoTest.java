@@ -36,7 +36,7 @@ class EchoDemoTest {
 
     @Test
     void pingPongCountsMessagesOfTheMeasuredWindowOnly() throws Exception {
-        EchoDemo.Result r = EchoDemo.pingPong(new EchoDemo.Options(3, 1000, Duration.ofMillis(200), 0, -1));
+        EchoDemo.Result r = EchoDemo.pingPong(new EchoDemo.Options(3, 1000, Duration.ofMillis(200), 0, null));
         assertTrue(r.ok(), r.toString());
         assertEquals(3, r.connections());
         assertEquals(r.messages() * 1000, r.bytes());
@@ -51,7 +51,7 @@ class EchoDemoTest {
     @Test
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void messagesBiggerThanTheSocketBuffersAreEchoed() throws Exception {
-        EchoDemo.Result r = EchoDemo.pingPong(new EchoDemo.Options(2, 32 << 20, Duration.ofMillis(300), 0, -1));
+        EchoDemo.Result r = EchoDemo.pingPong(new EchoDemo.Options(2, 32 << 20, Duration.ofMillis(300), 0, null));
         assertTrue(r.ok(), r.toString());
         assertTrue(r.messages() > 0, r.toString());
         assertEquals(r.messages() * (32L << 20), r.bytes());
@@ -61,7 +61,7 @@ class EchoDemoTest {
     void helpAndBadOptions() throws Exception {
         String[] help = run("--help");
         assertEquals("0", help[0]);
-        assertTrue(help[1].contains("--connections") && help[1].contains("--serve PORT"), help[1]);
+        assertTrue(help[1].contains("--connections") && help[1].contains("--serve [HOST:]PORT"), help[1]);
         String[] bad = run("--size", "0");
         assertEquals("2", bad[0]);
         assertTrue(bad[2].startsWith("panago demo: --size must be at least 1"), bad[2]);
@@ -76,13 +76,16 @@ class EchoDemoTest {
     @Test
     void parsesOptionsBothWays() {
         EchoDemo.Options o = EchoDemo.parse(new String[] {"--connections=7", "--size", "4096", "--duration=1.5s", "--procs", "1"});
-        assertEquals(new EchoDemo.Options(7, 4096, Duration.ofMillis(1500), 1, -1), o);
+        assertEquals(new EchoDemo.Options(7, 4096, Duration.ofMillis(1500), 1, null), o);
         assertEquals(Duration.ofMillis(250), EchoDemo.duration("250ms"));
         assertEquals(Duration.ofMinutes(2), EchoDemo.duration("2m"));
         assertEquals(Duration.ofSeconds(3), EchoDemo.duration("3"));
         assertThrows(IllegalArgumentException.class, () -> EchoDemo.duration("0"));
         assertThrows(IllegalArgumentException.class, () -> EchoDemo.duration("soon"));
-        assertEquals(8080, EchoDemo.parse(new String[] {"--serve", "8080"}).servePort());
+        assertEquals(":8080", EchoDemo.parse(new String[] {"--serve", "8080"}).serve());
+        assertEquals("127.0.0.1:8080", EchoDemo.parse(new String[] {"--serve=127.0.0.1:8080"}).serve());
+        assertEquals("[::1]:0", EchoDemo.parse(new String[] {"--serve", "[::1]:0"}).serve());
+        assertThrows(IllegalArgumentException.class, () -> EchoDemo.parse(new String[] {"--serve", "127.0.0.1:70000"}));
         assertNull(EchoDemo.parse(new String[] {"-h"}));
     }
 }
