@@ -1,5 +1,8 @@
 package io.panago.runtime;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /** The JVM flags panago needs, checked once at start-up so a missing one fails with its name. */
 final class Flags {
     private Flags() {
@@ -9,7 +12,7 @@ final class Flags {
     static void check() {
         Module core = Flags.class.getModule();
         boolean named = core.isNamed();
-        java.util.List<String> flags = new java.util.ArrayList<>(), why = new java.util.ArrayList<>();
+        List<String> flags = new ArrayList<>(), why = new ArrayList<>();
         if (!Object.class.getModule().isExported("jdk.internal.vm", core)) {
             flags.add("--add-exports java.base/jdk.internal.vm=" + (named ? core.getName() : "ALL-UNNAMED"));
             why.add("goroutines are jdk.internal.vm.Continuations");
