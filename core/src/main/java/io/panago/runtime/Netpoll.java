@@ -44,6 +44,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 abstract class Netpoll {
     /** Goroutines parked on a descriptor (Go's netpollWaiters): polling is only worth it if &gt; 0. */
     final AtomicInteger waiters = new AtomicInteger();
+    /**
+     * 1 while requests published by a thread that may not submit them wait for one that may
+     * (io_uring: see NetpollUring.submitter); polling is worth it then too.
+     */
+    volatile int handedOff;
 
     private final Object tableLock = new Object();
     /** Registered descriptors by slot; copy-on-grow, so the poller reads it without a lock. */
@@ -199,6 +204,15 @@ abstract class Netpoll {
         return SUBMIT;
     }
 
+    /**
+     * Whether a submission completes the operation in the caller when it can (IOCP's
+     * skip-on-success): then a read past its deadline is still submitted once, as its only
+     * try, and cancelled if it would wait. By default no.
+     */
+    boolean submitTriesAtOnce() {
+        return false;
+    }
+
     /** Asks the kernel to cancel {@code op} in flight; its completion still arrives. */
     void cancel(NetpollOp op) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");
@@ -219,7 +233,7 @@ abstract class Netpoll {
 
     /** Whether goroutines wait on descriptors (Go's {@code netpollAnyWaiters}). */
     final boolean anyWaiters() {
-        return waiters.get() > 0;
+        return waiters.get() > 0 || handedOff != 0;
     }
 
     /** Gives pd a slot and returns its tag: slot | sequence &lt;&lt; 32. */

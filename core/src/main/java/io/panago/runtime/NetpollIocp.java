@@ -99,6 +99,11 @@ final class NetpollIocp extends Netpoll {
         return true;
     }
 
+    @Override
+    boolean submitTriesAtOnce() {
+        return true; // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS
+    }
+
     private static MemorySegment handle(long socket) {
         return MemorySegment.ofAddress(socket); // a SOCKET is a kernel handle
     }

@@ -190,13 +190,14 @@ public final class NetpollOp implements AutoCloseable {
             addr.set(ValueLayout.JAVA_INT, ADDR_LEN_OFFSET, ADDR_BYTES);
             this.flags = flags;
             int st = pd.prepare(mode);
-            if (st != PollDesc.OK) {
+            if (st != PollDesc.OK && !lastTry(st)) {
                 return st;
             }
             long now = netpoll.completeAtOnce(this, ACCEPT, null, 0, 0, flags);
             if (now != Netpoll.SUBMIT) {
                 res = now;
-            } else {
+                st = PollDesc.OK;
+            } else if (st == PollDesc.OK || netpoll.submitTriesAtOnce()) {
                 st = submitAndWait(ACCEPT);
             }
             if (st == PollDesc.OK && res >= 0) {
@@ -254,13 +255,16 @@ public final class NetpollOp implements AutoCloseable {
         try {
             int n = Math.min(len, capacity);
             int err = pd.prepare(mode);
-            if (err != PollDesc.OK) {
+            if (err != PollDesc.OK && !lastTry(err)) {
                 return err;
             }
             long now = netpoll.completeAtOnce(this, kind, b, off, n, flags);
             if (now != Netpoll.SUBMIT) {
                 res = now;
                 return PollDesc.OK;
+            }
+            if (err != PollDesc.OK && !netpoll.submitTriesAtOnce()) {
+                return err;
             }
             buf = Pool.take(Pool.roundUp(Math.max(n, 1)));
             boolean out = kind == WRITE || kind == SEND;
@@ -277,6 +281,22 @@ public final class NetpollOp implements AutoCloseable {
         } finally {
             leave();
         }
+    }
+
+    /**
+     * Whether a read or accept whose deadline has already passed ({@code err}) still makes
+     * the attempt that needs no wait ({@link Netpoll#completeAtOnce}, or a submission that
+     * completes at once where {@link Netpoll#submitTriesAtOnce}): what is there already is
+     * returned, as a JDK socket read does under however short a soTimeout. (The net layer
+     * fails a call at once when the user's own deadline has passed, as Go does, before it
+     * gets here; the deadline found passed here is mostly the call's soTimeout.)
+     */
+    private boolean lastTry(int err) {
+        if (err != PollDesc.ERR_TIMEOUT || mode != PollDesc.MODE_READ) {
+            return false;
+        }
+        drained = false; // no poll-first guess: this is the only try
+        return true;
     }
 
     private void ensureAddr() {
@@ -308,7 +328,7 @@ public final class NetpollOp implements AutoCloseable {
     /** Go's {@code execIO}: submit, wait, and on deadline or eviction cancel and wait again. */
     private int exec(int kind) {
         int err = pd.prepare(mode);
-        if (err != PollDesc.OK) {
+        if (err != PollDesc.OK && !(lastTry(err) && netpoll.submitTriesAtOnce())) {
             return err;
         }
         return submitAndWait(kind);

@@ -31,22 +31,30 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@code IORING_FEAT_SINGLE_MMAP}: the SQ and CQ rings share a mapping; the SQE array is a
  * second one). The SQ index array is the identity, written at set-up.
  *
- * <p>Submission, from any thread (goroutines submit their own operations): under
- * {@link #sqLock}, fill the SQE at {@code tail & mask}, then publish {@code tail + 1} with a
- * volatile store: its release half orders the SQE's bytes before the kernel's acquire load of
- * the tail, its full fence the batching check below.
- * Then, outside the lock, {@code io_uring_enter(to_submit = tail - head)}: the kernel takes
- * what is published and not yet consumed, so concurrent submitters never lose or double an
- * entry (the last one in finds nothing left). The head, written by the kernel, is read with
- * acquire. An entry the kernel refused (EAGAIN, EBUSY) stays published and goes with the next
- * enter, which every poll makes when entries are pending.
+ * <p>Publishing, from any thread: under {@link #sqLock}, fill the SQE at {@code tail & mask},
+ * then publish {@code tail + 1} with a volatile store: its release half orders the SQE's bytes
+ * before the kernel's acquire load of the tail, its full fence the batching check below.
+ *
+ * <p>Submitting, only from an M or sysmon ({@link #submitter}): {@code io_uring_enter(to_submit
+ * = tail - head)}, outside the lock. The kernel takes what is published and not yet consumed,
+ * so concurrent submitters never lose or double an entry (the last one in finds nothing
+ * left). The head, written by the kernel, is read with acquire. An entry the kernel refused
+ * (EAGAIN, EBUSY) stays published and goes with the next enter, which every poll makes when
+ * entries are pending. Why only those threads: the kernel ties a request to the thread whose
+ * enter submitted it and cancels it when that thread exits, and an enter takes every pending
+ * entry along. A plain thread's read, or a virtual thread's carrier that later retires, would
+ * take goroutines' receives and connects with it. So any other thread only publishes, and
+ * hands the entry to the runtime: it wakes the M blocked in the ring through an eventfd that a
+ * multishot poll watches (a NOP would need an enter of its own), or starts an idle M, and
+ * flags the hand-off ({@code Netpoll.handedOff}) until a submitter's enter takes the entry, so
+ * that busy Ms' fair polls and sysmon's keep polling meanwhile.
  *
  * <p>Batching: a goroutine's operation is only published, not entered, while no M is blocked
  * in the kernel ({@code Sched.lastpoll != 0}): the goroutine parks next, and its M submits
  * everything pending with the non-blocking poll it makes when its run queue is empty (or with
  * its blocking poll), so one {@code io_uring_enter} carries a whole scheduling round's
  * operations (sysmon's poll bounds the delay at about 10 ms when an M never runs dry). With a
- * poller blocked in the kernel, or from a plain thread, the submitter enters at once. The
+ * poller blocked in the kernel, or from an M in scheduler code, the submitter enters at once. The
  * submitter stores the tail and then reads lastpoll, the M about to block sets lastpoll to 0
  * and then reads the tail, all volatile: one of them sees the other, so no entry is left
  * unsubmitted behind a blocked poller. A receive that follows one which drained the socket
@@ -58,16 +66,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * entry still being read. {@code user_data} says what completed: an operation (slot and
  * submission count, so a completion for a recycled slot is recognised), a multishot poll (the
  * descriptor's tag from {@link Netpoll#register}, stale after fd reuse as with epoll), the
- * wake-up, or a cancel request's own completion (ignored). The kind sits in bits 29..31 of the
- * low word; slots stay below 2^29.
+ * wake-up (a NOP or the eventfd's poll), or a cancel request's own completion (ignored). The
+ * kind sits in bits 29..31 of the low word; slots stay below 2^29.
  *
  * <p>Waiting: a blocking poll is {@code io_uring_enter(GETEVENTS | EXT_ARG)} with
  * {@code min_complete} 1 and the next timer as the timeout of {@code io_uring_getevents_arg}.
- * {@link #wakeup} (Go's {@code netpollBreak}) submits a NOP: its completion ends the wait (the
- * kernel wakes a waiter when the CQ tail passes the point where it began waiting, whoever then
- * reaps). A non-blocking poll that reaps the NOP while the wake-up is still pending posts
- * another one, so the wake-up cannot be swallowed between a poller's decision to block and its
- * entry into the kernel; the blocking poll clears the pending flag when its wait ends.
+ * {@link #wakeup} (Go's {@code netpollBreak}) submits a NOP, or from a thread that may not
+ * submit writes the eventfd: either completion ends the wait (the kernel wakes a waiter when
+ * the CQ tail passes the point where it began waiting, whoever then reaps). A non-blocking
+ * poll that reaps either while the wake-up is still pending posts a NOP, so the wake-up
+ * cannot be swallowed between a poller's decision to block and its entry into the kernel; the
+ * blocking poll clears the pending flag when its wait ends. Reaping the eventfd's completion
+ * also resets its counter.
  *
  * <p>Buffers: an operation's buffer and address area belong to its {@link NetpollOp}, which
  * keeps them out of the pool while the kernel owns them, across cancellation too (see there).
@@ -83,7 +93,7 @@ final class NetpollUring extends Netpoll {
     private static final int KIND_SHIFT = 29;
     private static final long KIND_MASK = 7L << KIND_SHIFT;
     private static final long KIND_WAKE = 1L << KIND_SHIFT, KIND_POLL = 2L << KIND_SHIFT,
-            KIND_OP = 3L << KIND_SHIFT, KIND_IGNORE = 4L << KIND_SHIFT;
+            KIND_OP = 3L << KIND_SHIFT, KIND_IGNORE = 4L << KIND_SHIFT, KIND_WAKE_FD = 5L << KIND_SHIFT;
     private static final int ARMED_POLL = 1;
     /**
      * {@code IORING_RECVSEND_POLL_FIRST} (linux/io_uring.h, Linux 5.19; not in the bindings):
@@ -123,6 +133,16 @@ final class NetpollUring extends Netpoll {
 
     /** Go's netpollWakeSig: 1 from a wake-up until a blocking poll's wait ends. */
     final AtomicInteger wakeSig = new AtomicInteger();
+    /**
+     * The wake-up of threads that may not submit (see {@link #submitter}): an eventfd they
+     * write, watched by a multishot poll that a submitter arms.
+     */
+    private final int wakeFd;
+    /** Whether the multishot poll on {@link #wakeFd} is armed; guarded by {@link #wakeFdLock}. */
+    private volatile boolean wakeFdArmed;
+    private final Object wakeFdLock = new Object();
+    /** errno and the counter's increment (1) for writes to {@link #wakeFd}, guarded by wakeFdErrno. */
+    private final MemorySegment wakeFdErrno, wakeFdOne;
     /** Wake-up NOPs submitted (for tests and dumps). */
     final AtomicInteger wakesPosted = new AtomicInteger();
     /** errno for wake-up NOPs, guarded by itself. */
@@ -138,6 +158,7 @@ final class NetpollUring extends Netpoll {
         final MemorySegment errno = LinuxErrno.captureSegment(arena);
         final MemorySegment arg = arena.allocate(GETEVENTS_ARG_BYTES, 8);
         final MemorySegment ts = __kernel_timespec.allocate(arena);
+        final MemorySegment word = arena.allocate(8, 8);
     }
 
     /** Why this kernel cannot run the backend. */
@@ -211,6 +232,18 @@ final class NetpollUring extends Netpoll {
         cqHeadLocal = (int) INT.getAcquire(rings, cqHead);
         wakeErrno = LinuxErrno.captureSegment(Arena.global());
         ctlErrno = LinuxErrno.captureSegment(Arena.global());
+        int efd = LinuxErrno.eventfd(errno, 0, Linux.O_NONBLOCK() | Linux.O_CLOEXEC());
+        if (efd < 0) {
+            String why = "eventfd failed: " + Errno.name(LinuxErrno.errno(errno));
+            LinuxErrno.munmap(errno, sqes, sqes.byteSize());
+            LinuxErrno.munmap(errno, rings, rings.byteSize());
+            LinuxErrno.close(errno, ring);
+            throw new Unavailable(why);
+        }
+        wakeFd = efd;
+        wakeFdErrno = LinuxErrno.captureSegment(Arena.global());
+        wakeFdOne = Arena.global().allocate(8, 8);
+        wakeFdOne.set(ValueLayout.JAVA_LONG, 0, 1L);
     }
 
     /** Unmaps and closes the ring of a backend that is not Sched's (tests). */
@@ -219,6 +252,7 @@ final class NetpollUring extends Netpoll {
         LinuxErrno.munmap(errno, sqes, sqes.byteSize());
         LinuxErrno.munmap(errno, rings, rings.byteSize());
         LinuxErrno.close(errno, ring);
+        LinuxErrno.close(errno, wakeFd);
     }
 
     private static MemorySegment map(MemorySegment errno, int fd, long bytes, long offset) {
@@ -249,6 +283,7 @@ final class NetpollUring extends Netpoll {
      */
     private void push(byte opcode, int fd, long off, long addr, int len, int opFlags, long userData,
                       MemorySegment errno, boolean deferrable, short ioprio) {
+        boolean own = submitter();
         for (;;) {
             synchronized (sqLock) {
                 int tail = sqTailLocal;
@@ -271,12 +306,56 @@ final class NetpollUring extends Netpoll {
                     break;
                 }
             }
-            if (!submitPending(errno)) {
+            if (!own) {
+                handOff(); // the SQ is full: a submitter's enter makes room
+                Thread.yield();
+            } else if (!submitPending(errno)) {
                 Thread.onSpinWait(); // the CQ is backed up: the pollers' reaping makes room
             }
         }
-        if (!deferrable || Sched.lastpoll.get() == 0 || !Sched.getg().isGoroutine()) {
+        if (!own) {
+            handOff();
+        } else if (!deferrable || Sched.lastpoll.get() == 0 || !Sched.getg().isGoroutine()) {
             submitPending(errno);
+        }
+    }
+
+    /**
+     * Whether this thread may enter the ring with entries to submit: an M or sysmon, threads
+     * that live as long as the runtime. io_uring ties a request to the thread whose enter
+     * submitted it and cancels it when that thread exits, and an enter submits every pending
+     * entry, whoever published it: a plain thread's read would take goroutines' receives and
+     * connects along, and its exit would cancel them. (A backend that is not the runtime's
+     * is a test's, driven by the test's own threads: any thread submits there.)
+     */
+    private boolean submitter() {
+        Thread t = Thread.currentThread();
+        return t instanceof M || t == Sysmon.thread || Sched.netpoll != this;
+    }
+
+    /**
+     * A thread that may not submit has published an entry: flag it ({@link #handedOff}, which
+     * keeps busy Ms' fair polls and sysmon's polling) until a submitter takes it, and get an
+     * M to the ring: the one blocked there is woken, or an idle one started.
+     */
+    private void handOff() {
+        if (handedOff == 0) {
+            handedOff = 1;
+        }
+        if (Sched.lastpoll.get() == 0) {
+            wakeup();
+        } else {
+            Sched.wakep();
+        }
+    }
+
+    /**
+     * A submitter is about to enter with what is pending: the hand-off is done. Cleared
+     * before the tail is read, so an entry published after that read flags it again.
+     */
+    private void takeHandOff() {
+        if (handedOff != 0) {
+            handedOff = 0;
         }
     }
 
@@ -290,6 +369,7 @@ final class NetpollUring extends Netpoll {
      * then a poller is woken, and its enter takes the entries along).
      */
     private boolean submitPending(MemorySegment errno) {
+        takeHandOff(); // before reading the tail: an entry published after it hands off again
         for (;;) {
             int n = pending();
             if (n <= 0) {
@@ -437,12 +517,10 @@ final class NetpollUring extends Netpoll {
     }
 
     /**
-     * io_uring ties a request to the thread that submitted it, and cancels it when that thread
-     * exits. Any thread's io_uring_enter submits every pending entry (a plain thread's read,
-     * or its wake-up NOP, takes goroutines' entries along), so a plain or virtual thread's
-     * carrier that ends can cancel a goroutine's receive still waiting for data: -ECANCELED
-     * that nobody asked for. A receive, send or accept cancelled while armed has moved
-     * nothing, and is submitted again.
+     * io_uring cancels a request when the thread that submitted it exits. Only Ms and sysmon
+     * submit ({@link #submitter}), and they never exit, so this should not happen; should a
+     * request be cancelled unasked all the same, a receive, send or accept cancelled while
+     * armed has moved nothing, and is submitted again.
      */
     @Override
     boolean cancelledUnasked(NetpollOp op) {
@@ -455,11 +533,15 @@ final class NetpollUring extends Netpoll {
     @Override
     void poll(long delayNanos, GList out) {
         Scratch s = scratch.get();
+        if (!wakeFdArmed) {
+            armWakeFd();
+        }
+        takeHandOff();
         if (delayNanos == 0) {
             if (pending() > 0 || (rings.get(ValueLayout.JAVA_INT, sqFlags) & Linux.IORING_SQ_CQ_OVERFLOW()) != 0) {
                 LinuxErrno.io_uring_enter(s.errno, ring, pending(), 0, Linux.IORING_ENTER_GETEVENTS(), MemorySegment.NULL, 0);
             }
-            reap(out, false);
+            reap(out, false, s);
             return;
         }
         if (wakeSig.get() == 0) {
@@ -483,10 +565,10 @@ final class NetpollUring extends Netpoll {
             }
         }
         wakeSig.set(0);
-        reap(out, true);
+        reap(out, true, s);
     }
 
-    private void reap(GList out, boolean blocking) {
+    private void reap(GList out, boolean blocking, Scratch s) {
         if (!cqLock.tryLock()) {
             if (!blocking) {
                 return;
@@ -513,6 +595,14 @@ final class NetpollUring extends Netpoll {
                 } else if (kind == KIND_POLL) {
                     pollEvent(ud & ~KIND_MASK, res, flags, out);
                 } else if (kind == KIND_WAKE) {
+                    repostWake |= !blocking && wakeSig.get() != 0;
+                } else if (kind == KIND_WAKE_FD) {
+                    LinuxErrno.read(s.errno, wakeFd, s.word, 8); // reset the counter
+                    if ((flags & Linux.IORING_CQE_F_MORE()) == 0) {
+                        synchronized (wakeFdLock) {
+                            wakeFdArmed = false; // the next poll arms it again
+                        }
+                    }
                     repostWake |= !blocking && wakeSig.get() != 0;
                 }
                 if (head == tail) {
@@ -563,10 +653,46 @@ final class NetpollUring extends Netpoll {
         }
     }
 
+    /** A NOP from a submitter; from any other thread, a write to {@link #wakeFd}. */
     private void postWake() {
         wakesPosted.incrementAndGet();
-        synchronized (wakeErrno) {
-            push((byte) Linux.IORING_OP_NOP(), -1, 0, 0, 0, 0, KIND_WAKE, wakeErrno);
+        if (submitter()) {
+            synchronized (wakeErrno) {
+                push((byte) Linux.IORING_OP_NOP(), -1, 0, 0, 0, 0, KIND_WAKE, wakeErrno);
+            }
+            return;
+        }
+        synchronized (wakeFdErrno) {
+            for (;;) {
+                long r = LinuxErrno.write(wakeFdErrno, wakeFd, wakeFdOne, 8);
+                if (r == 8) {
+                    return;
+                }
+                int e = LinuxErrno.errno(wakeFdErrno);
+                if (e == EAGAIN) {
+                    return; // the counter is full: a wake-up is pending anyway
+                }
+                if (e != EINTR) {
+                    throw new IllegalStateException("netpoll: eventfd write failed: " + Errno.name(e));
+                }
+            }
+        }
+    }
+
+    /**
+     * Arms the multishot poll on {@link #wakeFd} (from a poll, so by a submitter). An eventfd
+     * written before it is armed is readable already, and the poll then completes at once.
+     */
+    private void armWakeFd() {
+        synchronized (wakeFdLock) {
+            if (wakeFdArmed) {
+                return;
+            }
+            wakeFdArmed = true;
+        }
+        synchronized (ctlErrno) {
+            push((byte) Linux.IORING_OP_POLL_ADD(), wakeFd, 0, 0, Linux.IORING_POLL_ADD_MULTI(), POLLIN,
+                    KIND_WAKE_FD, ctlErrno);
         }
     }
 }

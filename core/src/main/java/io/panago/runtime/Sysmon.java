@@ -30,9 +30,13 @@ final class Sysmon {
     private Sysmon() {
     }
 
+    /** The sysmon thread, once started; it never ends. */
+    static volatile Thread thread;
+
     static void start() {
         Thread t = new Thread(Sysmon::loop, "panago-sysmon");
         t.setDaemon(true);
+        thread = t;
         t.start();
     }
 

@@ -460,8 +460,7 @@ public final class TcpStream implements AutoCloseable {
      * Java's SO_TIMEOUT: each read waits at most {@code timeout} for data, then throws
      * {@link SocketTimeoutException}; the stream stays usable. {@link Duration#ZERO} (the
      * default) waits forever. Unlike a deadline it restarts with every call. As with the JDK's
-     * sockets, data already there is returned however short the timeout; on the completion
-     * backends (io_uring, IOCP) a timeout of a few microseconds can still expire first.
+     * sockets, data already there is returned however short the timeout.
      */
     public void setSoTimeout(Duration timeout) {
         checkTimeout(timeout);

@@ -2,7 +2,6 @@ package io.panago.net;
 
 import io.panago.Go;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -50,17 +49,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 class NetEdgeCasesTest {
     private static final Duration SETTLE = Duration.ofMillis(100);
     private static final Duration LIMIT = Duration.ofSeconds(5);
-
-    /**
-     * Not yet on the completion backends (io_uring, IOCP): their operation checks the call's
-     * deadline before its first non-blocking try, so a soTimeout of a few microseconds can
-     * expire with data waiting (a known gap; 1 ms and more never did).
-     */
-    private static void assumeReadinessBackend() {
-        String backend = System.getProperty("panago.netpoll", "epoll");
-        Assumptions.assumeFalse(backend.equals("io_uring") || backend.equals("iocp"),
-                "the soTimeout's first try is not yet before its deadline on " + backend);
-    }
 
     /** Runs {@code r} on {@code n} platform threads, {@code n} virtual threads and {@code n} goroutines. */
     private static void startOnEveryKind(int n, Runnable r) throws Exception {
@@ -861,7 +849,6 @@ class NetEdgeCasesTest {
      */
     @Test
     void tinySoTimeoutStillReturnsDataAlreadyWaiting() throws Exception {
-        assumeReadinessBackend();
         NetTesting.withPair((a, b) -> {
             a.setSoTimeout(Duration.ofNanos(1));
             for (int i = 0; i < 20; i++) {
@@ -883,7 +870,6 @@ class NetEdgeCasesTest {
     /** The same from a platform thread. */
     @Test
     void tinySoTimeoutStillReturnsDataAlreadyWaitingOnAPlainThread() throws Exception {
-        assumeReadinessBackend();
         try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
              TcpStream a = TcpStream.connect(ln.localAddress());
              TcpStream b = ln.accept()) {

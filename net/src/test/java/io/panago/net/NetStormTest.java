@@ -1121,6 +1121,87 @@ class NetStormTest {
         NetTesting.rethrow(errors);
     }
 
+    /**
+     * Goroutines' connects wait on a listener whose backlog is full while short-lived plain
+     * threads keep writing elsewhere and exit; then a listener with room takes the port, and
+     * every connect must succeed. On io_uring a request belongs to the thread whose io_uring_enter submitted
+     * it and dies with it: no plain thread may submit a goroutine's request.
+     */
+    @Test
+    void exitedPlainThreadsDoNotCancelGoroutineConnects() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        bounded(Duration.ofSeconds(30), () -> {
+            try (TcpListener full = TcpListener.bind("127.0.0.1:0", 1);
+                 TcpListener other = TcpListener.bind("127.0.0.1:0")) {
+                List<TcpStream> held = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 16; i++) { // the backlog holds what it can; then SYNs drop
+                        try {
+                            held.add(TcpStream.connect(full.localAddress(), Duration.ofMillis(200)));
+                        } catch (SocketTimeoutException e) {
+                            break;
+                        }
+                    }
+                    TcpStream a = TcpStream.connect(other.localAddress());
+                    TcpStream b = other.accept();
+                    held.add(a);
+                    held.add(b);
+                    int dialers = 64;
+                    Latch done = new Latch(dialers);
+                    AtomicInteger started = new AtomicInteger();
+                    List<TcpStream> dialled = java.util.Collections.synchronizedList(new ArrayList<>());
+                    for (int i = 0; i < dialers; i++) {
+                        NetTesting.go(errors, done, () -> {
+                            started.incrementAndGet();
+                            dialled.add(TcpStream.connect(full.localAddress(), Duration.ofSeconds(20)));
+                        });
+                    }
+                    // Plain threads, one after another, each submitting writes and exiting,
+                    // while the dials go in and wait; a reader drains what they write.
+                    NetTesting.go(errors, null, () -> {
+                        byte[] sink = new byte[4096];
+                        try {
+                            while (b.read(sink) > 0) {
+                                // drain
+                            }
+                        } catch (SocketException closedAtTheEnd) {
+                            // the test is over
+                        }
+                    });
+                    long until = System.nanoTime() + 300_000_000L;
+                    while (started.get() < dialers || System.nanoTime() < until) {
+                        Thread t = Thread.ofPlatform().start(() -> {
+                            try {
+                                for (int k = 0; k < 8; k++) {
+                                    a.writeAll(new byte[64]);
+                                }
+                            } catch (IOException e) {
+                                errors.add(e);
+                            }
+                        });
+                        Go.blocking(() -> { t.join(5000); return null; });
+                    }
+                    // Now a listener with room takes the port, and every dial as its SYN comes
+                    // again (after a second: the dialler's first retransmission).
+                    full.close();
+                    try (TcpListener roomy = TcpListener.bind(full.localAddress())) {
+                        for (int i = 0; i < dialers; i++) {
+                            held.add(roomy.accept());
+                        }
+                    }
+                    await(done, errors, "dials after exited threads");
+                    NetTesting.rethrow(errors);
+                    assertEquals(dialers, dialled.size());
+                    held.addAll(dialled);
+                } finally {
+                    held.forEach(TcpStream::close);
+                }
+            }
+            return null;
+        });
+        NetTesting.rethrow(errors);
+    }
+
     /** The descriptor number behind a stream (reflection: TcpStream.fd, FD.sysfd). */
     static long sysfd(TcpStream s) throws Exception {
         var f = TcpStream.class.getDeclaredField("fd");
