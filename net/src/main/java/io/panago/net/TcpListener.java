@@ -168,7 +168,14 @@ public final class TcpListener implements AutoCloseable {
         return Duration.ofNanos(fd.readTimeout());
     }
 
-    /** Stops listening; a waiting {@link #accept} fails at once. Idempotent. */
+    /**
+     * Stops listening; a waiting {@link #accept} fails at once. Idempotent. Connections queued
+     * and not yet accepted are reset. One caveat from Linux itself (Go's listeners share it): a
+     * connection whose handshake completes at the very moment the listener closes can be
+     * dropped without a reset, and its client then holds an established connection that never
+     * gets data, until it sends something (which the kernel answers with a reset). Clients
+     * that must not wait for ever use a read deadline or keep-alive.
+     */
     @Override
     public void close() {
         closer.clean(); // fd.close() unless the cleaner ran it before
