@@ -35,6 +35,8 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
     final RuntimeLock mu = new RuntimeLock();
     private volatile Chan<Void> done;
     private volatile ContextError err;
+    /** Set once the cancel that set {@code err} has cancelled every descendant. */
+    private volatile boolean settled;
     private Throwable cause;
     /** Head of this context's registered children, guarded by {@link #mu}. */
     private CancelCtx children;
@@ -130,26 +132,72 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
      * taken. That is safe: a child registering meanwhile sees this context's err and cancels
      * itself, and one detaching itself finds it is no longer registered. Every context of the
      * subtree is cancelled before any of their {@link #cancelled} steps runs (an after-func's
-     * function starts once its whole subtree is done, as in Go).
+     * function starts once its whole subtree is done, as in Go). A call that finds a context
+     * already cancelled by a cancel still in progress returns only once that cancel has
+     * reached the whole subtree ({@code settled}), as Go's does by waiting for the lock that
+     * cancel holds over the children: when a cancel function returns, every descendant is done.
      */
     final void cancel(boolean removeFromParent, ContextError e, Throwable why) {
         Throwable c = why == null ? e : why;
         List<CancelCtx> subtree = new ArrayList<>();
         if (!cancelOne(e, c, subtree)) {
+            // Go returns only once the cancel in progress released the lock it holds while
+            // cancelling the children: wait until that cancel has reached every descendant.
+            awaitSettled();
             return;
         }
+        List<CancelCtx> others = null;
         // subtree grows while it is walked: children of each cancelled context are appended.
         for (int i = 1; i < subtree.size(); i++) {
-            if (!subtree.get(i).cancelOne(e, c, subtree)) {
+            CancelCtx x = subtree.get(i);
+            if (!x.cancelOne(e, c, subtree)) {
                 subtree.set(i, null); // cancelled by itself meanwhile: its own cancel ends it
+                if (others == null) {
+                    others = new ArrayList<>();
+                }
+                others.add(x);
             }
         }
-        if (removeFromParent) {
-            removeFromParent();
+        try {
+            if (removeFromParent) {
+                removeFromParent();
+            }
+            for (CancelCtx x : subtree) {
+                if (x != null) {
+                    x.cancelled();
+                }
+            }
+            // Descendants whose own cancels are still under way (those never wait on ours).
+            if (others != null) {
+                for (CancelCtx x : others) {
+                    x.awaitSettled();
+                }
+            }
+        } finally {
+            // Even if a step threw (an after-func that could not start): nobody may wait forever.
+            for (CancelCtx x : subtree) {
+                if (x != null) {
+                    x.settled = true;
+                }
+            }
         }
-        for (CancelCtx x : subtree) {
-            if (x != null) {
-                x.cancelled();
+    }
+
+    /**
+     * Waits until the cancel that set {@code err} has cancelled this context's whole subtree;
+     * that cancel never parks, so spinning, then yielding, then napping (as {@link RuntimeLock})
+     * ends soon.
+     */
+    private void awaitSettled() {
+        long nap = 1_000;
+        for (int i = 0; !settled; i++) {
+            if (i < 64) {
+                Thread.onSpinWait();
+            } else if (i < 80) {
+                Thread.yield();
+            } else {
+                java.util.concurrent.locks.LockSupport.parkNanos(nap);
+                nap = Math.min(nap * 2, 1_000_000);
             }
         }
     }

@@ -34,7 +34,13 @@ public final class Cond {
      */
     public void await() {
         int t = notify.add();
-        l.unlock();
+        try {
+            l.unlock();
+        } catch (Throwable e) {
+            // Not held (fatal in Go): give the ticket up, or it would swallow a later signal.
+            notify.forfeit(t);
+            throw e;
+        }
         try {
             notify.await(t);
         } finally {

@@ -142,17 +142,26 @@ public final class Mutex implements Locker {
      */
     @Override
     public void unlock() {
-        int nw = (int) STATE.getAndAdd(this, -LOCKED) - LOCKED;
+        if (STATE.compareAndSet(this, LOCKED, 0)) {
+            return;
+        }
+        // Go subtracts LOCKED blindly and dies if it was not set; since this throws instead,
+        // it must not leave the state changed even for a moment (a locker reading that
+        // state would queue behind a holder that does not exist): a CAS, checked first.
+        int old;
+        do {
+            old = state;
+            if ((old & LOCKED) == 0) {
+                throw new IllegalStateException("sync: unlock of unlocked mutex");
+            }
+        } while (!STATE.compareAndSet(this, old, old - LOCKED));
+        int nw = old - LOCKED;
         if (nw != 0) {
             unlockSlow(nw);
         }
     }
 
     private void unlockSlow(int nw) {
-        if (((nw + LOCKED) & LOCKED) == 0) {
-            STATE.getAndAdd(this, LOCKED);
-            throw new IllegalStateException("sync: unlock of unlocked mutex");
-        }
         if ((nw & STARVING) == 0) {
             int old = nw;
             for (;;) {

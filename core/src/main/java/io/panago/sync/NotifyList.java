@@ -42,7 +42,9 @@ final class NotifyList {
         lock.lock();
         int n = 0;
         for (Waiter w = head; w != null; w = w.next) {
-            n++;
+            if (!w.forfeited) {
+                n++;
+            }
         }
         lock.unlock();
         return n;
@@ -60,8 +62,16 @@ final class NotifyList {
             lock.unlock();
             return;
         }
+        Waiter w = enqueue(ticket, false);
+        lock.unlock();
+        w.park(WaitReason.SYNC_COND_WAIT);
+    }
+
+    /** Under the lock: a waiter for {@code ticket} at the tail of the list. */
+    private Waiter enqueue(int ticket, boolean forfeited) {
         Waiter w = new Waiter();
         w.ticket = ticket;
+        w.forfeited = forfeited;
         w.next = null;
         if (tail == null) {
             head = w;
@@ -69,8 +79,7 @@ final class NotifyList {
             tail.next = w;
         }
         tail = w;
-        lock.unlock();
-        w.park(WaitReason.SYNC_COND_WAIT);
+        return w;
     }
 
     /** Go's {@code notifyListNotifyOne}. */
@@ -97,12 +106,34 @@ final class NotifyList {
                 if (n == null) {
                     tail = p;
                 }
-                lock.unlock();
                 s.next = null;
+                if (s.forfeited) {
+                    // Nobody waits on that ticket: the signal goes to the next one.
+                    lock.unlock();
+                    wakeOne();
+                    return;
+                }
+                lock.unlock();
                 s.wake();
                 return;
             }
         }
+        lock.unlock();
+    }
+
+    /**
+     * Gives up a ticket taken by {@link #add()} whose holder will not wait (its unlock
+     * failed), so that it does not swallow a signal: a signal already spent on it is
+     * passed on, a later one skips it.
+     */
+    void forfeit(int ticket) {
+        lock.lock();
+        if (ticket - notify < 0) {
+            lock.unlock();
+            wakeOne();
+            return;
+        }
+        enqueue(ticket, true);
         lock.unlock();
     }
 
@@ -120,7 +151,9 @@ final class NotifyList {
         while (s != null) {
             Waiter n = s.next;
             s.next = null;
-            s.wake();
+            if (!s.forfeited) {
+                s.wake();
+            }
             s = n;
         }
     }

@@ -47,6 +47,11 @@ public final class Once {
         return done;
     }
 
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E sneakyThrow(Throwable t) throws E {
+        throw (E) t;
+    }
+
     /**
      * Returns a supplier that computes {@code f} once and then returns its value, Go's
      * {@code sync.OnceValue}; if {@code f} throws, every call rethrows that exception.
@@ -62,16 +67,13 @@ public final class Once {
                 once.run(() -> {
                     try {
                         value = f.get();
-                    } catch (RuntimeException | Error e) {
+                    } catch (Throwable e) { // also a checked exception thrown sneakily
                         failure = e;
                         throw e;
                     }
                 });
-                if (failure instanceof RuntimeException e) {
-                    throw e;
-                }
-                if (failure instanceof Error e) {
-                    throw e;
+                if (failure != null) {
+                    throw Once.<RuntimeException>sneakyThrow(failure);
                 }
                 return value;
             }

@@ -70,12 +70,16 @@ public final class RWMutex implements Locker {
      * @throws IllegalStateException "sync: RUnlock of unlocked RWMutex"
      */
     public void runlock() {
-        int r = (int) READER_COUNT.getAndAdd(this, -1) - 1;
-        if (r < 0) {
-            if (r + 1 == 0 || r + 1 == -MAX_READERS) {
-                READER_COUNT.getAndAdd(this, 1);
+        // A CAS checked first rather than Go's blind add: the misuse throws here (fatal in
+        // Go), and a transiently wrong count would strand a writer locking meanwhile.
+        int c;
+        do {
+            c = readerCount;
+            if (c == 0 || c == -MAX_READERS) {
                 throw new IllegalStateException("sync: RUnlock of unlocked RWMutex");
             }
+        } while (!READER_COUNT.compareAndSet(this, c, c - 1));
+        if (c - 1 < 0) {
             // A writer is pending; the last reader it waits for lets it in.
             if ((int) READER_WAIT.getAndAdd(this, -1) - 1 == 0) {
                 writerSem.release(false);
@@ -112,11 +116,14 @@ public final class RWMutex implements Locker {
      */
     @Override
     public void unlock() {
-        int r = (int) READER_COUNT.getAndAdd(this, MAX_READERS) + MAX_READERS;
-        if (r >= MAX_READERS) {
-            READER_COUNT.getAndAdd(this, -MAX_READERS);
-            throw new IllegalStateException("sync: Unlock of unlocked RWMutex");
-        }
+        int c; // checked before the change, as in runlock
+        do {
+            c = readerCount;
+            if (c >= 0) {
+                throw new IllegalStateException("sync: Unlock of unlocked RWMutex");
+            }
+        } while (!READER_COUNT.compareAndSet(this, c, c + MAX_READERS));
+        int r = c + MAX_READERS;
         for (int i = 0; i < r; i++) {
             readerSem.release(false);
         }

@@ -32,6 +32,8 @@ final class Waiter {
     long ticket;
     /** The weight a {@link Semaphore} waiter asks for. */
     long weight;
+    /** A {@link NotifyList} ticket given up by a caller that will not wait: never woken. */
+    boolean forfeited;
     @SuppressWarnings("unused") // accessed through DONE
     private boolean done;
 
