@@ -67,6 +67,8 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
     /** Internal results of {@link #recvImpl} besides a value. */
     private static final Object CLOSED_MARK = new Object();
     private static final Object WOULD_BLOCK = new Object();
+    /** Buffer slots allocated by {@link #make(int)}; larger buffers grow as they fill. */
+    private static final int EAGER_SLOTS = 1024;
 
     static {
         try {
@@ -83,7 +85,13 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
     final RuntimeLock lock = new RuntimeLock();
     final WaitQ recvq = new WaitQ();
     final WaitQ sendq = new WaitQ();
-    private final Object[] buf;
+    /**
+     * The ring buffer: allocated up to {@link #EAGER_SLOTS} slots at once and grown by doubling
+     * towards {@code dataqsiz} beyond that, so that a huge capacity (Go's
+     * {@code make(chan struct{}, math.MaxInt32)}, whose zero-size elements take no memory)
+     * costs only what is queued. Its length is {@code dataqsiz} whenever the buffer is full.
+     */
+    private Object[] buf;
     private int sendx;
     private int recvx;
     /** Written under the lock; read without it by {@link #len()} and the fast paths. */
@@ -95,7 +103,7 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
         this.id = IDS.incrementAndGet();
         this.dataqsiz = size;
         this.isNil = isNil;
-        this.buf = size == 0 ? null : new Object[size];
+        this.buf = size == 0 ? null : new Object[Math.min(size, EAGER_SLOTS)];
     }
 
     /** Makes an unbuffered channel: a send completes only when a receiver takes it. */
@@ -408,7 +416,7 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
         } else {
             v = buf[recvx];
             buf[recvx] = sg.elem;
-            if (++recvx == dataqsiz) {
+            if (++recvx == buf.length) {
                 recvx = 0;
             }
             sendx = recvx;
@@ -420,8 +428,11 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
 
     /** Under the lock, with {@code qcount < dataqsiz}. */
     void bufSend(Object v) {
+        if (qcount == buf.length) {
+            grow();
+        }
         buf[sendx] = v;
-        if (++sendx == dataqsiz) {
+        if (++sendx == buf.length) {
             sendx = 0;
         }
         QCOUNT.setOpaque(this, qcount + 1);
@@ -431,11 +442,28 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
     Object bufRecv() {
         Object v = buf[recvx];
         buf[recvx] = null;
-        if (++recvx == dataqsiz) {
+        if (++recvx == buf.length) {
             recvx = 0;
         }
         QCOUNT.setOpaque(this, qcount - 1);
         return v;
+    }
+
+    /** Under the lock, with {@code qcount == buf.length < dataqsiz}: doubles the buffer. */
+    private void grow() {
+        Object[] old = buf;
+        Object[] nb = new Object[(int) Math.min(dataqsiz, 2L * old.length)];
+        int n = qcount;
+        int head = old.length - recvx;
+        if (n <= head) {
+            System.arraycopy(old, recvx, nb, 0, n);
+        } else {
+            System.arraycopy(old, recvx, nb, 0, head);
+            System.arraycopy(old, 0, nb, head, n - head);
+        }
+        buf = nb;
+        recvx = 0;
+        sendx = n;
     }
 
     /** Records the outcome in a dequeued sudog; a select reads it back under the lock. */

@@ -103,13 +103,7 @@ public final class Go {
      * Zero or negative returns at once.
      */
     public static void sleep(Duration d) {
-        long ns;
-        try {
-            ns = d.toNanos();
-        } catch (ArithmeticException e) {
-            ns = Long.MAX_VALUE;
-        }
-        Sched.sleep(ns);
+        Sched.sleep(Select.saturatedNanos(d)); // beyond the long range: MIN_VALUE when negative
     }
 
     /** The number of goroutines that exist now (Go's {@code runtime.NumGoroutine}). */

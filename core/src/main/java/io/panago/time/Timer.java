@@ -95,20 +95,24 @@ public final class Timer implements TimerFunc {
         rearm(d, newPeriod);
     }
 
-    /** Called holding {@link #mu}; releases it before arming the runtime timer. */
+    /**
+     * Called holding {@link #mu}; arms the runtime timer before releasing it, as Go's
+     * {@code timer.modify} does under {@code t.mu}: armed outside it, a stop or reset that
+     * ran in between would be overtaken (a stopped ticker left ticking, or a reset's
+     * deadline replaced by an earlier reset's, whose expiry is then dropped as stale).
+     */
     private boolean rearm(Duration d, long newPeriod) {
-        boolean wasActive;
         long when = when(d);
         try {
-            wasActive = disarm();
+            boolean wasActive = disarm();
             armed = true;
             period = newPeriod;
             notBefore = when;
+            rt.reset(when, newPeriod);
+            return wasActive;
         } finally {
             mu.unlock();
         }
-        rt.reset(when, newPeriod);
-        return wasActive;
     }
 
     /** Under {@link #mu}. */
