@@ -146,7 +146,8 @@ public final class Go {
      * Wires the calling goroutine to its carrier thread until the matching
      * {@link #unlockOSThread()} (Go's {@code runtime.LockOSThread}; calls nest): its parks block
      * the carrier, with the processor handed to another carrier, instead of yielding, so it
-     * resumes on the same thread. Use it around code that needs thread identity across parks,
+     * resumes on the same thread; so does {@link #yield}, which lets the other goroutines run
+     * on that processor meanwhile. Use it around code that needs thread identity across parks,
      * such as {@code synchronized} sections that park. A no-op outside goroutines.
      */
     public static void lockOSThread() {

@@ -6,7 +6,8 @@ import java.util.concurrent.CompletionException;
 
 /**
  * Uncaught throwables in goroutines (Go's runtime/panic.go). By default a panic is printed as
- * Go prints one (message, goroutine id, stack) and fails the goroutine's {@code Go.run}; a
+ * Go prints one (message, goroutine id, stack) and fails the goroutine's {@code Go.run} (or, once
+ * that has returned, the innermost enclosing one still waiting); a
  * {@link PanicHandler} replaces both.
  */
 public final class Panics {
@@ -22,7 +23,15 @@ public final class Panics {
         return old;
     }
 
-    /** A goroutine's task threw {@code t}; runs on that goroutine, which then ends. */
+    /**
+     * A goroutine's task threw {@code t}; runs on that goroutine, which then ends. Never throws:
+     * anything thrown out of here would escape the continuation and kill its carrier, leaving
+     * the goroutine counted and its {@code Go.run} waiting. A handler that throws (also one that
+     * rethrows {@code t} to decline it) gets the default behaviour, with what it threw added as
+     * suppressed unless that is {@code t} itself; a panic whose printing throws (its
+     * {@code getMessage} does) is still reported and still fails the run, as Go's
+     * {@code preprintpanics} reports "panic while printing panic value" and still dies.
+     */
     static void gopanic(G g, Throwable t) {
         PanicHandler h = handler;
         if (h != null) {
@@ -30,14 +39,27 @@ public final class Panics {
                 h.panicked(g.id, t);
                 return;
             } catch (Throwable e) {
-                t.addSuppressed(e);
+                if (e != t) {
+                    t.addSuppressed(e);
+                }
             }
         }
-        System.err.print(Traceback.panic(g.id, t));
-        System.err.flush();
-        RunRoot r = g.root;
-        if (r != null) {
-            r.finish(null, t);
+        try {
+            System.err.print(Traceback.panic(g.id, t));
+            System.err.flush();
+        } catch (Throwable e) {
+            try {
+                System.err.println("panic: " + t.getClass().getName()
+                        + " [panic while printing panic value: " + e.getClass().getName() + "]");
+                System.err.flush();
+            } catch (Throwable ignored) {
+                // stderr itself fails: the run still learns of the panic below
+            }
+        }
+        // The innermost Go.run still waiting: one that has returned passes it to the run that
+        // called it (a nested run's goroutine is a goroutine of the enclosing run too).
+        for (RunRoot r = g.root; r != null && !r.finish(null, t); r = r.parent) {
+            // next
         }
     }
 

@@ -11,12 +11,19 @@ final class RunRoot {
     static final ParkCommit COMMIT = (g, arg) -> true;
 
     final G waiter;
+    /**
+     * The run of the goroutine that called this {@code Go.run} (null from a plain thread): a
+     * goroutine of this tree that panics after this run has ended fails that run instead, as it
+     * too started the goroutine, indirectly ({@link Panics#gopanic}).
+     */
+    final RunRoot parent;
     private final AtomicBoolean done = new AtomicBoolean();
     volatile Object result;
     volatile Throwable failure;
 
-    RunRoot(G waiter) {
+    RunRoot(G waiter, RunRoot parent) {
         this.waiter = waiter;
+        this.parent = parent;
     }
 
     /** Ends the wait with a result or a failure; only the first call counts. */

@@ -290,7 +290,36 @@ public final class Sched {
             GCont.yieldCurrent();
             return;
         }
+        if (t instanceof M m && m.curg != null && m.curg.blockingDepth == 0) {
+            goschedLocked(m); // lockOSThread
+            return;
+        }
         Thread.yield();
+    }
+
+    /**
+     * Gosched of a goroutine locked to its carrier (lockOSThread), which must not resume on
+     * another carrier: instead of queueing it, hand its P to another M when there is other work
+     * (Go's Gosched queues it and its M hands the P on in {@code stoplockedm}), let that M run,
+     * then take an idle P if there is one; without one it runs on without a P, as after a
+     * pinned park ({@link #yieldPinned}). It was a bare {@code Thread.yield}: with the only P
+     * kept, nothing else ran until sysmon took it after ~10 ms. Inside {@code Go.blocking} the
+     * P is already in the syscall state, which sysmon hands off.
+     */
+    private static void goschedLocked(M m) {
+        P pp = m.p;
+        if (pp != null) {
+            if (pp.runqempty() && runqsize == 0 && Timers.next > nanotime()) {
+                Thread.yield();
+                return; // nothing else to run: keep the P
+            }
+            m.p = null;
+            if (pp.cas(m.pEpoch, P.USER, P.RUNNING)) {
+                handoffp(pp);
+            }
+        }
+        Thread.yield();
+        acquireIdleP(m);
     }
 
     /**
@@ -366,7 +395,8 @@ public final class Sched {
      */
     public static <T> T run(Callable<T> main) throws Exception {
         start();
-        RunRoot root = new RunRoot(getg());
+        G caller = getg();
+        RunRoot root = new RunRoot(caller, caller.root);
         newprocGlobalOrLocal(() -> {
             T r;
             try {
@@ -515,7 +545,8 @@ public final class Sched {
     /**
      * Go's {@code LockOSThread}: until the matching {@link #unlockOSThread}, the current
      * goroutine stays on its carrier. Its parks block the carrier (with the P handed off, as a
-     * pinned park) instead of yielding, and {@code gosched} does not yield. Calls nest. A no-op
+     * pinned park) instead of yielding, and {@code gosched} hands the P to other goroutines
+     * instead of yielding ({@link #goschedLocked}). Calls nest. A no-op
      * outside goroutines.
      */
     public static void lockOSThread() {
@@ -642,6 +673,10 @@ public final class Sched {
             m.curg = gp;
             gp.m = m;
             pp.setState(m.pEpoch, P.USER);
+            // Goroutines are not interrupted: an interrupt of this carrier that arrived while it
+            // ran no goroutine (waiting in the poller, or in scheduler code) must not reach the
+            // one it mounts now, which would see it on resuming from a park it did not ask to end.
+            Thread.interrupted();
             gp.cont.run();
             m.curg = null;
             // An interrupt a goroutine set on its carrier (catch-and-reinterrupt idioms) must
@@ -1257,7 +1292,9 @@ public final class Sched {
         synchronized (lock) {
             int old = gomaxprocs;
             P[] oldp = allp;
-            gomaxprocs = n;
+            // Everything is allocated before anything changes: a size that cannot be allocated
+            // (OutOfMemoryError) leaves GOMAXPROCS and the Ps as they were. GOMAXPROCS used to
+            // be set first and stayed at the impossible value with the old Ps.
             P[] np = new P[n];
             boolean[] fresh = new boolean[n];
             for (int i = 0; i < n; i++) {
@@ -1268,6 +1305,7 @@ public final class Sched {
                 fresh[i] = pp == null || pp.code() == P.DEAD;
                 np[i] = fresh[i] ? new P(i) : pp;
             }
+            gomaxprocs = n; // before allp, as findRunnable expects
             // Published whole before any new P is made idle: sysmon, stealing and the dump read
             // allp without the lock and must never see an empty slot (pidleput checks allp).
             allp = np;
@@ -1510,9 +1548,10 @@ public final class Sched {
             if (g.casStatus(G.RUNNING, G.WAITING)) {
                 parkUntilReady(g);
             }
-            g.parkedOn = null;
         }
         toRunning(g);
+        // Only once running: a dump takes a RUNNABLE goroutine without parkedOn for unmounted.
+        g.parkedOn = null;
         acquireIdleP(m);
     }
 

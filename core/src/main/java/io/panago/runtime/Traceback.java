@@ -45,8 +45,17 @@ final class Traceback {
                 return;
             }
             GCont c = g.cont;
-            if ((st == G.WAITING && g.parkedOn == null || st == G.RUNNABLE) && c != null) {
+            // Unmounted: parked or queued, but not parked on its carrier (a pinned or locked
+            // goroutine, parkedOn set, stays mounted, also once readied and RUNNABLE until its
+            // carrier marks it running; walking a mounted continuation gave no frames).
+            if ((st == G.WAITING || st == G.RUNNABLE) && g.parkedOn == null && c != null) {
                 if (!g.casStatus(s, s | G.SCAN)) {
+                    continue;
+                }
+                if (g.parkedOn != null) {
+                    // It ran and parked on its carrier meanwhile, back to the same status: the
+                    // SCAN bit now holds it there, mounted, with parkedOn set (yieldPinned).
+                    G.STATUS.getAndBitwiseAnd(g, ~G.SCAN);
                     continue;
                 }
                 String state = g.statusText();
@@ -67,7 +76,7 @@ final class Traceback {
             if (frames != null && (m.curg != g)) {
                 frames = null;
             }
-            appendGoroutine(sb, g, frames == null ? null : trim(frames, 0), state);
+            appendGoroutine(sb, g, frames == null ? null : ownFrames(frames), state);
             return;
         }
     }
@@ -118,6 +127,16 @@ final class Traceback {
         }
         pw.flush();
         return sw.toString();
+    }
+
+    /**
+     * The goroutine's frames on its carrier's stack: those above {@code G.body}, none when
+     * there is no such frame (the carrier is mounting it or has just left its code). Without
+     * this the whole carrier stack, scheduler frames and all, was printed as the goroutine's.
+     */
+    private static StackTraceElement[] ownFrames(StackTraceElement[] carrier) {
+        StackTraceElement[] own = trim(carrier, 0);
+        return own.length == carrier.length ? new StackTraceElement[0] : own;
     }
 
     /**
