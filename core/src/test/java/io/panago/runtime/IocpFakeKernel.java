@@ -52,7 +52,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *     {@code WSAGetOverlappedResult} reports as error 995 ({@code ERROR_OPERATION_ABORTED});
  *     for an operation no longer pending it fails with {@code ERROR_NOT_FOUND}.
  *     {@code closesocket} cancels everything pending on the socket.</li>
- * <li>{@code ConnectEx} needs a bound socket ({@code WSAEINVAL} otherwise); {@code AcceptEx}
+ * <li>{@code ConnectEx} needs a bound socket ({@code WSAEINVAL} otherwise) and refuses an
+ *     unspecified remote address, 0.0.0.0 or :: ({@code WSAEADDRNOTAVAIL}); {@code AcceptEx}
  *     accepts into a socket the caller created.</li>
  * <li>{@code GetQueuedCompletionStatusEx} dequeues up to the asked number of packets, waits up
  *     to the timeout ({@code INFINITE}: forever), and fails with {@code WAIT_TIMEOUT};
@@ -422,6 +423,18 @@ public final class IocpFakeKernel {
         return a;
     }
 
+    /** Whether the Linux sockaddr {@code a} holds 0.0.0.0 or :: (any port). */
+    private static boolean unspecified(MemorySegment a) {
+        boolean v6 = Short.toUnsignedInt(a.get(ValueLayout.JAVA_SHORT, 0)) == LINUX_AF_INET6;
+        int off = v6 ? 8 : 4, n = v6 ? 16 : 4;
+        for (int i = 0; i < n; i++) {
+            if (a.get(ValueLayout.JAVA_BYTE, off + i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** getsockname/getpeername of Linux, answered in Windows' numbers. */
     private int nameCall(long s, MemorySegment name, MemorySegment len, boolean peer) {
         MemorySegment l = len.reinterpret(4);
@@ -703,7 +716,13 @@ public final class IocpFakeKernel {
                 k.needsContext = true;
             }
             Scratch sc = scratch.get();
-            int r = LinuxErrno.connect(sc.errno, k.fd, toLinux(name, len), len);
+            MemorySegment to = toLinux(name, len);
+            if (unspecified(to)) {
+                // Windows refuses INADDR_ANY and in6addr_any as a remote address (connect's
+                // WSAEADDRNOTAVAIL), where Linux connects to the local host.
+                return fail(Windows.WSAEADDRNOTAVAIL(), 0);
+            }
+            int r = LinuxErrno.connect(sc.errno, k.fd, to, len);
             int e = r == 0 ? 0 : LinuxErrno.errno(sc.errno);
             if (e != 0 && e != Linux.EINPROGRESS()) {
                 return fail(wsaError(e), 0);

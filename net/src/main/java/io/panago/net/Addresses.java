@@ -72,8 +72,12 @@ final class Addresses {
         return new HostPort(host, parsePort(address, address.substring(colon + 1)));
     }
 
+    /**
+     * The decimal {@code port}, 0 to 65535; like Go's parsePort, leading zeros do not count
+     * against it ({@code "000080"} is 80) and a value too large saturates rather than wraps.
+     */
     private static int parsePort(String address, String port) {
-        if (port.isEmpty() || port.length() > 5) {
+        if (port.isEmpty()) {
             throw bad(address, "invalid port");
         }
         int p = 0;
@@ -82,7 +86,7 @@ final class Addresses {
             if (c < '0' || c > '9') {
                 throw bad(address, "invalid port");
             }
-            p = p * 10 + (c - '0');
+            p = Math.min(p * 10 + (c - '0'), 65536);
         }
         if (p > 65535) {
             throw bad(address, "invalid port");

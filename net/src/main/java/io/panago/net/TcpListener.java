@@ -14,6 +14,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A goroutine-aware TCP server socket (Go's {@code net.TCPListener}).
@@ -51,7 +52,9 @@ public final class TcpListener implements AutoCloseable {
 
     /**
      * Listens on {@code address}: {@code "127.0.0.1:8080"}, {@code "[::1]:0"}, or
-     * {@code ":8080"} for every local address (IPv6 and IPv4 when the kernel has IPv6). Port
+     * {@code ":8080"} for every local address (IPv6 and IPv4 when the kernel has IPv6; so do
+     * {@code "0.0.0.0:8080"} and {@code "[::]:8080"}, as in Go, and {@link #localAddress()}
+     * is then {@code [::]:8080}). Port
      * 0 picks a free port; {@link #localAddress()} tells which. {@code SO_REUSEADDR} is on.
      * The backlog is the kernel's maximum ({@code net.core.somaxconn}), as in Go.
      *
@@ -69,7 +72,11 @@ public final class TcpListener implements AutoCloseable {
         return listen(Addresses.resolve(hp.host(), hp.port(), wildcard()), backlog);
     }
 
-    /** Listens on {@code address}, an {@link InetSocketAddress} (resolved or not). */
+    /**
+     * Listens on {@code address}, an {@link InetSocketAddress} (resolved or not); a wildcard
+     * address, such as {@code new InetSocketAddress(port)}'s {@code 0.0.0.0}, listens on every
+     * local address, IPv6 and IPv4, as {@link #bind(String)} does.
+     */
     public static TcpListener bind(SocketAddress address) throws IOException {
         return bind(address, defaultBacklog());
     }
@@ -86,7 +93,11 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
-    /** Like Go's Listen, a name standing for several addresses listens on the first IPv4 one. */
+    /**
+     * Like Go's Listen, a name standing for several addresses listens on the first IPv4 one,
+     * and a wildcard address, {@code 0.0.0.0} as well as {@code ::}, listens dual-stack
+     * (favoriteAddrFamily), as a JDK ServerSocket bound to {@code 0.0.0.0} also does.
+     */
     private static TcpListener listen(List<InetSocketAddress> addrs, int backlog)
             throws IOException {
         InetSocketAddress pick = addrs.getFirst();
@@ -95,6 +106,9 @@ public final class TcpListener implements AutoCloseable {
                 pick = a;
                 break;
             }
+        }
+        if (pick.getAddress().isAnyLocalAddress()) {
+            pick = new InetSocketAddress(wildcard(), pick.getPort());
         }
         FD fd = FD.listen(pick, backlog);
         try {
@@ -129,16 +143,38 @@ public final class TcpListener implements AutoCloseable {
     }
 
     /**
-     * Waits for the next connection and returns it as a stream (TCP_NODELAY on).
+     * Waits for the next connection and returns it as a stream (TCP_NODELAY on). Its local and
+     * peer addresses are read at once, as Go's accept does, so they stay known after it closes.
      *
      * @throws SocketException if the listener is or gets closed
      * @throws SocketTimeoutException if the deadline or soTimeout passes first
      */
     public TcpStream accept() throws IOException {
         try {
-            return TcpStream.of(fd.accept(), null, null);
+            FD s = fd.accept();
+            InetSocketAddress l, p;
+            try {
+                l = addressOrNull(s, false);
+                p = addressOrNull(s, true);
+            } catch (RuntimeException | Error e) {
+                s.close();
+                throw e;
+            }
+            return TcpStream.of(s, l, p);
         } finally {
             Reference.reachabilityFence(this); // no cleaning while parked in accept
+        }
+    }
+
+    /**
+     * The local or peer address of an accepted socket; null (asked again when needed) if the
+     * kernel will not tell, as for a connection the peer already reset (ENOTCONN).
+     */
+    private static InetSocketAddress addressOrNull(FD s, boolean peer) {
+        try {
+            return s.address(peer);
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -155,9 +191,14 @@ public final class TcpListener implements AutoCloseable {
         fd.setDeadline(TcpStream.nanotime(t), FD.READ);
     }
 
-    /** Java's SO_TIMEOUT: each accept waits at most {@code timeout}; ZERO waits forever. */
+    /**
+     * Java's SO_TIMEOUT: each accept waits at most {@code timeout}; ZERO waits forever.
+     *
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
     public void setSoTimeout(Duration timeout) {
-        if (timeout.isNegative()) {
+        if (Objects.requireNonNull(timeout, "timeout").isNegative()) {
             throw new IllegalArgumentException("negative timeout " + timeout);
         }
         fd.setReadTimeout(TcpStream.saturatedNanos(timeout));

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -80,7 +81,9 @@ public final class TcpStream implements AutoCloseable {
 
     /**
      * Connects to {@code address} ({@code "host:port"}, {@code "[v6]:port"}); a host name is
-     * resolved off the P and each of its addresses is tried in turn.
+     * resolved off the P and each of its addresses is tried in turn. An empty host, or the
+     * unspecified {@code 0.0.0.0} or {@code ::}, stands for the local host (its loopback), as
+     * in Go, on every OS.
      */
     public static TcpStream connect(String address) throws IOException {
         return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), Duration.ZERO);
@@ -143,7 +146,11 @@ public final class TcpStream implements AutoCloseable {
             }
         }
         if (first == null) {
-            first = new SocketTimeoutException("Connect timed out: " + addrs);
+            StringBuilder all = new StringBuilder();
+            for (InetSocketAddress a : addrs) {
+                all.append(all.isEmpty() ? "" : ", ").append(SockAddr.format(a));
+            }
+            first = new SocketTimeoutException("Connect timed out: " + all);
         }
         throw first;
     }
@@ -153,6 +160,7 @@ public final class TcpStream implements AutoCloseable {
      * local port in the ephemeral range; like Go (selfConnect), that is dropped and retried.
      */
     private static TcpStream dialOne(InetSocketAddress addr, long deadline) throws IOException {
+        addr = localIfUnspecified(addr);
         for (int attempt = 0; ; attempt++) {
             FD fd = FD.dial(addr, deadline);
             InetSocketAddress l, p;
@@ -170,6 +178,23 @@ public final class TcpStream implements AutoCloseable {
             return of(fd, l, p);
         }
     }
+
+    /**
+     * {@code addr}, or the loopback address of its family if it is the unspecified 0.0.0.0 or
+     * ::, so that dialling a wildcard (a wildcard listener's own address) reaches the local
+     * host on every OS, as Go's dial assumes: Linux and macOS connect to the local host, but
+     * Windows refuses the unspecified address (WSAEADDRNOTAVAIL), where Go maps it to loopback.
+     */
+    private static InetSocketAddress localIfUnspecified(InetSocketAddress addr) {
+        InetAddress a = addr.getAddress();
+        if (a == null || !a.isAnyLocalAddress()) {
+            return addr;
+        }
+        return new InetSocketAddress(a instanceof Inet6Address ? LOOPBACK6 : LOOPBACK4, addr.getPort());
+    }
+
+    private static final InetAddress LOOPBACK4 = InetAddress.ofLiteral("127.0.0.1");
+    private static final InetAddress LOOPBACK6 = InetAddress.ofLiteral("::1");
 
     /**
      * The connected peer's address; the dialled one if the peer reset the connection right
@@ -194,7 +219,8 @@ public final class TcpStream implements AutoCloseable {
 
     /**
      * Reads up to {@code len} bytes into {@code b[off..off+len)}, waiting until at least one
-     * byte is there; returns the count, 0 if {@code len} is 0, or -1 at end of stream.
+     * byte is there; returns the count, 0 if {@code len} is 0 (at once, even past the read
+     * deadline, as Go's Read), or -1 at end of stream.
      *
      * @throws IndexOutOfBoundsException if {@code off}/{@code len} do not fit {@code b}
      * @throws SocketTimeoutException if the read deadline or soTimeout passed
@@ -295,13 +321,20 @@ public final class TcpStream implements AutoCloseable {
 
     /**
      * This stream as an {@link InputStream} (for {@code BufferedReader},
-     * {@code DataInputStream}, {@code transferTo}...). Closing it closes the stream.
+     * {@code DataInputStream}, {@code transferTo}...). Closing it closes the stream. Its
+     * {@code available()} is 0 (the bytes already received are not counted) and, as a JDK
+     * socket stream's, throws {@link SocketException} ("Socket closed") once the stream is closed.
      */
     public InputStream inputStream() {
         return in;
     }
 
-    /** This stream as an {@link OutputStream} whose writes are {@link #writeAll}s. */
+    /**
+     * This stream as an {@link OutputStream} whose writes are {@link #writeAll}s. Closing it
+     * closes the stream. As with a JDK socket's streams, a zero-length read or write through
+     * either view returns at once, even on a closed stream (the stream's own {@link #read} and
+     * {@link #write} fail there, as Go's do).
+     */
     public OutputStream outputStream() {
         return out;
     }
@@ -310,7 +343,7 @@ public final class TcpStream implements AutoCloseable {
      * A second, independent stream on the same connection (a {@code dup(2)} of the socket):
      * one goroutine can read this one while another writes the clone. Each has its own
      * deadlines and closes on its own; the connection ends when both are closed (or on
-     * {@link #shutdownOutput}, which acts on the connection).
+     * {@link #shutdownOutput}, which acts on the connection, as {@link #shutdownInput} does).
      */
     public TcpStream tryClone() throws IOException {
         return of(fd.dup(), local, peer);
@@ -332,7 +365,11 @@ public final class TcpStream implements AutoCloseable {
         }
     }
 
-    /** Half-closes the read side: further reads see end of stream. */
+    /**
+     * Half-closes the read side of the connection: further reads see end of stream, on this
+     * stream and on every {@link #tryClone} of it, on every OS (whatever the kernel does with
+     * data that arrives later).
+     */
     public void shutdownInput() throws IOException {
         fd.shutdown(true);
     }
@@ -357,7 +394,10 @@ public final class TcpStream implements AutoCloseable {
         return fd.isClosed();
     }
 
-    /** The local address and port. */
+    /**
+     * The local address and port. Known from the connect or accept on, so it is still
+     * returned after {@link #close} (as a JDK socket's local endpoint and Go's LocalAddr are).
+     */
     public InetSocketAddress localAddress() throws IOException {
         InetSocketAddress a = local;
         if (a == null) {
@@ -366,7 +406,10 @@ public final class TcpStream implements AutoCloseable {
         return a;
     }
 
-    /** The remote address and port. */
+    /**
+     * The remote address and port. Known from the connect or accept on, so it is still
+     * returned after {@link #close} (as a JDK socket's remote endpoint and Go's RemoteAddr are).
+     */
     public InetSocketAddress peerAddress() throws IOException {
         InetSocketAddress a = peer;
         if (a == null) {
@@ -495,9 +538,23 @@ public final class TcpStream implements AutoCloseable {
             return n < 0 ? -1 : one[0] & 0xff;
         }
 
+        /**
+         * {@link TcpStream#read(byte[], int, int)}, except that {@code len} 0 returns 0 even
+         * once closed, as {@link InputStream} and a JDK socket's stream do.
+         */
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            return TcpStream.this.read(b, off, len);
+            Objects.checkFromIndexSize(off, len, b.length);
+            return len == 0 ? 0 : TcpStream.this.read(b, off, len);
+        }
+
+        /** 0, or {@link SocketException} ("Socket closed") once closed, as a JDK socket's. */
+        @Override
+        public int available() throws IOException {
+            if (isClosed()) {
+                throw new SocketException("Socket closed");
+            }
+            return 0;
         }
 
         @Override
@@ -512,9 +569,16 @@ public final class TcpStream implements AutoCloseable {
             writeAll(new byte[] {(byte) b}, 0, 1);
         }
 
+        /**
+         * {@link TcpStream#writeAll(byte[], int, int)}, except that {@code len} 0 does nothing
+         * even once closed, as a JDK socket's stream.
+         */
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            writeAll(b, off, len);
+            Objects.checkFromIndexSize(off, len, b.length);
+            if (len != 0) {
+                writeAll(b, off, len);
+            }
         }
 
         @Override

@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One socket file descriptor and every operation on it: Go's internal/poll {@code FD}
@@ -150,9 +151,10 @@ public final class FD extends FdMutex {
     /**
      * {@link #shutdown} of the input ran: reads report end of stream from then on, as the JDK's
      * sockets do on every OS. The kernels differ: Windows fails a receive (WSAESHUTDOWN), and
-     * Linux still returns data that was queued, or even arrives, after it.
+     * Linux still returns data that was queued, or even arrives, after it. Shared by every
+     * {@link #dup} of the socket, as the shutdown itself is: each of them reads end of stream.
      */
-    private volatile boolean inputShut;
+    private final AtomicBoolean inputShut;
     /**
      * The heap segment of the last read's array from its offset on, and that array and offset;
      * guarded by the read lock. A loop that reads into one buffer (the usual shape) then wraps
@@ -168,7 +170,8 @@ public final class FD extends FdMutex {
     private int woff;
     private MemorySegment wseg;
 
-    private FD(long sysfd, int family, Mem mem) {
+    private FD(long sysfd, int family, Mem mem, AtomicBoolean inputShut) {
+        this.inputShut = inputShut;
         this.sysfd = sysfd;
         this.family = family;
         this.mem = mem;
@@ -242,7 +245,7 @@ public final class FD extends FdMutex {
         if (fd < 0) {
             throw Errors.exception((int) -fd, "socket", null);
         }
-        return new FD(fd, family, m);
+        return new FD(fd, family, m, new AtomicBoolean());
     }
 
     /** Whether this kernel can make sockets of {@code family} (Go: probe of ipStackCapabilities). */
@@ -414,7 +417,7 @@ public final class FD extends FdMutex {
                     nfd = Sys.accept(rerrno, sysfd);
                 }
                 if (nfd >= 0) {
-                    return adopt(nfd, family, 0);
+                    return adopt(nfd, family, 0, new AtomicBoolean());
                 }
                 int e = (int) -nfd;
                 if (e == Errors.EINTR || e == Errors.ECONNABORTED
@@ -497,30 +500,32 @@ public final class FD extends FdMutex {
 
     /**
      * Reads up to {@code len} bytes into {@code b[off..]}, parking until at least one arrives
-     * (Go: FD.Read); -1 at end of stream. The caller has checked the bounds.
+     * (Go: FD.Read); -1 at end of stream. The caller has checked the bounds. As Go's, a
+     * zero-length read returns 0 at once after taking the read lock: on a closed FD it still
+     * fails, but an expired deadline is not checked.
      */
     public int read(byte[] b, int off, int len) throws IOException {
         if (!rwlock(true)) {
             throw closed();
         }
         try {
+            if (len == 0) {
+                return 0; // Go: "return immediately without trying (but after acquiring the readLock)"
+            }
             // The last read came back short: the socket was empty then, and whatever came
             // since has made the poll descriptor ready (PollDesc.shortReadDrains). So keep
             // that readiness (check, not prepare) and go to the wait first: without it the
             // wait returns at once, and with it we spare the read that would fail with EAGAIN.
             // Not under a soTimeout: as the JDK's, a read returns data already there however
             // short its timeout, so it must try before its (maybe already past) deadline counts.
-            boolean waitFirst = drained && len != 0 && readTimeout == 0;
+            boolean waitFirst = drained && readTimeout == 0;
             drained = false;
             if (waitFirst) {
                 check(READ);
             } else {
                 prepare(READ);
             }
-            if (len == 0) {
-                return 0;
-            }
-            if (inputShut) {
+            if (inputShut.get()) {
                 return -1;
             }
             spend();
@@ -569,6 +574,8 @@ public final class FD extends FdMutex {
                     if (w != WAIT_OK) {
                         throw failure(w, "Read timed out");
                     }
+                } else if (inputShut.get()) {
+                    return -1; // shut while this read was under way (Windows: WSAESHUTDOWN)
                 } else if (e != Errors.EINTR) {
                     throw Errors.exception(e, "read", null);
                 }
@@ -684,12 +691,13 @@ public final class FD extends FdMutex {
 
     /** An independent descriptor for the same socket, registered on its own (dup(2)). */
     public FD dup() throws IOException {
-        return adopt(cold("dup", m -> Sys.dup(m.cerrno, sysfd)), family, readTimeout);
+        return adopt(cold("dup", m -> Sys.dup(m.cerrno, sysfd)), family, readTimeout, inputShut);
     }
 
     /** A new, registered FD for descriptor {@code nfd}; closes it if registration fails. */
-    private static FD adopt(long nfd, int family, long readTimeout) throws IOException {
-        FD c = new FD(nfd, family, new Mem());
+    private static FD adopt(long nfd, int family, long readTimeout, AtomicBoolean inputShut)
+            throws IOException {
+        FD c = new FD(nfd, family, new Mem(), inputShut);
         c.readTimeout = readTimeout;
         try {
             c.init();
@@ -704,7 +712,7 @@ public final class FD extends FdMutex {
     public void shutdown(boolean input) throws IOException {
         cold("shutdown", m -> Sys.shutdown(m.cerrno, sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR));
         if (input) {
-            inputShut = true;
+            inputShut.set(true);
         }
     }
 
