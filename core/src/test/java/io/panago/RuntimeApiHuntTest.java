@@ -463,30 +463,6 @@ class RuntimeApiHuntTest {
     }
 
     @Test
-    void yieldOfALockedGoroutineLetsOthersRun() throws Throwable {
-        // Go.yield: "Lets other goroutines run (Go's runtime.Gosched)"; Go's Gosched from a
-        // locked goroutine queues it and hands the P on (schedule -> stoplockedm), so with one
-        // P the goroutine it just started runs. Here it was Thread.yield: nothing else ran on
-        // the P until sysmon took it after ~10 ms of "running".
-        Go.gomaxprocs(1);
-        assertEquals(Boolean.TRUE, bounded(() -> Go.run(() -> {
-            Go.lockOSThread();
-            try {
-                Thread carrier = Thread.currentThread();
-                AtomicBoolean ran = new AtomicBoolean();
-                Go.go(() -> ran.set(true));
-                for (int i = 0; i < 20 && !ran.get(); i++) {
-                    Go.yield();
-                }
-                assertSame(carrier, Thread.currentThread(), "a locked goroutine stays on its carrier");
-                return ran.get();
-            } finally {
-                Go.unlockOSThread();
-            }
-        })));
-    }
-
-    @Test
     void numGoroutineBackToBaselineAfterSpawnStorm() throws Throwable {
         int baseline = Go.numGoroutine();
         bounded(() -> Go.run(() -> {

@@ -46,6 +46,43 @@ class SchedulerEdgeTest extends RuntimeHarness {
     // ------------------------------------------------------------------ lockOSThread
 
     /**
+     * Go.yield of a locked goroutine lets the others run (Go's Gosched hands a locked
+     * goroutine's P on, in stoplockedm): with one P, the goroutine it just started runs without
+     * waiting for sysmon to take the P. It was a bare Thread.yield, and the child ran only
+     * after a retake, ~10 ms later, in every round. A round in which a retake happened anyway
+     * (a carrier descheduled under load) proves nothing and is run again.
+     */
+    @Test
+    void yieldOfALockedGoroutineLetsOthersRunWithoutARetake() throws Exception {
+        Go.gomaxprocs(1);
+        String r = "";
+        for (int attempt = 0; attempt < 5 && !r.equals("ok"); attempt++) {
+            // A fresh run each time: its main goroutine starts with the only P.
+            r = within(10_000, () -> {
+                Go.lockOSThread();
+                try {
+                    Thread carrier = Thread.currentThread();
+                    long retakes = Sysmon.retakes;
+                    AtomicBoolean ran = new AtomicBoolean();
+                    Go.go(() -> ran.set(true));
+                    long until = System.nanoTime() + 2_000_000_000L;
+                    while (!ran.get() && System.nanoTime() < until) {
+                        Go.yield();
+                    }
+                    if (Thread.currentThread() != carrier) {
+                        return "a locked goroutine left its carrier";
+                    }
+                    return !ran.get() ? "the child never ran"
+                            : Sysmon.retakes == retakes ? "ok" : "the child ran only after a retake";
+                } finally {
+                    Go.unlockOSThread();
+                }
+            });
+        }
+        assertEquals("ok", r);
+    }
+
+    /**
      * lockOSThread + Go.blocking whose P is retaken while it blocks (GOMAXPROCS 1, another
      * goroutine keeps the P busy): the goroutine must come back on the same carrier, also
      * when it parks inside the call first ({@code parkFirst}).
