@@ -563,6 +563,10 @@ final class NetpollUring extends Netpoll {
                     throw new IllegalStateException("netpoll: io_uring_enter (wait) failed: " + Errno.name(e));
                 }
             }
+        } else if (pending() > 0) {
+            // No wait (a wake-up is pending), but what is published goes in now: its hand-off
+            // flag was just taken, and nothing else may come to submit it soon.
+            LinuxErrno.io_uring_enter(s.errno, ring, pending(), 0, 0, MemorySegment.NULL, 0);
         }
         wakeSig.set(0);
         reap(out, true, s);
