@@ -636,19 +636,7 @@ class UringHandOffHuntTest {
                 }));
                 for (int i = 0; i < clients; i++) {
                     int id = i;
-                    Runnable client = () -> {
-                        try (TcpStream s = TcpStream.connect(ln.localAddress())) {
-                            byte[] m = new byte[8];
-                            for (int k = 0; k < trips; k++) {
-                                fill(m, id * 1000L + k);
-                                s.writeAll(m);
-                                s.readFully(m);
-                                check(m, 0, 8, id * 1000L + k, "echo");
-                            }
-                        } catch (Throwable t) {
-                            errors.add(t);
-                        }
-                    };
+                    Runnable client = echoClient(ln, 8, trips, id * 1000L, errors);
                     ts.add(i % 2 == 0 ? Thread.ofVirtual().start(client) : Thread.ofPlatform().start(client));
                 }
                 for (Thread t : ts) {
@@ -976,19 +964,7 @@ class UringHandOffHuntTest {
                         List<Thread> ts = new ArrayList<>();
                         for (int i = 0; i < clients; i++) {
                             int id = i;
-                            Runnable c = () -> {
-                                try (TcpStream s = TcpStream.connect(ln.localAddress())) {
-                                    byte[] m = new byte[16];
-                                    for (int k = 0; k < trips; k++) {
-                                        fill(m, id * 10_000L + k);
-                                        s.writeAll(m);
-                                        s.readFully(m);
-                                        check(m, 0, 16, id * 10_000L + k, "echo");
-                                    }
-                                } catch (Throwable t) {
-                                    errors.add(t);
-                                }
-                            };
+                            Runnable c = echoClient(ln, 16, trips, id * 10_000L, errors);
                             ts.add(i % 2 == 0 ? Thread.ofPlatform().start(c) : Thread.ofVirtual().start(c));
                         }
                         long end = System.nanoTime() + 20_000_000_000L;
@@ -1012,5 +988,22 @@ class UringHandOffHuntTest {
         } finally {
             Go.gomaxprocs(before);
         }
+    }
+
+    /** A client that dials {@code ln} and checks {@code trips} echoes of {@code size}-byte messages. */
+    private static Runnable echoClient(TcpListener ln, int size, int trips, long base, Queue<Throwable> errors) {
+        return () -> {
+            try (TcpStream s = TcpStream.connect(ln.localAddress())) {
+                byte[] m = new byte[size];
+                for (int k = 0; k < trips; k++) {
+                    fill(m, base + k);
+                    s.writeAll(m);
+                    s.readFully(m);
+                    check(m, 0, size, base + k, "echo");
+                }
+            } catch (Throwable t) {
+                errors.add(t);
+            }
+        };
     }
 }
