@@ -185,6 +185,14 @@ public final class Mutex implements Locker {
         return state >>> WAITER_SHIFT;
     }
 
+    /**
+     * Waiters queued on the semaphore, where an unlock's hand-off finds them (a waiter counted
+     * in {@link #waiters()} may not be there yet); for tests.
+     */
+    int queued() {
+        return sema.queued();
+    }
+
     /** True while in starvation mode; for tests. */
     boolean starving() {
         return (state & STARVING) != 0;

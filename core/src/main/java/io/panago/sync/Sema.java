@@ -113,6 +113,17 @@ final class Sema {
         return (int) NWAIT.getVolatile(this);
     }
 
+    /** Waiters in the queue now, which a release would find; for tests that wait for a situation. */
+    int queued() {
+        lock.lock();
+        int n = 0;
+        for (Waiter w = head; w != null; w = w.next) {
+            n++;
+        }
+        lock.unlock();
+        return n;
+    }
+
     private void enqueue(Waiter w, boolean lifo) {
         w.ticket = 0;
         if (head == null) {

@@ -166,7 +166,9 @@ class MutexTest {
                     wg.await();
                     continue;
                 }
-                until(() -> mu.waiters() == 1);
+                // Queued on the semaphore, not only counted: a hand-off that found nobody there
+                // would be taken by the next arrival (as in Go), and the arrival is the test.
+                until(() -> mu.waiters() == 1 && mu.queued() == 1);
                 mu.unlock();
                 mu.lock(); // an arrival: must queue behind the starving waiter
                 order.append('M');
