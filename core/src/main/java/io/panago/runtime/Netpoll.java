@@ -218,14 +218,6 @@ abstract class Netpoll {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no operations");
     }
 
-    /**
-     * Whether the kernel cancelled the completed {@code op} although nobody asked it to, so
-     * that it transferred nothing and must simply be submitted again.
-     */
-    boolean cancelledUnasked(NetpollOp op) {
-        return false;
-    }
-
     /** Whether the completed {@code op}'s result says it was cancelled (not completed first). */
     boolean wasCancelled(NetpollOp op) {
         return false;

@@ -336,33 +336,26 @@ public final class NetpollOp implements AutoCloseable {
 
     /** {@link #exec} after {@code pd.prepare}. */
     private int submitAndWait(int kind) {
-        for (;;) {
-            int err;
-            this.kind = kind;
-            cancelled = false;
-            res = 0;
-            STATE.getAndBitwiseOr(this, INFLIGHT);
-            try {
-                netpoll.submit(this);
-            } catch (RuntimeException | Error e) {
-                STATE.getAndBitwiseAnd(this, ~INFLIGHT); // never reached the kernel
-                throw e;
-            }
-            while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
-                err = pd.await(mode);
-                if (err != PollDesc.OK) {
-                    cancelled = true;
-                    netpoll.cancel(this);
-                    awaitCompletion();
-                    return netpoll.wasCancelled(this) ? err : PollDesc.OK;
-                }
-            }
-            if (!netpoll.cancelledUnasked(this)) {
-                return PollDesc.OK;
-            }
-            // The kernel cancelled it without being asked (see cancelledUnasked): nothing was
-            // transferred, so it goes in again.
+        this.kind = kind;
+        cancelled = false;
+        res = 0;
+        STATE.getAndBitwiseOr(this, INFLIGHT);
+        try {
+            netpoll.submit(this);
+        } catch (RuntimeException | Error e) {
+            STATE.getAndBitwiseAnd(this, ~INFLIGHT); // never reached the kernel
+            throw e;
         }
+        while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
+            int err = pd.await(mode);
+            if (err != PollDesc.OK) {
+                cancelled = true;
+                netpoll.cancel(this);
+                awaitCompletion();
+                return netpoll.wasCancelled(this) ? err : PollDesc.OK;
+            }
+        }
+        return PollDesc.OK;
     }
 
     /** Parks, untouched by deadlines and eviction, until the in-flight operation completes. */

@@ -516,18 +516,6 @@ final class NetpollUring extends Netpoll {
         return op.res == -ECANCELED || op.res == -EINTR;
     }
 
-    /**
-     * io_uring cancels a request when the thread that submitted it exits. Only Ms and sysmon
-     * submit ({@link #submitter}), and they never exit, so this should not happen; should a
-     * request be cancelled unasked all the same, a receive, send or accept cancelled while
-     * armed has moved nothing, and is submitted again.
-     */
-    @Override
-    boolean cancelledUnasked(NetpollOp op) {
-        return !op.cancelled && op.res == -ECANCELED
-                && (op.kind == NetpollOp.RECV || op.kind == NetpollOp.SEND || op.kind == NetpollOp.ACCEPT);
-    }
-
     // ------------------------------------------------------------------ completion
 
     @Override
