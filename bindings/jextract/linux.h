@@ -13,4 +13,5 @@
 #include <netinet/tcp.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <linux/io_uring.h>

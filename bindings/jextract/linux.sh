@@ -13,7 +13,7 @@ exec jextract \
   --include-function getsockname --include-function getpeername --include-function setsockopt --include-function getsockopt \
   --include-function shutdown --include-function readv --include-function writev --include-function recv \
   --include-function send --include-function dup --include-function fcntl --include-function poll \
-  --include-function syscall --include-function mmap --include-function munmap \
+  --include-function syscall --include-function mmap --include-function munmap --include-function ioctl \
   --include-struct epoll_event --include-struct in_addr --include-struct in6_addr --include-struct sockaddr \
   --include-struct sockaddr_in --include-struct sockaddr_in6 --include-struct sockaddr_storage --include-struct iovec \
   --include-struct pollfd --include-struct linger --include-struct __kernel_timespec --include-struct io_sqring_offsets \
@@ -77,4 +77,5 @@ exec jextract \
   --include-constant IORING_ASYNC_CANCEL_USERDATA --include-constant IORING_REGISTER_EVENTFD --include-constant IORING_UNREGISTER_EVENTFD --include-constant IORING_REGISTER_PROBE \
   --include-constant SYS_io_uring_setup --include-constant SYS_io_uring_enter --include-constant SYS_io_uring_register --include-constant PROT_READ \
   --include-constant PROT_WRITE --include-constant MAP_SHARED --include-constant MAP_POPULATE --include-constant MAP_FAILED \
+  --include-constant FIONREAD \
   bindings/jextract/linux.h

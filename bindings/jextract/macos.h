@@ -10,3 +10,4 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 #include <sys/sysctl.h>
+#include <sys/ioctl.h>

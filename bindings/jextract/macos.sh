@@ -13,7 +13,7 @@ exec jextract \
   --include-function close --include-function read --include-function write --include-function readv \
   --include-function writev --include-function recv --include-function send --include-function dup \
   --include-function pipe \
-  --include-function fcntl --include-function poll --include-function sysctlbyname --include-function __error \
+  --include-function fcntl --include-function ioctl --include-function poll --include-function sysctlbyname --include-function __error \
   --include-struct kevent --include-struct timespec --include-struct in_addr --include-struct in6_addr \
   --include-struct sockaddr --include-struct sockaddr_in --include-struct sockaddr_in6 --include-struct sockaddr_storage \
   --include-struct iovec --include-struct pollfd --include-struct linger \
@@ -60,4 +60,5 @@ exec jextract \
   --include-constant F_GETFD --include-constant F_SETFD --include-constant F_GETFL --include-constant F_SETFL \
   --include-constant F_DUPFD_CLOEXEC --include-constant FD_CLOEXEC --include-constant POLLIN --include-constant POLLPRI \
   --include-constant POLLOUT --include-constant POLLERR --include-constant POLLHUP --include-constant POLLNVAL \
+  --include-constant FIONREAD \
   bindings/jextract/macos.h

@@ -195,6 +195,7 @@ public final class IocpFakeKernel {
         stub("getpeername", "getpeername", Windows.getpeername$descriptor());
         stub("setsockopt", "setsockopt", Windows.setsockopt$descriptor());
         stub("getsockopt", "getsockopt", Windows.getsockopt$descriptor());
+        stub("ioctlsocket", "ioctlsocket", Windows.ioctlsocket$descriptor());
         stub("WSADuplicateSocketW", "wsaDuplicateSocketW", Windows.WSADuplicateSocketW$descriptor());
         stub("GetCurrentProcessId", "getCurrentProcessId", Windows.GetCurrentProcessId$descriptor());
         stub("WSARecv", "wsaRecv", Windows.WSARecv$descriptor());
@@ -491,6 +492,15 @@ public final class IocpFakeKernel {
 
     int getpeername(long s, MemorySegment name, MemorySegment len) {
         return nameCall(s, name, len, true);
+    }
+
+    /** ioctlsocket with FIONREAD (a {@code u_long}, 4 bytes on Windows), the only command emulated. */
+    int ioctlsocket(long s, int cmd, MemorySegment argp) {
+        if (cmd != Windows.FIONREAD()) {
+            return broken(new AssertionError("IOCP fake: ioctlsocket command 0x" + Integer.toHexString(cmd)),
+                    SOCKET_ERROR);
+        }
+        return socketCall(s, (k, errno) -> LinuxErrno.ioctl(errno, k.fd, Linux.FIONREAD(), argp.reinterpret(4)));
     }
 
     int shutdown(long s, int how) {

@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * on real Linux sockets: {@code socket}, {@code bind}, {@code listen}, {@code accept},
  * {@code connect}, {@code getsockname}, {@code getpeername}, {@code setsockopt},
  * {@code getsockopt}, {@code shutdown}, {@code close}, {@code read}, {@code write},
- * {@code send}, {@code fcntl}, {@code poll}, {@code pipe}, {@code sysctlbyname} and
+ * {@code send}, {@code fcntl}, {@code ioctl} ({@code FIONREAD}), {@code poll}, {@code pipe}, {@code sysctlbyname} and
  * {@code __error}, as upcall stubs that {@link KqueueFakeKernel} binds into {@link Macos}
  * beside its kqueue. Descriptors are Linux's own numbers, so the kqueue watches them directly.
  *
@@ -161,6 +161,7 @@ public final class MacosLibcFake {
         stub("send", "send", Macos.send$descriptor());
         stub("pipe", "pipe", Macos.pipe$descriptor());
         stub("fcntl", "fcntl", FunctionDescriptor.of(Macos.C_INT, Macos.C_INT, Macos.C_INT, Macos.C_INT));
+        stub("ioctl", "ioctl", FunctionDescriptor.of(Macos.C_INT, Macos.C_INT, Macos.C_LONG, Macos.C_POINTER));
         stub("poll", "poll", Macos.poll$descriptor());
         stub("sysctlbyname", "sysctlbyname", Macos.sysctlbyname$descriptor());
         stub("__error", "error", Macos.__error$descriptor());
@@ -612,6 +613,17 @@ public final class MacosLibcFake {
                 return r;
             }
             return reject("fcntl command " + cmd);
+        });
+    }
+
+    /** ioctl with macOS's FIONREAD (an {@code int} out-parameter on both), the only request emulated. */
+    int ioctl(int fd, long request, MemorySegment argp) {
+        return runInt(e -> {
+            if (request != Integer.toUnsignedLong(Macos.FIONREAD())) {
+                return reject("ioctl request 0x" + Long.toHexString(request));
+            }
+            int r = LinuxErrno.ioctl(e, fd, Linux.FIONREAD(), argp.reinterpret(4));
+            return r < 0 ? failed() : r;
         });
     }
 

@@ -322,8 +322,9 @@ public final class TcpStream implements AutoCloseable {
     /**
      * This stream as an {@link InputStream} (for {@code BufferedReader},
      * {@code DataInputStream}, {@code transferTo}...). Closing it closes the stream. Its
-     * {@code available()} is 0 (the bytes already received are not counted) and, as a JDK
-     * socket stream's, throws {@link SocketException} ("Socket closed") once the stream is closed.
+     * {@code available()} counts the bytes already received (so {@code BufferedReader.ready()}
+     * works) and, as a JDK socket stream's, throws {@link SocketException} ("Socket closed")
+     * once the stream is closed.
      */
     public InputStream inputStream() {
         return in;
@@ -548,13 +549,21 @@ public final class TcpStream implements AutoCloseable {
             return len == 0 ? 0 : TcpStream.this.read(b, off, len);
         }
 
-        /** 0, or {@link SocketException} ("Socket closed") once closed, as a JDK socket's. */
+        /**
+         * The bytes a read returns without waiting (those already received; 0 after
+         * {@link #shutdownInput}), or {@link SocketException} ("Socket closed") once closed, as
+         * a JDK socket's.
+         */
         @Override
         public int available() throws IOException {
             if (isClosed()) {
                 throw new SocketException("Socket closed");
             }
-            return 0;
+            try {
+                return fd.available();
+            } finally {
+                Reference.reachabilityFence(TcpStream.this);
+            }
         }
 
         @Override

@@ -129,6 +129,33 @@ class OptionsAndViewsTest {
     }
 
     @Test
+    void availableCountsTheBytesReceivedSoBufferedReaderReadyWorks() throws Exception {
+        withPair("127.0.0.1:0", (a, b) -> {
+            var in = b.inputStream();
+            assertEquals(0, in.available());
+            a.writeAll("#hello\nworld\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals('#', in.read()); // one segment: the rest has arrived with it
+            assertEquals(12, in.available());
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII));
+            assertTrue(r.ready(), "InputStreamReader.ready asks available()");
+            assertEquals("hello", r.readLine());
+            assertEquals("world", r.readLine());
+            assertFalse(r.ready());
+            assertEquals(0, in.available());
+
+            a.writeAll(new byte[] {1, 2, 3});
+            a.shutdownOutput();
+            assertEquals(1, in.read());
+            assertEquals(2, in.available());
+            assertEquals(2, in.readNBytes(5).length); // then end of stream
+            assertEquals(0, in.available());
+
+            b.shutdownInput();
+            assertEquals(0, in.available());
+        });
+    }
+
+    @Test
     void viewsWorkWithBufferedAndDataStreams() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         withPair("127.0.0.1:0", (a, b) -> {

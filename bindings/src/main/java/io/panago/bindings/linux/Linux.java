@@ -1658,6 +1658,74 @@ public class Linux {
         }
     }
 
+    /**
+     * Variadic invoker class for:
+     * {@snippet lang=c :
+     * extern int ioctl(int __fd, unsigned long __request, ...)
+     * }
+     */
+    public static class ioctl {
+        private static final FunctionDescriptor BASE_DESC = FunctionDescriptor.of(
+                Linux.C_INT,
+                Linux.C_INT,
+                Linux.C_LONG
+            );
+        private static final MemorySegment ADDR = Linux.findOrThrow("ioctl");
+
+        private final MethodHandle handle;
+        private final FunctionDescriptor descriptor;
+        private final MethodHandle spreader;
+
+        private ioctl(MethodHandle handle, FunctionDescriptor descriptor, MethodHandle spreader) {
+            this.handle = handle;
+            this.descriptor = descriptor;
+            this.spreader = spreader;
+        }
+
+        /**
+         * Variadic invoker factory for:
+         * {@snippet lang=c :
+         * extern int ioctl(int __fd, unsigned long __request, ...)
+         * }
+         */
+        public static ioctl makeInvoker(MemoryLayout... layouts) {
+            FunctionDescriptor desc$ = BASE_DESC.appendArgumentLayouts(layouts);
+            Linker.Option fva$ = Linker.Option.firstVariadicArg(BASE_DESC.argumentLayouts().size());
+            var mh$ = Linker.nativeLinker().downcallHandle(ADDR, desc$, fva$);
+            var spreader$ = mh$.asSpreader(Object[].class, layouts.length);
+            return new ioctl(mh$, desc$, spreader$);
+        }
+
+        /** {@return the address} */
+        public static MemorySegment address() {
+            return ADDR;
+        }
+
+        /** {@return the specialized method handle} */
+        public MethodHandle handle() {
+            return handle;
+        }
+
+        /** {@return the specialized descriptor} */
+        public FunctionDescriptor descriptor() {
+            return descriptor;
+        }
+
+        /** Invokes the function with the fixed arguments and {@code x2}, the variadic ones. */
+        public int apply(int __fd, long __request, Object... x2) {
+            try {
+                if (TRACE_DOWNCALLS) {
+                    traceDowncall("ioctl", __fd, __request, x2);
+                }
+                return (int)spreader.invokeExact(__fd, __request, x2);
+            } catch(IllegalArgumentException | ClassCastException ex$)  {
+                throw ex$; // rethrow IAE from passing wrong number/type of args
+            } catch (Throwable ex$) {
+               throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
     private static class mmap {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Linux.C_POINTER,
@@ -4008,6 +4076,16 @@ public class Linux {
      */
     public static int MAP_POPULATE() {
         return MAP_POPULATE;
+    }
+
+    private static final int FIONREAD = (int)21531L;
+    /**
+     * {@snippet lang=c :
+     * #define FIONREAD 21531
+     * }
+     */
+    public static int FIONREAD() {
+        return FIONREAD;
     }
 
     private static final MemorySegment MAP_FAILED = MemorySegment.ofAddress(-1L);

@@ -544,6 +544,26 @@ public final class LinuxErrno {
         }
     }
 
+    private static final class ioctl {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(Linux.ioctl.address(),
+                FunctionDescriptor.of(Linux.C_INT, Linux.C_INT, Linux.C_LONG, Linux.C_POINTER),
+                CAPTURE, Linker.Option.firstVariadicArg(2));
+    }
+
+    /**
+     * {@code ioctl(fd, request, argp)} with a pointer argument ({@code FIONREAD} and its
+     * {@code int} out-parameter), capturing {@code errno}. Unlike {@link Linux.ioctl} it
+     * allocates nothing per call.
+     */
+    public static int ioctl(MemorySegment errno, int __fd, long __request, MemorySegment argp) {
+        var mh$ = ioctl.HANDLE;
+        try {
+            return (int) mh$.invokeExact(errno, __fd, __request, argp);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class io_uring_setup {
         static final MethodHandle HANDLE = syscall(Linux.C_LONG, Linux.C_POINTER);
     }

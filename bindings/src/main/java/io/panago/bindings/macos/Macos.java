@@ -1550,6 +1550,74 @@ public class Macos {
         }
     }
 
+    /**
+     * Variadic invoker class for:
+     * {@snippet lang=c :
+     * extern int ioctl(int x0, unsigned long x1, ...)
+     * }
+     */
+    public static class ioctl {
+        private static final FunctionDescriptor BASE_DESC = FunctionDescriptor.of(
+                Macos.C_INT,
+                Macos.C_INT,
+                Macos.C_LONG
+            );
+        private static final MemorySegment ADDR = Macos.findOrThrow("ioctl");
+
+        private final MethodHandle handle;
+        private final FunctionDescriptor descriptor;
+        private final MethodHandle spreader;
+
+        private ioctl(MethodHandle handle, FunctionDescriptor descriptor, MethodHandle spreader) {
+            this.handle = handle;
+            this.descriptor = descriptor;
+            this.spreader = spreader;
+        }
+
+        /**
+         * Variadic invoker factory for:
+         * {@snippet lang=c :
+         * extern int ioctl(int x0, unsigned long x1, ...)
+         * }
+         */
+        public static ioctl makeInvoker(MemoryLayout... layouts) {
+            FunctionDescriptor desc$ = BASE_DESC.appendArgumentLayouts(layouts);
+            Linker.Option fva$ = Linker.Option.firstVariadicArg(BASE_DESC.argumentLayouts().size());
+            var mh$ = Linker.nativeLinker().downcallHandle(ADDR, desc$, fva$);
+            var spreader$ = mh$.asSpreader(Object[].class, layouts.length);
+            return new ioctl(mh$, desc$, spreader$);
+        }
+
+        /** {@return the address} */
+        public static MemorySegment address() {
+            return ADDR;
+        }
+
+        /** {@return the specialized method handle} */
+        public MethodHandle handle() {
+            return handle;
+        }
+
+        /** {@return the specialized descriptor} */
+        public FunctionDescriptor descriptor() {
+            return descriptor;
+        }
+
+        /** Invokes the function with the fixed arguments and {@code x2}, the variadic ones. */
+        public int apply(int x0, long x1, Object... x2) {
+            try {
+                if (TRACE_DOWNCALLS) {
+                    traceDowncall("ioctl", x0, x1, x2);
+                }
+                return (int)spreader.invokeExact(x0, x1, x2);
+            } catch(IllegalArgumentException | ClassCastException ex$)  {
+                throw ex$; // rethrow IAE from passing wrong number/type of args
+            } catch (Throwable ex$) {
+               throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
     private static class poll {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Macos.C_INT,
@@ -3373,6 +3441,16 @@ public class Macos {
      */
     public static int POLLNVAL() {
         return POLLNVAL;
+    }
+
+    private static final int FIONREAD = (int)1074030207L;
+    /**
+     * {@snippet lang=c :
+     * #define FIONREAD 1074030207
+     * }
+     */
+    public static int FIONREAD() {
+        return FIONREAD;
     }
 
 }

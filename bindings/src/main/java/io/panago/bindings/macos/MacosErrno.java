@@ -649,4 +649,30 @@ public final class MacosErrno {
         }
     }
 
+    private static final class ioctl {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(Macos.ioctl.address(),
+                FunctionDescriptor.of(Macos.C_INT, Macos.C_INT, Macos.C_LONG, Macos.C_POINTER),
+                NATIVE_CAPTURE ? new Linker.Option[] {CAPTURE, Linker.Option.firstVariadicArg(2)}
+                        : new Linker.Option[] {Linker.Option.firstVariadicArg(2)});
+    }
+
+    /**
+     * {@code ioctl(fd, request, argp)} with a pointer argument ({@code FIONREAD} and its
+     * {@code int} out-parameter), capturing {@code errno}. Unlike {@link Macos.ioctl} it
+     * allocates nothing per call.
+     */
+    public static int ioctl(MemorySegment errno, int x0, long x1, MemorySegment argp) {
+        var mh$ = ioctl.HANDLE;
+        try {
+            if (NATIVE_CAPTURE) {
+                return (int) mh$.invokeExact(errno, x0, x1, argp);
+            }
+            int r$ = (int) mh$.invokeExact(x0, x1, argp);
+            emulate(errno);
+            return r$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
 }

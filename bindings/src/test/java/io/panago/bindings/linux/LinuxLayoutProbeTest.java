@@ -189,6 +189,7 @@ class LinuxLayoutProbeTest {
     void linuxErrnoHasACapturingVariantOfEveryFixedArityFunction() throws NoSuchMethodException {
         assertEquals(List.of(), SHAPE.missingVariants(LinuxErrno.class, java.util.Set.of()));
         LinuxErrno.class.getMethod("fcntl", MemorySegment.class, int.class, int.class, int.class);
+        LinuxErrno.class.getMethod("ioctl", MemorySegment.class, int.class, long.class, MemorySegment.class);
     }
 
     @Test

@@ -237,4 +237,29 @@ class SocketApiTest {
         int dup = track(LinuxErrno.fcntl(errno, s, Linux.F_DUPFD_CLOEXEC(), 100));
         assertTrue(dup >= 100);
     }
+
+    @Test
+    void fionreadCountsTheBytesWaitingThroughBothIoctlForms() {
+        int l = listener4();
+        int port = boundPort(l, sockaddr_in.allocate(arena));
+        int c = track(LinuxErrno.socket(errno, Linux.AF_INET(), Linux.SOCK_STREAM(), 0));
+        assertEquals(0, LinuxErrno.connect(errno, c, loopback4(port), (int) sockaddr_in.sizeof()));
+        awaitPoll(l, Linux.POLLIN());
+        int a = track(LinuxErrno.accept4(errno, l, MemorySegment.NULL, MemorySegment.NULL, Linux.SOCK_CLOEXEC()));
+        MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
+        assertEquals(0, LinuxErrno.ioctl(errno, a, Linux.FIONREAD(), count));
+        assertEquals(0, count.get(ValueLayout.JAVA_INT, 0));
+
+        MemorySegment data = arena.allocateFrom("seven b", StandardCharsets.US_ASCII);
+        assertEquals(7, LinuxErrno.send(errno, c, data, 7, Linux.MSG_NOSIGNAL()));
+        awaitPoll(a, Linux.POLLIN());
+        assertEquals(0, LinuxErrno.ioctl(errno, a, Linux.FIONREAD(), count));
+        assertEquals(7, count.get(ValueLayout.JAVA_INT, 0));
+        count.set(ValueLayout.JAVA_INT, 0, -1);
+        assertEquals(0, Linux.ioctl.makeInvoker(Linux.C_POINTER).apply(a, Linux.FIONREAD(), count));
+        assertEquals(7, count.get(ValueLayout.JAVA_INT, 0));
+
+        assertEquals(-1, LinuxErrno.ioctl(errno, l + 1000, Linux.FIONREAD(), count));
+        assertEquals(Linux.EBADF(), LinuxErrno.errno(errno));
+    }
 }

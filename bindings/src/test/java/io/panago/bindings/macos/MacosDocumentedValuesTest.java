@@ -74,6 +74,7 @@ class MacosDocumentedValuesTest {
                 "F_DUPFD_CLOEXEC", 0x43, "FD_CLOEXEC", 0x1);
         header("<sys/poll.h>",
                 "POLLIN", 0x1, "POLLPRI", 0x2, "POLLOUT", 0x4, "POLLERR", 0x8, "POLLHUP", 0x10, "POLLNVAL", 0x20);
+        header("<sys/filio.h>", "FIONREAD", 0x4004667f);
     }
 
     /** struct -> size, then field -> offset, in declaration order. */

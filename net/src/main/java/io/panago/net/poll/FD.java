@@ -749,6 +749,17 @@ public final class FD extends FdMutex {
                 m -> (long) Sys.getLinger(m.cerrno, m.lingerVal, m.len, sysfd) + 1) - 1);
     }
 
+    /**
+     * The bytes a read would return without waiting: those in the socket's receive queue
+     * (FIONREAD); 0 once the input is shut down. Never waits, not even for a read in progress.
+     */
+    public int available() throws IOException {
+        if (inputShut.get()) {
+            return 0;
+        }
+        return (int) cold("ioctl FIONREAD", m -> Sys.available(m.cerrno, sysfd, m.intVal));
+    }
+
     /** The local ({@code peer} false) or remote address of the socket. */
     public InetSocketAddress address(boolean peer) throws IOException {
         InetSocketAddress[] out = new InetSocketAddress[1];

@@ -93,6 +93,9 @@ final class Sys {
 
         int getpeername(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len);
 
+        /** The bytes a read would return at once (FIONREAD), into the {@code int} at {@code count}. */
+        int available(MemorySegment errno, long fd, MemorySegment count);
+
         int poll(MemorySegment errno, MemorySegment fds, int nfds, int timeoutMillis);
 
         /** A wake-up descriptor: readable after {@link #signal} until {@link #drain}. */
@@ -226,6 +229,12 @@ final class Sys {
             MemorySegment len) {
         len.set(ValueLayout.JAVA_INT, 0, (int) val.byteSize());
         return OS.getsockopt(errno, fd, level, opt, val, len);
+    }
+
+    /** FIONREAD: the bytes waiting in the socket's receive queue, or -errno. */
+    static int available(MemorySegment errno, long fd, MemorySegment count) {
+        int r = OS.available(errno, fd, count);
+        return r < 0 ? r : count.get(ValueLayout.JAVA_INT, 0);
     }
 
     /** getsockname ({@code peer} false) or getpeername into {@code sa}. */

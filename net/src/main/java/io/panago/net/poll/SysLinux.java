@@ -30,6 +30,8 @@ final class SysLinux implements Sys.Os {
     static final int SHUT_RD = Linux.SHUT_RD();
     static final int SHUT_WR = Linux.SHUT_WR();
     static final int MSG_NOSIGNAL = Linux.MSG_NOSIGNAL();
+    /** ioctl request: the bytes in the receive queue. */
+    private static final long FIONREAD = Linux.FIONREAD();
     static final short POLLIN = (short) Linux.POLLIN();
     static final short POLLOUT = (short) Linux.POLLOUT();
     static final int EFD_FLAGS = Linux.EFD_NONBLOCK() | Linux.EFD_CLOEXEC();
@@ -123,6 +125,11 @@ final class SysLinux implements Sys.Os {
     @Override
     public int getpeername(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
         return check(errno, LinuxErrno.getpeername(errno, (int) fd, sa, len));
+    }
+
+    @Override
+    public int available(MemorySegment errno, long fd, MemorySegment count) {
+        return check(errno, LinuxErrno.ioctl(errno, (int) fd, FIONREAD, count));
     }
 
     @Override

@@ -30,6 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class SysMacos implements Sys.Os {
     static final int SOCK_STREAM = Macos.SOCK_STREAM();
+    /** ioctl request: the bytes in the receive queue (an unsigned 32-bit value in the headers). */
+    private static final long FIONREAD = Integer.toUnsignedLong(Macos.FIONREAD());
     /** Nothing: macOS has no socket-type flags; {@link #setUp} does their work. */
     static final int SOCK_FLAGS = 0;
     static final int SOL_SOCKET = Macos.SOL_SOCKET();
@@ -198,6 +200,11 @@ final class SysMacos implements Sys.Os {
     @Override
     public int getpeername(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
         return check(errno, MacosErrno.getpeername(errno, (int) fd, sa, len));
+    }
+
+    @Override
+    public int available(MemorySegment errno, long fd, MemorySegment count) {
+        return check(errno, MacosErrno.ioctl(errno, (int) fd, FIONREAD, count));
     }
 
     @Override

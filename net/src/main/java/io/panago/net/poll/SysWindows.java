@@ -48,6 +48,7 @@ final class SysWindows implements Sys.Os {
     static final int SD_RECEIVE = Windows.SD_RECEIVE();
     static final int SD_SEND = Windows.SD_SEND();
     static final int SOMAXCONN = Windows.SOMAXCONN();
+    private static final int FIONREAD = Windows.FIONREAD();
     /** A connection reset before {@code AcceptEx} took it: Go's fd_windows.go accepts the next one. */
     static final int ERROR_NETNAME_DELETED = Windows.ERROR_NETNAME_DELETED();
     private static final int FLAGS = Windows.WSA_FLAG_OVERLAPPED() | Windows.WSA_FLAG_NO_HANDLE_INHERIT();
@@ -150,6 +151,12 @@ final class SysWindows implements Sys.Os {
     @Override
     public int getpeername(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
         return check(errno, WindowsErrno.getpeername(errno, fd, sa, len));
+    }
+
+    /** ioctlsocket's FIONREAD answers in a {@code u_long}: 4 bytes on Windows, as the caller's int. */
+    @Override
+    public int available(MemorySegment errno, long fd, MemorySegment count) {
+        return check(errno, WindowsErrno.ioctlsocket(errno, fd, FIONREAD, count));
     }
 
     private static UnsupportedOperationException overlappedOnly(String call) {
