@@ -9,20 +9,21 @@ import java.util.function.IntConsumer;
  * Drives a benchmark body that runs in a goroutine (or, for the peers, a virtual thread)
  * from the JMH thread, one batch per invocation. The JMH thread hands over the batch
  * size and waits for the end: one thread wake-up per batch, amortised over the batch,
- * and the same for panago and its peers.
+ * and the same for panago and its peers. Public for the benchmarks of {@code io.panago.bench.net}.
  */
-final class ChanBenchSupport {
+public final class ChanBenchSupport {
     /** Operations per invocation: large enough to amortise the per-batch hand-over. */
     static final int BATCH = 10_000;
 
     /** The JVM flags a panago program runs with, for JMH's forked VMs. */
-    static final String EXPORTS = "--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED";
-    static final String NATIVE = "--enable-native-access=ALL-UNNAMED";
+    public static final String EXPORTS = "--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED";
+    /** The native-access flag a panago program runs with, for JMH's forked VMs. */
+    public static final String NATIVE = "--enable-native-access=ALL-UNNAMED";
 
     private ChanBenchSupport() {}
 
     /** Runs batches of {@code body} in one long-lived goroutine or virtual thread. */
-    interface Driver extends AutoCloseable {
+    public interface Driver extends AutoCloseable {
         /** Runs one batch of {@code n} operations and waits for it. */
         void run(int n);
 
@@ -31,7 +32,7 @@ final class ChanBenchSupport {
     }
 
     /** A driver whose worker is a goroutine; hand-over over panago channels. */
-    static Driver goroutine(IntConsumer body) {
+    public static Driver goroutine(IntConsumer body) {
         Chan<Integer> start = Chan.make();
         Chan<Void> done = Chan.make();
         Go.go(() -> {
@@ -55,7 +56,7 @@ final class ChanBenchSupport {
     }
 
     /** A driver whose worker is a virtual thread; hand-over over SynchronousQueues. */
-    static Driver virtualThread(IntConsumer body) {
+    public static Driver virtualThread(IntConsumer body) {
         SynchronousQueue<Integer> start = new SynchronousQueue<>();
         SynchronousQueue<Boolean> done = new SynchronousQueue<>();
         Thread t = Thread.ofVirtual().start(() -> {
