@@ -70,6 +70,13 @@ final class NetpollEpoll extends Netpoll {
         if (LinuxErrno.epoll_ctl(s.errno, epfd, Linux.EPOLL_CTL_ADD(), breakfd, s.ev) < 0) {
             throw new IllegalStateException("netpoll: epoll_ctl(eventfd) failed: " + errnoName(s));
         }
+        // Link every call of the poll and wake-up paths now, while descriptors are free: a
+        // downcall's holder class loads on its first call, and loading a class may have to
+        // open a file (a module in a directory, as in a build's test run). Out of descriptors
+        // (EMFILE) that failed with NoClassDefFoundError in the poller, whose M died with it.
+        LinuxErrno.write(s.errno, breakfd, one, 8);
+        LinuxErrno.epoll_wait(s.errno, epfd, s.events, MAX_EVENTS, 0);
+        LinuxErrno.read(s.errno, breakfd, s.word, 8);
     }
 
     private static String errnoName(Scratch s) {

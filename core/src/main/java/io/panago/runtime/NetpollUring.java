@@ -244,6 +244,12 @@ final class NetpollUring extends Netpoll {
         wakeFdErrno = LinuxErrno.captureSegment(Arena.global());
         wakeFdOne = Arena.global().allocate(8, 8);
         wakeFdOne.set(ValueLayout.JAVA_LONG, 0, 1L);
+        // Link the calls of the poll and wake-up paths now: see NetpollEpoll's constructor.
+        // Nothing is queued yet, so the enter submits and waits for nothing.
+        LinuxErrno.io_uring_enter(errno, ring, 0, 0, 0, MemorySegment.NULL, 0);
+        LinuxErrno.write(wakeFdErrno, wakeFd, wakeFdOne, 8);
+        LinuxErrno.read(errno, wakeFd, wakeFdOne, 8);
+        wakeFdOne.set(ValueLayout.JAVA_LONG, 0, 1L);
     }
 
     /** Unmaps and closes the ring of a backend that is not Sched's (tests). */

@@ -947,7 +947,17 @@ public final class Sched {
                     delay = Math.max(0, next - nanotime());
                 }
                 GList list = m.pollList;
-                netpoll.poll(delay, list);
+                try {
+                    netpoll.poll(delay, list);
+                } catch (Throwable t) {
+                    // This M dies of it (its thread's uncaught handler reports it), but the
+                    // runtime must not: another M or sysmon polls from now on, and what the
+                    // poll had already readied runs.
+                    pollUntil = 0;
+                    lastpoll.set(nanotime());
+                    injectglist(list);
+                    throw t;
+                }
                 pollUntil = 0;
                 lastpoll.set(nanotime());
                 P np;
