@@ -143,8 +143,10 @@ public final class TcpListener implements AutoCloseable {
     }
 
     /**
-     * Waits for the next connection and returns it as a stream (TCP_NODELAY on). Its local and
-     * peer addresses are read at once, as Go's accept does, so they stay known after it closes.
+     * Waits for the next connection and returns it as a stream (TCP_NODELAY on). Its peer address
+     * comes with the connection from accept itself, as in Go (so it is known even when the peer
+     * reset the connection before it was accepted), its local address is read at once, and both
+     * stay known after it closes.
      *
      * @throws SocketException if the listener is or gets closed
      * @throws SocketTimeoutException if the deadline or soTimeout passes first
@@ -155,7 +157,10 @@ public final class TcpListener implements AutoCloseable {
             InetSocketAddress l, p;
             try {
                 l = addressOrNull(s, false);
-                p = addressOrNull(s, true);
+                p = s.acceptedPeer();
+                if (p == null) {
+                    p = addressOrNull(s, true);
+                }
             } catch (RuntimeException | Error e) {
                 s.close();
                 throw e;

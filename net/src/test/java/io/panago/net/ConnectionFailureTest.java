@@ -91,12 +91,18 @@ class ConnectionFailureTest {
         Go.run(() -> {
             try (TcpListener ln = TcpListener.bind("127.0.0.1:0")) {
                 TcpStream reset = TcpStream.connect(ln.localAddress());
+                InetSocketAddress resetFrom = reset.localAddress();
                 reset.setLinger(0);
                 reset.close();
                 try (TcpStream next = TcpStream.connect(ln.localAddress())) {
                     next.writeAll(new byte[] {42});
                     if (!NetTesting.macosSockets()) {
                         try (TcpStream dead = ln.accept()) {
+                            if (!FakeKernelSession.windowsSockets()) {
+                                // From accept's own sockaddr, as Go's RemoteAddr: getpeername
+                                // would fail (ENOTCONN) on a connection already reset.
+                                assertEquals(resetFrom, dead.peerAddress());
+                            }
                             SocketException e = assertThrows(SocketException.class, () -> dead.read(new byte[1]));
                             assertEquals("Connection reset (" + NetTesting.errno("ECONNRESET") + "): read", e.getMessage());
                         }

@@ -132,6 +132,8 @@ public final class FD extends FdMutex {
 
     /** User deadlines (volatile for the lock-free expiry check); written under {@code this}. */
     private volatile long rdeadline, wdeadline;
+    /** The peer's address as accept reported it, for a descriptor {@link #accept} made; else null. */
+    private InetSocketAddress acceptedPeer;
     /** Deadline of the call waiting in each direction; guarded by {@code this}. */
     private long rcall, wcall;
     /** Wake-up eventfds of threads waiting in each direction, -1 until needed; guarded by this. */
@@ -399,6 +401,7 @@ public final class FD extends FdMutex {
         try {
             prepare(READ);
             long timeout = 0, backoff = 0;
+            InetSocketAddress[] peer = new InetSocketAddress[1];
             for (;;) {
                 long nfd;
                 if (completion) {
@@ -409,15 +412,22 @@ public final class FD extends FdMutex {
                     NetpollOp op = rop();
                     beginCall(READ, timeout);
                     try {
-                        nfd = Sys.WINDOWS ? acceptEx(op, timeout) : opAccept(op, timeout);
+                        nfd = Sys.WINDOWS ? acceptEx(op, timeout) : opAccept(op, timeout, peer);
                     } finally {
                         endCall(READ, timeout);
                     }
                 } else {
-                    nfd = Sys.accept(rerrno, sysfd);
+                    synchronized (mem) { // its sockaddr scratch; nothing here parks
+                        nfd = Sys.accept(rerrno, sysfd, mem.sa, mem.len);
+                        if (nfd >= 0) {
+                            peer[0] = SockAddr.decode(mem.sa);
+                        }
+                    }
                 }
                 if (nfd >= 0) {
-                    return adopt(nfd, family, 0, new AtomicBoolean());
+                    FD c = adopt(nfd, family, 0, new AtomicBoolean());
+                    c.acceptedPeer = peer[0];
+                    return c;
                 }
                 int e = (int) -nfd;
                 if (e == Errors.EINTR || e == Errors.ECONNABORTED
@@ -453,13 +463,22 @@ public final class FD extends FdMutex {
         }
     }
 
-    /** One accept operation (io_uring): the new descriptor, or -errno. */
-    private long opAccept(NetpollOp op, long timeout) throws IOException {
-        int st = op.accept(Sys.SOCK_FLAGS, MemorySegment.NULL);
+    /**
+     * One accept operation (io_uring): the new descriptor, or -errno; the peer's address into
+     * {@code peer[0]}. The address lands in a heap segment of longs (aligned like a sockaddr),
+     * not the scratch memory, whose monitor cannot be held across the operation's park.
+     */
+    private long opAccept(NetpollOp op, long timeout, InetSocketAddress[] peer) throws IOException {
+        MemorySegment sa = MemorySegment.ofArray(new long[(int) ((SockAddr.MAX_SIZE + 7) / 8)]);
+        int st = op.accept(Sys.SOCK_FLAGS, sa);
         if (st != PollDesc.OK) {
             throw failure(opWait(st, READ, timeout), "Accept timed out");
         }
-        return op.result();
+        long r = op.result();
+        if (r >= 0) {
+            peer[0] = SockAddr.decode(sa);
+        }
+        return r;
     }
 
     /**
@@ -758,6 +777,15 @@ public final class FD extends FdMutex {
             return 0;
         }
         return (int) cold("ioctl FIONREAD", m -> Sys.available(m.cerrno, sysfd, m.intVal));
+    }
+
+    /**
+     * The peer's address that accept reported with this connection (Go takes it from accept's
+     * sockaddr too), or null: for a descriptor not made by {@link #accept}, on Windows
+     * (AcceptEx), or when the kernel gave none; ask {@link #address} then.
+     */
+    public InetSocketAddress acceptedPeer() {
+        return acceptedPeer;
     }
 
     /** The local ({@code peer} false) or remote address of the socket. */

@@ -63,8 +63,11 @@ final class Sys {
         /** A non-blocking (Windows: overlapped), close-on-exec stream socket of {@code family}. */
         long socket(MemorySegment errno, int family);
 
-        /** accept with no peer address wanted: non-blocking and close-on-exec, as socket. */
-        long accept(MemorySegment errno, long fd);
+        /**
+         * accept, the peer's address into {@code sa} (its room in {@code len}, which the call
+         * updates): non-blocking and close-on-exec, as socket.
+         */
+        long accept(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len);
 
         int bind(MemorySegment errno, long fd, MemorySegment sa, int len);
 
@@ -184,9 +187,10 @@ final class Sys {
         return OS.listen(errno, fd, backlog);
     }
 
-    /** accept with no peer address wanted: the caller asks getpeername only if needed. */
-    static long accept(MemorySegment errno, long fd) {
-        return OS.accept(errno, fd);
+    /** accept, the peer's address into {@code sa} (Go: accept's sockaddr, no getpeername). */
+    static long accept(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        len.set(ValueLayout.JAVA_INT, 0, (int) sa.byteSize());
+        return OS.accept(errno, fd, sa, len);
     }
 
     static int connect(MemorySegment errno, long fd, MemorySegment sa, int len) {

@@ -61,9 +61,8 @@ final class SysLinux implements Sys.Os {
     }
 
     @Override
-    public long accept(MemorySegment errno, long fd) {
-        return check(errno, LinuxErrno.accept4(errno, (int) fd, MemorySegment.NULL, MemorySegment.NULL,
-                SOCK_FLAGS));
+    public long accept(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        return check(errno, LinuxErrno.accept4(errno, (int) fd, sa, len, SOCK_FLAGS));
     }
 
     @Override

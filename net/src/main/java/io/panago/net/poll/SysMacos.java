@@ -126,8 +126,8 @@ final class SysMacos implements Sys.Os {
      * closed and reported as ECONNABORTED, which is what it is and what accept skips.
      */
     @Override
-    public long accept(MemorySegment errno, long fd) {
-        int nfd = MacosErrno.accept(errno, (int) fd, MemorySegment.NULL, MemorySegment.NULL);
+    public long accept(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
+        int nfd = MacosErrno.accept(errno, (int) fd, sa, len);
         if (nfd < 0) {
             return -MacosErrno.errno(errno);
         }

@@ -168,7 +168,7 @@ final class SysWindows implements Sys.Os {
     }
 
     @Override
-    public long accept(MemorySegment errno, long fd) {
+    public long accept(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len) {
         throw overlappedOnly("accept");
     }
 
