@@ -2,6 +2,8 @@ package io.panago.runtime;
 
 import io.panago.PanicHandler;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -12,15 +14,26 @@ import java.util.concurrent.CompletionException;
  */
 public final class Panics {
     private static volatile PanicHandler handler;
+    private static final VarHandle HANDLER;
+
+    static {
+        try {
+            HANDLER = MethodHandles.lookup().findStaticVarHandle(Panics.class, "handler", PanicHandler.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private Panics() {
     }
 
-    /** Sets the handler (null restores the default); returns the previous one. For io.panago.Go. */
+    /**
+     * Sets the handler (null restores the default); returns the previous one. For io.panago.Go.
+     * One atomic swap: a read then a write let two racing calls return the same previous
+     * handler, and a caller restoring it then dropped the other's.
+     */
     public static PanicHandler setHandler(PanicHandler h) {
-        PanicHandler old = handler;
-        handler = h;
-        return old;
+        return (PanicHandler) HANDLER.getAndSet(h);
     }
 
     /**
