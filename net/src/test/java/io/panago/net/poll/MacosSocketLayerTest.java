@@ -40,6 +40,8 @@ class MacosSocketLayerTest {
             Map.entry("F_DUPFD_CLOEXEC", 0x43L), Map.entry("F_GETFL", 3L), Map.entry("F_SETFL", 4L),
             Map.entry("F_SETFD", 2L), Map.entry("O_NONBLOCK", 4L), Map.entry("FD_CLOEXEC", 1L),
             Map.entry("SOMAXCONN", 128L),
+            // <sys/filio.h>: _IOR('f', 127, int)
+            Map.entry("FIONREAD", 0x4004667fL),
             // <sys/errno.h>: accept's set-up turns EINVAL into ECONNABORTED
             Map.entry("EINVAL", 22L), Map.entry("ECONNABORTED", 53L),
             // the capture segment holds one int, errno

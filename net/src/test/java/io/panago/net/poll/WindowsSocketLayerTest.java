@@ -35,6 +35,8 @@ class WindowsSocketLayerTest {
             Map.entry("IPPROTO_IPV6", 41L), Map.entry("IPV6_V6ONLY", 27L),
             Map.entry("SD_RECEIVE", 0L), Map.entry("SD_SEND", 1L),
             Map.entry("SOMAXCONN", 0x7fffffffL), Map.entry("ERROR_NETNAME_DELETED", 64L),
+            // winsock2.h: _IOR('f', 127, u_long)
+            Map.entry("FIONREAD", 0x4004667fL),
             // WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT
             Map.entry("FLAGS", 0x81L),
             Map.entry("FROM_PROTOCOL_INFO", -1L), Map.entry("INVALID_SOCKET", -1L),
