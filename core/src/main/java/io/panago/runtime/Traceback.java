@@ -88,7 +88,7 @@ final class Traceback {
         }
         sb.append("]:\n");
         if (frames == null) {
-            sb.append("\t(stack unavailable: it moved while being read)\n");
+            sb.append("\t(stack unavailable: it was being mounted or moved while read)\n");
         } else {
             for (StackTraceElement f : frames) {
                 sb.append("\tat ").append(f).append('\n');
@@ -130,13 +130,14 @@ final class Traceback {
     }
 
     /**
-     * The goroutine's frames on its carrier's stack: those above {@code G.body}, none when
-     * there is no such frame (the carrier is mounting it or has just left its code). Without
-     * this the whole carrier stack, scheduler frames and all, was printed as the goroutine's.
+     * The goroutine's frames on its carrier's stack: those above {@code G.body}; null, printed
+     * as unavailable, when there is no such frame (the carrier is mounting it or has just left
+     * its code). Without this the whole carrier stack, scheduler frames and all, was printed as
+     * the goroutine's; printing no frame at all looked like a goroutine with an empty stack.
      */
     private static StackTraceElement[] ownFrames(StackTraceElement[] carrier) {
         StackTraceElement[] own = trim(carrier, 0);
-        return own.length == carrier.length ? new StackTraceElement[0] : own;
+        return own.length == carrier.length ? null : own;
     }
 
     /**
