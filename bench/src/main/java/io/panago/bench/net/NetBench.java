@@ -45,10 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Echo round trips over one loopback TCP connection with both ends in this JVM: panago
  * ({@link TcpStream}, a client goroutine and an echoing server goroutine) against JDK virtual
  * threads ({@link Socket}'s streams) and Netty's native epoll transport (a client and a server
- * handler, one event loop each), in one run. One operation is one round trip: the client
- * writes {@code size} bytes, the server echoes them, the client has read them all back and
- * checked every byte. GOMAXPROCS, the virtual-thread scheduler's parallelism and Netty's two
- * event loops make two threads each. The echo load ({@code EchoBench}, a server process per
+ * handler, one event loop each, and again with both on one loop), in one run. One operation is
+ * one round trip: the client writes {@code size} bytes, the server echoes them, the client has
+ * read them all back and checked every byte. GOMAXPROCS, the virtual-thread scheduler's
+ * parallelism and Netty's two event loops make two threads each. The echo load ({@code EchoBench}, a server process per
  * peer driven by one client process) is the place for many connections and throughput; this
  * is the single-connection latency, reproducible with JMH.
  */
@@ -69,13 +69,15 @@ public class NetBench {
     private Peer panago;
     private Peer virtualThreads;
     private Peer netty;
+    private Peer nettyOneLoop;
 
     /** Connects the three peers. */
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         panago = panago(size);
         virtualThreads = virtualThreads(size);
-        netty = netty(size);
+        netty = netty(size, false);
+        nettyOneLoop = netty(size, true);
     }
 
     /** Closes the connections and stops their threads. */
@@ -84,6 +86,7 @@ public class NetBench {
         panago.close();
         virtualThreads.close();
         netty.close();
+        nettyOneLoop.close();
     }
 
     /** A round trip between two goroutines over {@link TcpStream}. */
@@ -100,11 +103,21 @@ public class NetBench {
         virtualThreads.run(BATCH);
     }
 
-    /** A round trip between a Netty client handler and a Netty echo handler. */
+    /** A round trip between a Netty client handler and a Netty echo handler, each on its own loop. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public void pingPongNetty() {
         netty.run(BATCH);
+    }
+
+    /**
+     * The same with both ends on one event loop: one thread polls both sockets, as one panago
+     * M can run both goroutines, so no round trip waits for a thread to be woken.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void pingPongNettyOneLoop() {
+        nettyOneLoop.run(BATCH);
     }
 
     /** One connected client and its echo server: {@link #run} makes {@code n} round trips. */
@@ -215,11 +228,14 @@ public class NetBench {
         };
     }
 
-    /** Netty: the echo handler of {@link NettyEchoServer} on one loop, {@link NettyClient} on another. */
+    /**
+     * Netty: the echo handler of {@link NettyEchoServer} on one loop, {@link NettyClient} on
+     * another, or both on the same one if {@code oneLoop}.
+     */
     @SuppressWarnings("deprecation") // EpollEventLoopGroup: Netty 4.1's epoll event loop, as in NettyEchoServer
-    static Peer netty(int size) throws InterruptedException {
+    static Peer netty(int size, boolean oneLoop) throws InterruptedException {
         EventLoopGroup serverLoop = new EpollEventLoopGroup(1);
-        EventLoopGroup clientLoop = new EpollEventLoopGroup(1);
+        EventLoopGroup clientLoop = oneLoop ? serverLoop : new EpollEventLoopGroup(1);
         NettyClient handler = new NettyClient(size);
         Channel server = new ServerBootstrap()
                 .group(serverLoop)
@@ -243,7 +259,9 @@ public class NetBench {
             public void close() throws InterruptedException {
                 client.close().sync();
                 server.close().sync();
-                clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                if (clientLoop != serverLoop) {
+                    clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                }
                 serverLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
             }
         };

@@ -20,7 +20,8 @@ class NetBenchTest {
     @Test
     void everyPeerEchoesSmallAndLargeMessagesBatchAfterBatch() throws Exception {
         for (int size : new int[] {64, 65536}) {
-            NetBench.Peer[] peers = {NetBench.panago(size), NetBench.virtualThreads(size), NetBench.netty(size)};
+            NetBench.Peer[] peers = {NetBench.panago(size), NetBench.virtualThreads(size),
+                NetBench.netty(size, false), NetBench.netty(size, true)};
             try {
                 for (NetBench.Peer p : peers) {
                     for (int batch = 0; batch < 3; batch++) {
