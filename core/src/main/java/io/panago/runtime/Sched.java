@@ -116,6 +116,8 @@ public final class Sched {
     static final AtomicInteger mcount = new AtomicInteger();
     /** Successful steals (rare next to scheduling rounds; for tests and schedtrace). */
     static final AtomicLong steals = new AtomicLong();
+    /** Ms started or woken by {@link #startm}: each a thread wake-up (for tests and schedtrace). */
+    static final AtomicLong mstarts = new AtomicLong();
     /** Parks that blocked their carrier because the goroutine was pinned (tests, dumps). */
     static final AtomicLong pinnedParks = new AtomicLong();
     private static final LongAdder ngoroutines = new LongAdder();
@@ -971,9 +973,12 @@ public final class Sched {
                     if (!list.isEmpty()) {
                         gp = list.pop();
                         injectglist(list, m, np, false);
-                        if (wasSpinning) {
-                            becomeSpinning(m);
-                        }
+                        // Not spinning again, as Go's findRunnable: a spinning M that finds
+                        // work wakes another (resetspinning), and an M coming out of the
+                        // poll with work would wake the one that just stopped, which then
+                        // blocks in the poll itself: two goroutines talking over a socket
+                        // were handed from M to M by a futex and an epoll wake-up every
+                        // round trip (0.9 context switches each, where Go stays on one M).
                         return gp;
                     }
                     if (wasSpinning) {
@@ -1144,6 +1149,7 @@ public final class Sched {
                 nmidle--;
             }
         }
+        mstarts.incrementAndGet();
         if (nm == null) {
             nm = new M(mgen.incrementAndGet(), goidgen.incrementAndGet());
             mcount.incrementAndGet();
@@ -1642,6 +1648,7 @@ public final class Sched {
           .append(" needspinning=").append(needspinning ? 1 : 0)
           .append(" idlethreads=").append(nmidle)
           .append(" steals=").append(steals.get())
+          .append(" mstarts=").append(mstarts.get())
           .append(" retakes=").append(Sysmon.retakes)
           .append(" runqueue=").append(runqsize)
           .append(" [");
