@@ -28,6 +28,16 @@ public final class Panics {
     }
 
     /**
+     * Loads the panic path (this class and {@link Traceback}) while the runtime starts. A panic
+     * may come when nothing else works, the descriptor table full included, and loading a class
+     * from a directory needs a descriptor: the first panic then threw NoClassDefFoundError out
+     * of the goroutine's entry, killing its carrier with its P, and the run waited for ever.
+     */
+    static void link() {
+        Traceback.link();
+    }
+
+    /**
      * Sets the handler (null restores the default); returns the previous one. For io.panago.Go.
      * One atomic swap: a read then a write let two racing calls return the same previous
      * handler, and a caller restoring it then dropped the other's.

@@ -594,6 +594,7 @@ public final class Sched {
             return;
         }
         Flags.check();
+        Panics.link();
         netpoll = Netpoll.create();
         lastpoll.set(nanotime());
         procresize(initialProcs());

@@ -100,6 +100,10 @@ final class Traceback {
         sb.append('\n');
     }
 
+    /** Loads this class; see {@link Panics#link}. */
+    static void link() {
+    }
+
     /** Go's panic output: the message, then the goroutine and its stack. */
     static String panic(long goid, Throwable t) {
         StringWriter sw = new StringWriter();

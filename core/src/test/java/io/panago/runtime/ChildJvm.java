@@ -4,6 +4,7 @@ import io.panago.bindings.linux.Linux;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,12 +49,19 @@ final class ChildJvm {
             cmd.add(main.getName());
         }
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("child JVM did not exit: " + cmd);
+        // Output to a file, not a pipe read to its end first: a child that hangs must fail the
+        // test at the timeout, not block it on the read for ever.
+        Path log = Files.createTempFile("panago-child", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                throw new AssertionError("child JVM did not exit within 60 s: " + cmd + "\n"
+                        + Files.readString(log, StandardCharsets.UTF_8));
+            }
+            return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(log);
         }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 }

@@ -86,6 +86,10 @@ public final class FD extends FdMutex {
      * the process is out of descriptors (EMFILE), and then the class file could not be opened.
      */
     private static final int EMFILE = Errors.EMFILE;
+
+    static {
+        Sema.link(); // its first wait may come when no descriptor is free to load it
+    }
     /** Linux's MAX_RW_COUNT: no read returns more, so a longer one is short without draining. */
     private static final int MAX_RW = 0x7ffff000;
     /** The largest caller array {@link #readSegment}/{@link #writeSegment} keep a reference to. */

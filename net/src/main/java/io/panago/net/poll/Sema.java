@@ -16,7 +16,23 @@ import java.util.ArrayDeque;
  * reference. A release hands its unit straight to the oldest waiter.
  */
 final class Sema {
+    static {
+        try {
+            MethodHandles.lookup().ensureInitialized(Waiter.class);
+        } catch (IllegalAccessException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private int count;
+
+    /**
+     * Loads this class and its {@link Waiter} now (see FD's static initializer). The first
+     * contended acquire, a close waiting for a call to return or callers taking turns on a
+     * lock, used to load the waiter class; out of descriptors that failed, and so did close.
+     */
+    static void link() {
+    }
     private ArrayDeque<Waiter> waiters;
 
     /** Takes one unit, parking until one is released. */
