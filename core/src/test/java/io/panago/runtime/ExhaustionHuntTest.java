@@ -6,7 +6,6 @@ import io.panago.time.Time;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
-import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,30 +28,6 @@ class ExhaustionHuntTest {
     private static final List<String> FLAGS = List.of("--add-exports=java.base/jdk.internal.vm=io.panago.core",
             "--enable-native-access=io.panago.bindings,io.panago.core", "-Dpanago.maxprocs=2");
 
-    /** Fills the descriptor table with /dev/null channels; the caller closes them. */
-    static List<FileChannel> fill() throws IOException {
-        List<FileChannel> filler = new ArrayList<>();
-        try {
-            for (;;) {
-                filler.add(FileChannel.open(Path.of("/dev/null")));
-            }
-        } catch (IOException full) {
-            if (!String.valueOf(full.getMessage()).contains("Too many open files")) {
-                for (FileChannel f : filler) {
-                    f.close();
-                }
-                throw full;
-            }
-        }
-        return filler;
-    }
-
-    static void free(List<FileChannel> filler) throws IOException {
-        for (FileChannel f : filler) {
-            f.close();
-        }
-    }
-
     /**
      * Child main: with the table full, a goroutine panics (the first panic of this JVM, so
      * the panic's report is not loaded yet), {@code Go.blocking} calls throw Errors, and a
@@ -67,7 +42,7 @@ class ExhaustionHuntTest {
             Time.afterFunc(Duration.ofMillis(1), () -> { }).stop();
             String r = Go.run(() -> {
                 Go.sleep(Duration.ofMillis(1));
-                List<FileChannel> filler = fill();
+                List<FileChannel> filler = DescriptorTable.fill();
                 try {
                     try {
                         Go.run(() -> {
@@ -105,7 +80,7 @@ class ExhaustionHuntTest {
                     pingPong();
                     System.out.println("channels while full");
                 } finally {
-                    free(filler);
+                    DescriptorTable.free(filler);
                 }
                 pingPong();
                 for (int i = 0; i < 10; i++) {
