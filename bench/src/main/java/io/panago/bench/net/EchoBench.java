@@ -172,8 +172,8 @@ public final class EchoBench {
     interface Target extends AutoCloseable {
         int port();
 
-        /** Its CPU time so far in nanoseconds, or -1 if unknown. */
-        long cpuNanos();
+        /** Its CPU time so far, or null if unknown. */
+        ProcStat.Cpu cpu();
 
         boolean isAlive();
 
@@ -189,8 +189,8 @@ public final class EchoBench {
     /** A server started by the user, on {@code port}, whose CPU is read if {@code pid} > 0. */
     private record External(int port, long pid) implements Target {
         @Override
-        public long cpuNanos() {
-            return pid > 0 ? ProcStat.cpuNanos(pid) : -1;
+        public ProcStat.Cpu cpu() {
+            return pid > 0 ? ProcStat.cpu(pid) : null;
         }
 
         @Override
@@ -223,7 +223,7 @@ public final class EchoBench {
                 try {
                     LoadClient.Measurement m = LoadClient.run(new InetSocketAddress(EchoServers.loopback(), s.port()),
                             w, new LoadClient.Settings(options.warmup(), options.measure(), options.stallTimeout()),
-                            s::cpuNanos);
+                            s::cpu);
                     results.add(new Result(label, w, round, m, null));
                     progress.printf(Locale.ROOT, "[%s] %s: %s msgs/s, p99 %s, server %s/msg at %.0f%% CPU, client at %.0f%%%n",
                             label, w.name(), Report.count(m.messagesPerSecond()),

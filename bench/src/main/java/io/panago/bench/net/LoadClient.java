@@ -11,7 +11,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The one load client every server is measured with: a single-threaded NIO selector loop
@@ -49,11 +49,12 @@ final class LoadClient {
     /**
      * What one measured window saw. {@code messages}, {@code bytes} and {@code latency}
      * are the main group's; {@code starved} counts connections (of either group) that
-     * completed nothing inside the window; {@code serverCpuNanos} is -1 if unknown.
+     * completed nothing inside the window; {@code serverCpuNanos} (user plus system) and
+     * {@code serverUserNanos} (user space only) are -1 if unknown.
      */
     record Measurement(long messages, long bytes, long nanos, Histogram latency,
                        long probeMessages, Histogram probeLatency, int starved,
-                       long serverCpuNanos, long clientCpuNanos) {
+                       long serverCpuNanos, long serverUserNanos, long clientCpuNanos) {
         double messagesPerSecond() {
             return messages * 1e9 / nanos;
         }
@@ -65,6 +66,11 @@ final class LoadClient {
         /** Server CPU time per echoed message of the main group, in nanoseconds. */
         double serverCpuPerMessage() {
             return messages == 0 || serverCpuNanos < 0 ? Double.NaN : (double) serverCpuNanos / messages;
+        }
+
+        /** The part of {@link #serverCpuPerMessage()} spent in user space (the rest is the kernel's). */
+        double serverUserPerMessage() {
+            return messages == 0 || serverUserNanos < 0 ? Double.NaN : (double) serverUserNanos / messages;
         }
 
         /** The server's CPU use over the window, where 1.0 is one core busy all the time. */
@@ -102,14 +108,14 @@ final class LoadClient {
     /**
      * Drives the echo server at {@code server} with {@code workload}, and measures it: the
      * first half of the warm-up on connections that are then closed, the second half and the
-     * measured window on new ones; {@code serverCpu} gives the server's CPU time in
-     * nanoseconds (-1 if unknown), sampled at the edges of the measured window.
+     * measured window on new ones; {@code serverCpu} gives the server's CPU time (null if
+     * unknown), sampled at the edges of the measured window.
      *
      * @throws IOException if a connection fails, the server closes one, an echoed byte
      *     differs from what was sent, or nothing comes back for {@code stallTimeout}
      */
     static Measurement run(InetSocketAddress server, Workload workload, Settings settings,
-                           LongSupplier serverCpu) throws IOException {
+                           Supplier<ProcStat.Cpu> serverCpu) throws IOException {
         Duration first = settings.warmup().dividedBy(2);
         if (first.toNanos() > 0) {
             LoadClient warm = new LoadClient();
@@ -130,7 +136,7 @@ final class LoadClient {
     }
 
     private Measurement drive(InetSocketAddress server, Workload workload, Settings settings,
-                              LongSupplier serverCpu) throws IOException {
+                              Supplier<ProcStat.Cpu> serverCpu) throws IOException {
         for (Workload.Group g : workload.groups()) {
             boolean probe = g != workload.main();
             for (int i = 0; i < g.connections(); i++) {
@@ -146,7 +152,8 @@ final class LoadClient {
         long stallNanos = settings.stallTimeout().toNanos();
         long lastProgressAt = now;
         long lastProgress = 0;
-        long windowStart = 0, cpu0 = 0, selfCpu0 = 0, bytes0 = 0;
+        long windowStart = 0, selfCpu0 = 0, bytes0 = 0;
+        ProcStat.Cpu cpu0 = null;
         while (true) {
             batchNow = Long.MIN_VALUE;
             try {
@@ -176,13 +183,13 @@ final class LoadClient {
                     c.completedAtWindowStart = c.completed;
                 }
                 bytes0 = mainReceived();
-                cpu0 = serverCpu.getAsLong();
+                cpu0 = serverCpu.get();
                 selfCpu0 = ProcStat.selfCpuNanos();
                 windowStart = System.nanoTime();
                 phaseEnd = windowStart + settings.measure().toNanos();
                 continue;
             }
-            long cpu = cpu0 < 0 ? -1 : serverCpu.getAsLong() - cpu0;
+            ProcStat.Cpu cpu = cpu0 == null ? null : serverCpu.get().minus(cpu0);
             long selfCpu = ProcStat.selfCpuNanos() - selfCpu0;
             long nanos = System.nanoTime() - windowStart;
             long messages = 0, probeMessages = 0;
@@ -203,7 +210,8 @@ final class LoadClient {
                         + outstanding() + " messages outstanding)");
             }
             return new Measurement(messages, mainReceived() - bytes0, nanos, latency,
-                    probeMessages, probeLatency, starved, cpu, selfCpu);
+                    probeMessages, probeLatency, starved, cpu == null ? -1 : cpu.total(),
+                    cpu == null ? -1 : cpu.user(), selfCpu);
         }
     }
 

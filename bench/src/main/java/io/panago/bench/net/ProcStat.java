@@ -5,8 +5,19 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** CPU time of a process from {@code /proc/<pid>/stat} (utime + stime, all its threads). */
+/** CPU time of a process from {@code /proc/<pid>/stat} (utime and stime, all its threads). */
 final class ProcStat {
+    /** CPU time in nanoseconds: in user space and in the kernel. */
+    record Cpu(long user, long system) {
+        long total() {
+            return user + system;
+        }
+
+        Cpu minus(Cpu earlier) {
+            return new Cpu(user - earlier.user, system - earlier.system);
+        }
+    }
+
     private static final long NANOS_PER_TICK = 1_000_000_000L / clockTicks();
 
     private ProcStat() {
@@ -14,6 +25,11 @@ final class ProcStat {
 
     /** User plus system CPU time of {@code pid} so far, in nanoseconds (tick resolution). */
     static long cpuNanos(long pid) {
+        return cpu(pid).total();
+    }
+
+    /** User and system CPU time of {@code pid} so far (tick resolution). */
+    static Cpu cpu(long pid) {
         String stat;
         try {
             stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
@@ -22,8 +38,7 @@ final class ProcStat {
         }
         // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-        return ticks * NANOS_PER_TICK;
+        return new Cpu(Long.parseLong(f[11]) * NANOS_PER_TICK, Long.parseLong(f[12]) * NANOS_PER_TICK);
     }
 
     /** This JVM's CPU time so far, in nanoseconds. */

@@ -39,9 +39,10 @@ final class Report {
         out.println();
         out.println("msgs/s and MB/s count echoed messages and bytes (one direction). Latency runs from the moment");
         out.println("the client issues a message to the read that completes its echo. server CPU/msg is the server");
-        out.println("process's user+system time over the window divided by messages; server CPU is that time as a");
-        out.println("share of one core, client CPU the load client's (its whole JVM's): a server well below 100%");
-        out.println("while the client is near it was paced by the client, and its CPU/msg is the figure to compare.");
+        out.println("process's user+system time over the window divided by messages, user/msg the part of it spent");
+        out.println("in user space (the rest is the kernel's); server CPU is that time as a share of one core,");
+        out.println("client CPU the load client's (its whole JVM's): a server well below 100% while the client is");
+        out.println("near it was paced by the client, and its CPU/msg is the figure to compare.");
         for (int round = 1; round <= o.rounds(); round++) {
             if (o.rounds() > 1) {
                 out.println();
@@ -86,14 +87,14 @@ final class Report {
         boolean withRef = !Double.isNaN(ref);
         out.println("| server | rounds | msgs/s | range | " + (withRef ? "vs " + REFERENCE + " | " : "")
                 + "MB/s | p50 | p99 | max | " + (probe ? "probe p50 | probe p99 | " : "")
-                + "server CPU/msg | server CPU | client CPU |");
+                + "server CPU/msg | user/msg | server CPU | client CPU |");
         out.println("|---|---:|---:|---|" + (withRef ? "---:|" : "") + "---:|---:|---:|---:|"
-                + (probe ? "---:|---:|" : "") + "---:|---:|---:|");
+                + (probe ? "---:|---:|" : "") + "---:|---:|---:|---:|");
         for (Map.Entry<String, List<LoadClient.Measurement>> e : byServer.entrySet()) {
             List<LoadClient.Measurement> ms = e.getValue();
             StringBuilder b = new StringBuilder("| ").append(e.getKey()).append(" | ").append(ms.size()).append(" | ");
             if (ms.isEmpty()) {
-                int blanks = 9 + (withRef ? 1 : 0) + (probe ? 2 : 0);
+                int blanks = 10 + (withRef ? 1 : 0) + (probe ? 2 : 0);
                 out.println(b.append("— | ".repeat(blanks)).toString().stripTrailing());
                 continue;
             }
@@ -113,8 +114,10 @@ final class Report {
                         .append(nanos(ms, m -> m.probeLatency().percentile(0.99))).append(" | ");
             }
             double cpu = median(ms, LoadClient.Measurement::serverCpuPerMessage);
+            double user = median(ms, LoadClient.Measurement::serverUserPerMessage);
             double share = median(ms, LoadClient.Measurement::serverCpuShare);
             b.append(Double.isNaN(cpu) ? "—" : latency(Math.round(cpu))).append(" | ")
+                    .append(Double.isNaN(user) ? "—" : latency(Math.round(user))).append(" | ")
                     .append(Double.isNaN(share) ? "—" : String.format(Locale.ROOT, "%.0f%%", 100 * share)).append(" | ")
                     .append(String.format(Locale.ROOT, "%.0f%%", 100 * median(ms, LoadClient.Measurement::clientCpuShare)))
                     .append(" |");
@@ -142,13 +145,13 @@ final class Report {
                 .filter(r -> r.ok() && r.server().equals(REFERENCE)).map(EchoBench.Result::measurement)
                 .findFirst().orElse(null);
         out.println("| server | msgs/s | " + (ref != null ? "vs " + REFERENCE + " | " : "") + "MB/s | p50 | p99 | max | "
-                + (probe ? "probe p50 | probe p99 | " : "") + "server CPU/msg | server CPU | client CPU | notes |");
+                + (probe ? "probe p50 | probe p99 | " : "") + "server CPU/msg | user/msg | server CPU | client CPU | notes |");
         out.println("|---|---:|" + (ref != null ? "---:|" : "") + "---:|---:|---:|---:|" + (probe ? "---:|---:|" : "")
-                + "---:|---:|---:|---|");
+                + "---:|---:|---:|---:|---|");
         for (EchoBench.Result r : rows) {
             StringBuilder b = new StringBuilder("| ").append(r.server()).append(" | ");
             if (!r.ok()) {
-                int blanks = 9 + (ref != null ? 1 : 0) + (probe ? 2 : 0);
+                int blanks = 10 + (ref != null ? 1 : 0) + (probe ? 2 : 0);
                 b.append("— | ".repeat(blanks)).append("FAILED: ").append(r.error().lines().findFirst().orElse(""))
                         .append(" |");
                 out.println(b);
@@ -168,6 +171,7 @@ final class Report {
                         .append(latency(m.probeLatency().percentile(0.99))).append(" | ");
             }
             b.append(m.serverCpuNanos() < 0 ? "—" : latency(Math.round(m.serverCpuPerMessage()))).append(" | ")
+                    .append(m.serverUserNanos() < 0 ? "—" : latency(Math.round(m.serverUserPerMessage()))).append(" | ")
                     .append(m.serverCpuNanos() < 0 ? "—" : String.format(Locale.ROOT, "%.0f%%", 100 * m.serverCpuShare()))
                     .append(" | ")
                     .append(String.format(Locale.ROOT, "%.0f%%", 100 * m.clientCpuShare())).append(" | ")

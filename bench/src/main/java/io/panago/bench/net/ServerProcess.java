@@ -85,10 +85,10 @@ final class ServerProcess implements EchoBench.Target {
         return process.isAlive();
     }
 
-    /** The server's user plus system CPU time so far, in nanoseconds. */
+    /** The server's CPU time so far. */
     @Override
-    public long cpuNanos() {
-        return ProcStat.cpuNanos(process.pid());
+    public ProcStat.Cpu cpu() {
+        return ProcStat.cpu(process.pid());
     }
 
     /** Kills the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */

@@ -40,6 +40,7 @@ class EchoBenchTest {
             assertTrue(m.messages() > 0, what + ": no message echoed");
             assertEquals(m.messages(), m.latency().count(), what);
             assertTrue(m.serverCpuNanos() >= 0, what);
+            assertTrue(m.serverUserNanos() >= 0 && m.serverUserNanos() <= m.serverCpuNanos(), what);
             assertEquals(0, m.starved(), what);
             if (r.workload().probe() != null) {
                 assertTrue(m.probeMessages() > 0, what + ": the probe got no echo");
@@ -107,7 +108,7 @@ class EchoBenchTest {
     /** {@code perSecond} messages in one second, the server's CPU {@code cpuMillis} (-1: unknown). */
     private static LoadClient.Measurement rate(long perSecond, long cpuMillis) {
         return new LoadClient.Measurement(perSecond, 64 * perSecond, 1_000_000_000L, new Histogram(), 0,
-                new Histogram(), 0, cpuMillis < 0 ? -1 : cpuMillis * 1_000_000, 0);
+                new Histogram(), 0, cpuMillis < 0 ? -1 : cpuMillis * 1_000_000, cpuMillis < 0 ? -1 : cpuMillis * 500_000, 0);
     }
 
     @Test

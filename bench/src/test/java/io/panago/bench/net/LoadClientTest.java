@@ -21,6 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LoadClientTest {
     private static final LoadClient.Settings SHORT =
             new LoadClient.Settings(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofSeconds(1));
+    /** A server that used no CPU at all. */
+    private static final ProcStat.Cpu IDLE = new ProcStat.Cpu(0, 0);
 
     private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
 
@@ -66,7 +68,7 @@ class LoadClientTest {
     @Test
     void correctEchoIsMeasuredMessageByMessage() throws IOException {
         Workload w = Workload.bulk(2);
-        LoadClient.Measurement m = LoadClient.run(server(LoadClientTest::echo), w, SHORT, () -> 0);
+        LoadClient.Measurement m = LoadClient.run(server(LoadClientTest::echo), w, SHORT, () -> IDLE);
         assertTrue(m.messages() > 0, "no bulk message completed");
         assertTrue(m.probeMessages() > 0, "no probe message completed");
         assertEquals(m.messages(), m.latency().count());
@@ -92,7 +94,7 @@ class LoadClientTest {
             }
         });
         IOException e = assertThrows(IOException.class,
-                () -> LoadClient.run(addr, Workload.pipelined(1), SHORT, () -> 0));
+                () -> LoadClient.run(addr, Workload.pipelined(1), SHORT, () -> IDLE));
         assertTrue(e.getMessage().contains("echo mismatch at stream offset 1000"), e.getMessage());
     }
 
@@ -103,7 +105,7 @@ class LoadClientTest {
                 new LoadClient.Settings(Duration.ofMillis(100), Duration.ofSeconds(60), Duration.ofMillis(500));
         long t0 = System.nanoTime();
         IOException e = assertThrows(IOException.class,
-                () -> LoadClient.run(addr, Workload.pingPong(3), longWindow, () -> 0));
+                () -> LoadClient.run(addr, Workload.pingPong(3), longWindow, () -> IDLE));
         assertTrue(e.getMessage().startsWith("stalled: no echo for 500 ms (3 messages outstanding)"), e.getMessage());
         assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(30).toNanos(), "the stall was not noticed in time");
     }
@@ -114,7 +116,7 @@ class LoadClientTest {
         LoadClient.Settings longStall =
                 new LoadClient.Settings(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofSeconds(60));
         IOException e = assertThrows(IOException.class,
-                () -> LoadClient.run(addr, Workload.pingPong(2), longStall, () -> 0));
+                () -> LoadClient.run(addr, Workload.pingPong(2), longStall, () -> IDLE));
         assertTrue(e.getMessage().startsWith("stalled: no echo in the whole measured window (2 messages outstanding)"),
                 e.getMessage());
     }
@@ -127,7 +129,7 @@ class LoadClientTest {
             out.write(buf, 0, n);
         });
         IOException e = assertThrows(IOException.class,
-                () -> LoadClient.run(addr, Workload.pingPong(1), SHORT, () -> 0));
+                () -> LoadClient.run(addr, Workload.pingPong(1), SHORT, () -> IDLE));
         assertTrue(e.getMessage().contains("closed a connection after echoing 64 bytes")
                 || e.getMessage().contains("reset"), e.getMessage());
     }
@@ -150,7 +152,7 @@ class LoadClientTest {
                 }
             }
         });
-        LoadClient.Measurement m = LoadClient.run(addr, Workload.pingPong(2), SHORT, () -> 0);
+        LoadClient.Measurement m = LoadClient.run(addr, Workload.pingPong(2), SHORT, () -> IDLE);
         assertEquals(1, m.starved());
         assertTrue(m.messages() > 0);
     }
@@ -168,7 +170,7 @@ class LoadClientTest {
                 bytes[0] += n;
             }
         });
-        LoadClient.Measurement m = LoadClient.run(addr, Workload.pingPong(3), SHORT, () -> 0);
+        LoadClient.Measurement m = LoadClient.run(addr, Workload.pingPong(3), SHORT, () -> IDLE);
         assertTrue(m.messages() > 0);
         assertEquals(6, echoed.size(), "3 warm-up connections, then 3 measured ones");
         for (long[] bytes : echoed) {
