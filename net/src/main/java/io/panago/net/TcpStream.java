@@ -1,11 +1,16 @@
 package io.panago.net;
 
+import io.panago.Chan;
+import io.panago.context.AfterFunc;
+import io.panago.context.Context;
+import io.panago.context.ContextError;
 import io.panago.net.poll.FD;
 import io.panago.net.poll.SockAddr;
 
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
@@ -19,6 +24,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A goroutine-aware TCP connection (Go's {@code net.TCPConn}).
@@ -86,7 +93,36 @@ public final class TcpStream implements AutoCloseable {
      * in Go, on every OS.
      */
     public static TcpStream connect(String address) throws IOException {
-        return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), Duration.ZERO);
+        return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), 0);
+    }
+
+    /**
+     * Connects to {@code address} as {@link #connect(String)} does, giving up when {@code ctx}
+     * is done, Go's {@code Dialer.DialContext}: its deadline bounds the whole dial (each
+     * resolved address gets a share, as with a timeout), and its cancellation ends a connect
+     * under way at once. Once connected, the stream no longer depends on {@code ctx}. Name
+     * resolution is not cut short; {@code ctx} is checked before and after it.
+     *
+     * @throws SocketTimeoutException if {@code ctx}'s deadline passed first; its cause is
+     *     {@link Context#cause(Context)}
+     * @throws InterruptedIOException "Connect canceled" if {@code ctx} was cancelled first;
+     *     its cause is {@link Context#cause(Context)}
+     */
+    public static TcpStream connect(Context ctx, String address) throws IOException {
+        Objects.requireNonNull(ctx, "ctx");
+        if (ctx.err() != null) {
+            throw ended(ctx, address);
+        }
+        return dial(ctx, Addresses.resolve(address, InetAddress.getLoopbackAddress()), nanotime(ctx));
+    }
+
+    /** {@link #connect(Context, String)} to an {@link InetSocketAddress}, resolved or not. */
+    public static TcpStream connect(Context ctx, SocketAddress address) throws IOException {
+        Objects.requireNonNull(ctx, "ctx");
+        if (ctx.err() != null) {
+            throw ended(ctx, String.valueOf(address));
+        }
+        return dial(ctx, Addresses.resolve(address, InetAddress.getLoopbackAddress()), nanotime(ctx));
     }
 
     /**
@@ -95,18 +131,22 @@ public final class TcpStream implements AutoCloseable {
      */
     public static TcpStream connect(String address, Duration timeout) throws IOException {
         checkTimeout(timeout);
-        return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), timeout);
+        return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), deadline(timeout));
     }
 
     /** Connects to {@code address}, an {@link InetSocketAddress}, resolved or not. */
     public static TcpStream connect(SocketAddress address) throws IOException {
-        return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), Duration.ZERO);
+        return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), 0);
     }
 
     /** Connects to {@code address}, giving up after {@code timeout} (ZERO: no limit). */
     public static TcpStream connect(SocketAddress address, Duration timeout) throws IOException {
         checkTimeout(timeout);
-        return dial(Addresses.resolve(address, InetAddress.getLoopbackAddress()), timeout);
+        return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), deadline(timeout));
+    }
+
+    private static long deadline(Duration timeout) {
+        return timeout.isZero() ? 0 : FD.after(saturatedNanos(timeout));
     }
 
     private static void checkTimeout(Duration timeout) {
@@ -116,15 +156,18 @@ public final class TcpStream implements AutoCloseable {
     }
 
     /**
-     * Tries each address in turn, as Go's dialSerial: with a timeout each attempt gets an
-     * equal share of what is left, but at least 2 s when that much is left (partialDeadline).
-     * The first failure is thrown, with the later ones suppressed.
+     * Tries each address in turn, as Go's dialSerial: with a deadline (nanotime, 0 for none)
+     * each attempt gets an equal share of what is left, but at least 2 s when that much is
+     * left (partialDeadline). The first failure is thrown, with the later ones suppressed;
+     * once {@code ctx} (null for none) is done, its error is, with the earlier ones suppressed.
      */
-    private static TcpStream dial(List<InetSocketAddress> addrs, Duration timeout)
+    private static TcpStream dial(Context ctx, List<InetSocketAddress> addrs, long deadline)
             throws IOException {
-        long deadline = timeout.isZero() ? 0 : FD.after(saturatedNanos(timeout));
         IOException first = null;
         for (int i = 0; i < addrs.size(); i++) {
+            if (ctx != null && ctx.err() != null) {
+                throw suppressing(ended(ctx, SockAddr.format(addrs.get(i))), first);
+            }
             long dl = deadline;
             if (deadline != 0) {
                 long left = deadline - io.panago.runtime.Sched.nanotime();
@@ -136,7 +179,7 @@ public final class TcpStream implements AutoCloseable {
                 dl = FD.after(share >= sane ? share : Math.min(left, sane));
             }
             try {
-                return dialOne(addrs.get(i), dl);
+                return dialOne(ctx, addrs.get(i), dl);
             } catch (IOException e) {
                 if (first == null) {
                     first = e;
@@ -159,10 +202,10 @@ public final class TcpStream implements AutoCloseable {
      * One connection attempt. Linux may connect a socket to itself when the target is a free
      * local port in the ephemeral range; like Go (selfConnect), that is dropped and retried.
      */
-    private static TcpStream dialOne(InetSocketAddress addr, long deadline) throws IOException {
+    private static TcpStream dialOne(Context ctx, InetSocketAddress addr, long deadline) throws IOException {
         addr = localIfUnspecified(addr);
         for (int attempt = 0; ; attempt++) {
-            FD fd = FD.dial(addr, deadline);
+            FD fd = ctx == null || ctx.done() == Chan.<Void>nil() ? FD.dial(addr, deadline) : dialUntilDone(ctx, addr, deadline);
             InetSocketAddress l, p;
             try {
                 l = fd.address(false);
@@ -176,6 +219,101 @@ public final class TcpStream implements AutoCloseable {
                 continue;
             }
             return of(fd, l, p);
+        }
+    }
+
+    /**
+     * One connect that {@code ctx} ends when it is done, as Go's netFD.connect: a goroutine
+     * started by the context sets the socket's write deadline in the past, which ends the
+     * wait; if that happened at all, even after the handshake, the dial fails with the
+     * context's error (a connection whose deadline was spoiled is not handed out).
+     */
+    private static FD dialUntilDone(Context ctx, InetSocketAddress addr, long deadline) throws IOException {
+        Interrupter cut = new Interrupter();
+        AfterFunc watch = Context.afterFunc(ctx, cut);
+        FD fd;
+        try {
+            fd = FD.dial(addr, deadline, cut);
+        } catch (IOException e) {
+            if (cut.fired()) {
+                throw suppressing(ended(ctx, SockAddr.format(addr)), e);
+            }
+            throw e;
+        } finally {
+            watch.stop();
+        }
+        if (!cut.finish()) {
+            fd.close();
+            throw ended(ctx, SockAddr.format(addr));
+        }
+        return fd;
+    }
+
+    /** The failure of a dial that {@code ctx} ended, which it has: Go's mapErr. */
+    private static InterruptedIOException ended(Context ctx, String target) {
+        ContextError err = ctx.err();
+        InterruptedIOException e = err != null && err.isTimeout()
+                ? new SocketTimeoutException("Connect timed out: " + target)
+                : new InterruptedIOException("Connect canceled: " + target);
+        e.initCause(Context.cause(ctx));
+        return e;
+    }
+
+    private static <E extends IOException> E suppressing(E e, IOException earlier) {
+        if (earlier != null) {
+            e.addSuppressed(earlier);
+        }
+        return e;
+    }
+
+    /** {@code ctx}'s deadline on the runtime clock, 0 for none. */
+    private static long nanotime(Context ctx) {
+        return nanotime(ctx.deadline().orElse(null));
+    }
+
+    /**
+     * Go's DialContext interrupter: when the context is done ({@link #run}, from its
+     * after-function) it makes the connect's wait expire, unless the connect finished first
+     * ({@link #finish}). Whichever of the context and the socket's creation ({@link #accept})
+     * comes second sets the deadline, so a cancellation never misses the socket.
+     */
+    private static final class Interrupter implements Runnable, Consumer<FD> {
+        private static final int CONNECTING = 0, FIRED = 1, FINISHED = 2;
+        private final AtomicInteger state = new AtomicInteger(CONNECTING);
+        private volatile FD fd;
+
+        @Override
+        public void run() {
+            if (state.compareAndSet(CONNECTING, FIRED)) {
+                expire(fd);
+            }
+        }
+
+        @Override
+        public void accept(FD f) {
+            fd = f;
+            if (state.get() == FIRED) {
+                expire(f);
+            }
+        }
+
+        /** True if the connect finished before the context cut it short. */
+        boolean finish() {
+            return state.compareAndSet(CONNECTING, FINISHED);
+        }
+
+        boolean fired() {
+            return state.get() == FIRED;
+        }
+
+        private static void expire(FD f) {
+            if (f != null) {
+                try {
+                    f.setDeadline(-1, FD.WRITE);
+                } catch (IOException closed) {
+                    // the dial failed and closed it already
+                }
+            }
         }
     }
 

@@ -18,6 +18,7 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * One socket file descriptor and every operation on it: Go's internal/poll {@code FD}
@@ -330,8 +331,20 @@ public final class FD extends FdMutex {
      * wait for the handshake (Go: netFD.connect).
      */
     public static FD dial(InetSocketAddress addr, long deadline) throws IOException {
+        return dial(addr, deadline, null);
+    }
+
+    /**
+     * As {@link #dial(InetSocketAddress, long)}, handing the new socket to {@code started}
+     * (unless null) before the connection is attempted, so that another goroutine or thread can
+     * cut the wait short with {@link #setDeadline} (Go's DialContext does so on cancellation).
+     */
+    public static FD dial(InetSocketAddress addr, long deadline, Consumer<FD> started) throws IOException {
         FD fd = socket(SockAddr.family(addr.getAddress()));
         try {
+            if (started != null) {
+                started.accept(fd);
+            }
             fd.connect(addr, deadline);
             return fd;
         } catch (IOException | RuntimeException | Error e) {
