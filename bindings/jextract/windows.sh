@@ -18,7 +18,7 @@ exec jextract \
   --include-function DuplicateHandle --include-function GetCurrentProcess --include-function GetCurrentProcessId --include-function GetLastError \
   --include-function CloseHandle \
   --include-struct sockaddr --include-struct in_addr --include-struct sockaddr_in --include-struct in6_addr \
-  --include-struct sockaddr_in6 --include-struct sockaddr_storage --include-struct linger \
+  --include-struct sockaddr_in6 --include-struct sockaddr_storage --include-struct linger --include-struct tcp_keepalive \
   --include-typedef SOCKET --include-typedef HANDLE --include-typedef DWORD --include-typedef WORD --include-typedef BOOL \
   --include-typedef ULONG --include-typedef ULONG_PTR --include-typedef GROUP --include-typedef ADDRESS_FAMILY --include-typedef u_long \
   --include-typedef u_short --include-typedef OVERLAPPED --include-typedef OVERLAPPED_ENTRY --include-typedef WSABUF --include-typedef WSADATA \
@@ -32,7 +32,7 @@ exec jextract \
   --include-constant SO_UPDATE_ACCEPT_CONTEXT --include-constant SO_UPDATE_CONNECT_CONTEXT --include-constant TCP_NODELAY --include-constant SOMAXCONN \
   --include-constant SD_RECEIVE --include-constant SD_SEND --include-constant SD_BOTH --include-constant INVALID_SOCKET \
   --include-constant SOCKET_ERROR --include-constant WSA_FLAG_OVERLAPPED --include-constant WSA_FLAG_NO_HANDLE_INHERIT --include-constant FROM_PROTOCOL_INFO \
-  --include-constant SIO_GET_EXTENSION_FUNCTION_POINTER --include-constant FIONBIO --include-constant FIONREAD --include-constant MSG_PEEK \
+  --include-constant SIO_GET_EXTENSION_FUNCTION_POINTER --include-constant SIO_KEEPALIVE_VALS --include-constant FIONBIO --include-constant FIONREAD --include-constant MSG_PEEK \
   --include-constant MSG_OOB --include-constant INADDR_ANY --include-constant INADDR_LOOPBACK --include-constant WSADESCRIPTION_LEN \
   --include-constant WSASYS_STATUS_LEN --include-constant WSAPROTOCOL_LEN --include-constant MAX_PROTOCOL_CHAIN --include-constant INFINITE \
   --include-constant WAIT_TIMEOUT --include-constant FILE_SKIP_COMPLETION_PORT_ON_SUCCESS --include-constant FILE_SKIP_SET_EVENT_ON_HANDLE --include-constant DUPLICATE_CLOSE_SOURCE \

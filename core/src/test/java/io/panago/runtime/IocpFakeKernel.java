@@ -11,6 +11,7 @@ import io.panago.bindings.windows.WSABUF;
 import io.panago.bindings.windows.WSAPROTOCOL_INFOW;
 import io.panago.bindings.windows.Windows;
 import io.panago.bindings.windows.WsaIds;
+import io.panago.bindings.windows.tcp_keepalive;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -649,6 +650,9 @@ public final class IocpFakeKernel {
     int wsaIoctl(long s, int code, MemorySegment in, int inLen, MemorySegment out, int outLen, MemorySegment returned,
                  MemorySegment ovl, MemorySegment routine) {
         try {
+            if (code == Windows.SIO_KEEPALIVE_VALS()) {
+                return keepAliveVals(s, in, inLen);
+            }
             if (code != Windows.SIO_GET_EXTENSION_FUNCTION_POINTER() || inLen != 16 || outLen < 8) {
                 return fail(Windows.WSAEINVAL(), SOCKET_ERROR);
             }
@@ -667,6 +671,39 @@ public final class IocpFakeKernel {
         } catch (Throwable t) {
             return broken(t, SOCKET_ERROR);
         }
+    }
+
+    /**
+     * SIO_KEEPALIVE_VALS ({@code struct tcp_keepalive}: on/off, then the idle time and the probe
+     * interval in milliseconds) as Linux's SO_KEEPALIVE, TCP_KEEPIDLE and TCP_KEEPINTVL, the
+     * times rounded up to whole seconds (Linux's unit).
+     */
+    private int keepAliveVals(long s, MemorySegment in, int inLen) {
+        if (inLen < tcp_keepalive.sizeof()) {
+            return fail(Windows.WSAEFAULT(), SOCKET_ERROR);
+        }
+        MemorySegment v = in.reinterpret(tcp_keepalive.sizeof());
+        int[] values = {tcp_keepalive.onoff(v) != 0 ? 1 : 0, seconds(tcp_keepalive.keepalivetime(v)),
+            seconds(tcp_keepalive.keepaliveinterval(v))};
+        int[][] options = {{Linux.SOL_SOCKET(), Linux.SO_KEEPALIVE()}, {Linux.IPPROTO_TCP(), Linux.TCP_KEEPIDLE()},
+            {Linux.IPPROTO_TCP(), Linux.TCP_KEEPINTVL()}};
+        for (int i = 0; i < options.length; i++) {
+            int[] o = options[i];
+            int value = values[i];
+            int r = socketCall(s, (k, errno) -> {
+                MemorySegment w = scratch.get().word;
+                w.set(ValueLayout.JAVA_INT, 0, value);
+                return LinuxErrno.setsockopt(errno, k.fd, o[0], o[1], w, 4);
+            });
+            if (r != 0) {
+                return r;
+            }
+        }
+        return 0;
+    }
+
+    private static int seconds(int millis) {
+        return (int) Math.max(1, (Integer.toUnsignedLong(millis) + 999) / 1000);
     }
 
     int wsaGetOverlappedResult(long s, MemorySegment ovl, MemorySegment bytes, int wait, MemorySegment flags) {

@@ -44,10 +44,16 @@ import java.util.function.Consumer;
  * "Connection refused (ECONNREFUSED)", and {@link SocketTimeoutException} when a deadline or
  * the soTimeout passes; the stream stays usable after a timeout once the deadline is moved.
  *
- * <p>Like Go, a new stream has {@code TCP_NODELAY} on. Unlike Go, a goroutine whose reads
- * and writes keep completing without a wait yields its P after 16 of them, so the other
- * goroutines on that P (a light connection beside a bulk one) are not held up for as long as
- * the data comes; {@code -Dpanago.net.budget=N} changes the count, and 0 turns it off.
+ * <p>Like Go, a new stream has {@code TCP_NODELAY} on, and keep-alive on with a probe after
+ * 15 s idle, then every 15 s, 9 unanswered ones dropping the connection: a read waiting on a
+ * peer that vanished without a reset fails after about 2.5 minutes ({@link #setKeepAlive},
+ * {@link #setKeepAlivePeriod}). A context bounds a connect with
+ * {@link #connect(Context, String)}, Go's {@code DialContext}.
+ *
+ * <p>Unlike Go, a goroutine whose reads and writes keep completing without a wait yields its P
+ * after 16 of them, so the other goroutines on that P (a light connection beside a bulk one)
+ * are not held up for as long as the data comes; {@code -Dpanago.net.budget=N} changes the
+ * count, and 0 turns it off.
  *
  * <p>A stream that becomes unreachable without being closed has its descriptor closed by a
  * {@link java.lang.ref.Cleaner} (Go closes an unreachable netFD from its finalizer); each
@@ -74,16 +80,39 @@ public final class TcpStream implements AutoCloseable {
     /** Closes {@link #fd} if this stream is dropped unclosed; its clean() is {@link #close}. */
     private final Cleaner.Cleanable closer;
 
-    TcpStream(FD fd) {
+    /** Go's defaultTCPKeepAliveIdle and defaultTCPKeepAliveInterval, in seconds. */
+    static final int KEEPALIVE_SECONDS = 15;
+    /** Go 1.23's defaultTCPKeepAliveCount. */
+    static final int KEEPALIVE_PROBES = 9;
+
+    /**
+     * A stream over {@code fd}; a {@code fresh} connection (connected or accepted, not a
+     * clone, which shares its options) gets Go's defaults first.
+     */
+    private TcpStream(FD fd, boolean fresh) {
         this.fd = fd;
-        try {
-            fd.setOption(FD.Option.TCP_NODELAY, 1);
-        } catch (IOException e) {
-            // As Go's newTCPConn, which ignores this error: macOS refuses every option on a
-            // connection the peer reset after accept or connect completed. The stream is still
-            // handed over; its first read or write reports the reset.
+        if (fresh) {
+            defaults(fd);
         }
         closer = fd.closeWhenUnreachable(this);
+    }
+
+    /**
+     * Go's newTCPConn and its keep-alive defaults: TCP_NODELAY on, and keep-alive on with a
+     * probe after 15 s idle, then every 15 s, 9 unanswered dropping the connection, so that a
+     * peer that vanished without a reset (its host or the path to it gone) ends a read that
+     * waits on it after about 2.5 minutes instead of never. Errors are ignored, as Go does:
+     * macOS refuses every option on a connection the peer reset after accept or connect
+     * completed; the stream is still handed over, and its first read or write reports the reset.
+     */
+    private static void defaults(FD fd) {
+        try {
+            fd.setOption(FD.Option.TCP_NODELAY, 1);
+            fd.setOption(FD.Option.SO_KEEPALIVE, 1);
+            fd.setKeepAlive(KEEPALIVE_SECONDS, KEEPALIVE_SECONDS, KEEPALIVE_PROBES);
+        } catch (IOException e) {
+            // as above
+        }
     }
 
     /**
@@ -485,7 +514,13 @@ public final class TcpStream implements AutoCloseable {
      * {@link #shutdownOutput}, which acts on the connection, as {@link #shutdownInput} does).
      */
     public TcpStream tryClone() throws IOException {
-        return of(fd.dup(), local, peer);
+        FD dup = fd.dup();
+        try {
+            return new TcpStream(dup, false).at(local, peer);
+        } catch (RuntimeException | Error e) {
+            dup.close();
+            throw e;
+        }
     }
 
     /**
@@ -494,14 +529,22 @@ public final class TcpStream implements AutoCloseable {
      */
     static TcpStream of(FD fd, InetSocketAddress local, InetSocketAddress peer) throws IOException {
         try {
-            TcpStream s = new TcpStream(fd);
-            s.local = local;
-            s.peer = peer;
-            return s;
+            return new TcpStream(fd, true).at(local, peer);
         } catch (RuntimeException | Error e) {
             fd.close();
             throw e;
         }
+    }
+
+    /** The descriptor; for tests that read options the API does not return. */
+    FD fd() {
+        return fd;
+    }
+
+    private TcpStream at(InetSocketAddress local, InetSocketAddress peer) {
+        this.local = local;
+        this.peer = peer;
+        return this;
     }
 
     /**
@@ -567,9 +610,30 @@ public final class TcpStream implements AutoCloseable {
         return fd.getOption(FD.Option.TCP_NODELAY) != 0;
     }
 
-    /** SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed. */
+    /**
+     * SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed. On by default, as
+     * in Go: a new stream probes after 15 s idle, then every 15 s, and drops the connection
+     * after 9 unanswered probes (the count is the system's on Windows).
+     */
     public void setKeepAlive(boolean on) throws IOException {
         fd.setOption(FD.Option.SO_KEEPALIVE, on ? 1 : 0);
+    }
+
+    /**
+     * The keep-alive idle time and probe interval, both {@code period} rounded up to whole
+     * seconds, as Go's SetKeepAlivePeriod (up to 1.22); {@link Duration#ZERO} restores the
+     * default 15 s. It does not turn keep-alive on, except on Windows, where setting the
+     * times (SIO_KEEPALIVE_VALS) does.
+     *
+     * @throws IllegalArgumentException if {@code period} is negative
+     */
+    public void setKeepAlivePeriod(Duration period) throws IOException {
+        if (Objects.requireNonNull(period, "period").isNegative()) {
+            throw new IllegalArgumentException("negative keep-alive period " + period);
+        }
+        int secs = period.isZero() ? KEEPALIVE_SECONDS
+                : (int) Math.min(period.getSeconds(), Integer.MAX_VALUE - 1) + (period.getNano() > 0 ? 1 : 0);
+        fd.setKeepAlive(secs, secs, 0);
     }
 
     /** Whether SO_KEEPALIVE is on. */

@@ -52,6 +52,8 @@ class OptionsAndViewsTest {
             assertTrue(b.noDelay());
             a.setNoDelay(false);
             assertFalse(a.noDelay());
+            assertTrue(a.keepAlive()); // on by default, as in Go (KeepAliveTest)
+            a.setKeepAlive(false);
             assertFalse(a.keepAlive());
             a.setKeepAlive(true);
             assertTrue(a.keepAlive());

@@ -2351,6 +2351,16 @@ public class Windows {
         return SIO_GET_EXTENSION_FUNCTION_POINTER;
     }
 
+    private static final int SIO_KEEPALIVE_VALS = (int)-1744830460L;
+    /**
+     * {@snippet lang=c :
+     * #define SIO_KEEPALIVE_VALS -1744830460
+     * }
+     */
+    public static int SIO_KEEPALIVE_VALS() {
+        return SIO_KEEPALIVE_VALS;
+    }
+
     private static final int FIONBIO = (int)-2147195266L;
     /**
      * {@snippet lang=c :

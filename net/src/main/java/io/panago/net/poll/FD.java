@@ -111,6 +111,12 @@ public final class FD extends FdMutex {
         SO_RCVBUF(Sys.SOL_SOCKET, Sys.SO_RCVBUF),
         SO_SNDBUF(Sys.SOL_SOCKET, Sys.SO_SNDBUF),
         SO_REUSEADDR(Sys.SOL_SOCKET, Sys.SO_REUSEADDR),
+        /** Keep-alive idle time in seconds (not on Windows, where {@link #setKeepAlive} sets it). */
+        TCP_KEEPIDLE(Sys.IPPROTO_TCP, Sys.TCP_KEEPIDLE),
+        /** Keep-alive probe interval in seconds (not on Windows). */
+        TCP_KEEPINTVL(Sys.IPPROTO_TCP, Sys.TCP_KEEPINTVL),
+        /** Keep-alive probes before the connection is dropped (not on Windows). */
+        TCP_KEEPCNT(Sys.IPPROTO_TCP, Sys.TCP_KEEPCNT),
         IPV6_V6ONLY(Sys.IPPROTO_IPV6, Sys.IPV6_V6ONLY);
 
         final int level, name;
@@ -766,6 +772,16 @@ public final class FD extends FdMutex {
             int r = Sys.getsockopt(m.cerrno, sysfd, o.level, o.name, m.intVal, m.len);
             return r < 0 ? r : m.intVal.get(ValueLayout.JAVA_INT, 0);
         });
+    }
+
+    /**
+     * Keep-alive timing in seconds: the first probe after {@code idle} without traffic, then
+     * one every {@code interval}, and {@code count} unanswered ones (0: the system's number)
+     * drop the connection. It does not turn SO_KEEPALIVE on, except on Windows, where one call
+     * (SIO_KEEPALIVE_VALS) sets both times and turns it on, and the count is the system's.
+     */
+    public void setKeepAlive(int idle, int interval, int count) throws IOException {
+        cold("setsockopt keep-alive", m -> Sys.setKeepAlive(m.cerrno, m.sa, sysfd, idle, interval, count));
     }
 
     /** The largest SO_LINGER time {@link #setLinger} sets, in seconds (the JDK's cap too). */

@@ -90,6 +90,28 @@ final class Sys {
 
         int setsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val, int len);
 
+        /**
+         * Keep-alive timing: the first probe after {@code idle} seconds without traffic, then
+         * one every {@code interval} seconds, and {@code count} unanswered probes (0: the
+         * system's number) end the connection; {@code scratch} holds at least 16 bytes. It
+         * does not turn SO_KEEPALIVE on, except on Windows (there SIO_KEEPALIVE_VALS does both).
+         */
+        default int setKeepAlive(MemorySegment errno, MemorySegment scratch, long fd, int idle, int interval,
+                int count) {
+            int[] names = {TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT};
+            int[] values = {idle, interval, count};
+            for (int i = 0; i < names.length; i++) {
+                if (values[i] > 0) {
+                    scratch.set(ValueLayout.JAVA_INT, 0, values[i]);
+                    int r = setsockopt(errno, fd, IPPROTO_TCP, names[i], scratch, 4);
+                    if (r < 0) {
+                        return r;
+                    }
+                }
+            }
+            return 0;
+        }
+
         int getsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val, MemorySegment len);
 
         int getsockname(MemorySegment errno, long fd, MemorySegment sa, MemorySegment len);
@@ -146,6 +168,10 @@ final class Sys {
             : MACOS ? SysMacos.IPPROTO_TCP : SysLinux.IPPROTO_TCP;
     static final int TCP_NODELAY = WINDOWS ? SysWindows.TCP_NODELAY
             : MACOS ? SysMacos.TCP_NODELAY : SysLinux.TCP_NODELAY;
+    /** Keep-alive options (POSIX; macOS names the idle time TCP_KEEPALIVE; Windows: see setKeepAlive). */
+    static final int TCP_KEEPIDLE = WINDOWS ? -1 : MACOS ? SysMacos.TCP_KEEPIDLE : SysLinux.TCP_KEEPIDLE;
+    static final int TCP_KEEPINTVL = WINDOWS ? -1 : MACOS ? SysMacos.TCP_KEEPINTVL : SysLinux.TCP_KEEPINTVL;
+    static final int TCP_KEEPCNT = WINDOWS ? -1 : MACOS ? SysMacos.TCP_KEEPCNT : SysLinux.TCP_KEEPCNT;
     static final int IPPROTO_IPV6 = WINDOWS ? SysWindows.IPPROTO_IPV6
             : MACOS ? SysMacos.IPPROTO_IPV6 : SysLinux.IPPROTO_IPV6;
     static final int IPV6_V6ONLY = WINDOWS ? SysWindows.IPV6_V6ONLY
@@ -226,6 +252,11 @@ final class Sys {
 
     static int setsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val, int len) {
         return OS.setsockopt(errno, fd, level, opt, val, len);
+    }
+
+    /** See {@link Os#setKeepAlive}. */
+    static int setKeepAlive(MemorySegment errno, MemorySegment scratch, long fd, int idle, int interval, int count) {
+        return OS.setKeepAlive(errno, scratch, fd, idle, interval, count);
     }
 
     /** getsockopt into {@code val}, its size passed (and returned) through {@code len}. */

@@ -25,6 +25,9 @@ final class SysLinux implements Sys.Os {
     static final int SO_LINGER = Linux.SO_LINGER();
     static final int IPPROTO_TCP = Linux.IPPROTO_TCP();
     static final int TCP_NODELAY = Linux.TCP_NODELAY();
+    static final int TCP_KEEPIDLE = Linux.TCP_KEEPIDLE();
+    static final int TCP_KEEPINTVL = Linux.TCP_KEEPINTVL();
+    static final int TCP_KEEPCNT = Linux.TCP_KEEPCNT();
     static final int IPPROTO_IPV6 = Linux.IPPROTO_IPV6();
     static final int IPV6_V6ONLY = Linux.IPV6_V6ONLY();
     static final int SHUT_RD = Linux.SHUT_RD();

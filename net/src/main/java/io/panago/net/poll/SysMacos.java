@@ -44,6 +44,10 @@ final class SysMacos implements Sys.Os {
     static final int SO_NOSIGPIPE = Macos.SO_NOSIGPIPE();
     static final int IPPROTO_TCP = Macos.IPPROTO_TCP();
     static final int TCP_NODELAY = Macos.TCP_NODELAY();
+    /** macOS's name for TCP_KEEPIDLE. */
+    static final int TCP_KEEPIDLE = Macos.TCP_KEEPALIVE();
+    static final int TCP_KEEPINTVL = Macos.TCP_KEEPINTVL();
+    static final int TCP_KEEPCNT = Macos.TCP_KEEPCNT();
     static final int IPPROTO_IPV6 = Macos.IPPROTO_IPV6();
     static final int IPV6_V6ONLY = Macos.IPV6_V6ONLY();
     static final int SHUT_RD = Macos.SHUT_RD();

@@ -6,6 +6,7 @@ import io.panago.bindings.windows.WinError;
 import io.panago.bindings.windows.Windows;
 import io.panago.bindings.windows.WindowsErrno;
 import io.panago.bindings.windows.linger;
+import io.panago.bindings.windows.tcp_keepalive;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -133,6 +134,23 @@ final class SysWindows implements Sys.Os {
     @Override
     public int setsockopt(MemorySegment errno, long fd, int level, int opt, MemorySegment val, int len) {
         return check(errno, WindowsErrno.setsockopt(errno, fd, level, opt, val, len));
+    }
+
+    /**
+     * SIO_KEEPALIVE_VALS, which every Windows since 2000 has and Go used before 1.23: it turns
+     * keep-alive on with both times (in milliseconds here); the probe count stays the system's
+     * (10). The TCP_KEEPIDLE family of options is Windows 10 1709+ only, and not in the
+     * headers the bindings are checked against.
+     */
+    @Override
+    public int setKeepAlive(MemorySegment errno, MemorySegment scratch, long fd, int idle, int interval, int count) {
+        MemorySegment v = scratch.asSlice(0, tcp_keepalive.sizeof());
+        tcp_keepalive.onoff(v, 1);
+        tcp_keepalive.keepalivetime(v, (int) Math.min(idle * 1000L, Integer.MAX_VALUE));
+        tcp_keepalive.keepaliveinterval(v, (int) Math.min(interval * 1000L, Integer.MAX_VALUE));
+        MemorySegment returned = scratch.asSlice(tcp_keepalive.sizeof(), 4);
+        return check(errno, WindowsErrno.WSAIoctl(errno, fd, Windows.SIO_KEEPALIVE_VALS(), v, (int) v.byteSize(),
+                MemorySegment.NULL, 0, returned, MemorySegment.NULL, MemorySegment.NULL));
     }
 
     /** getsockopt into a zeroed {@code val}: some options answer with fewer bytes than asked. */

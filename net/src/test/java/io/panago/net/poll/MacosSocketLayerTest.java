@@ -34,6 +34,8 @@ class MacosSocketLayerTest {
             Map.entry("SO_RCVBUF", 0x1002L), Map.entry("SO_SNDBUF", 0x1001L),
             Map.entry("SO_LINGER_SEC", 0x1080L), Map.entry("SO_NOSIGPIPE", 0x1022L),
             Map.entry("IPPROTO_TCP", 6L), Map.entry("TCP_NODELAY", 1L),
+            // <netinet/tcp.h>: TCP_KEEPALIVE 0x10 (the idle time), TCP_KEEPINTVL 0x101, TCP_KEEPCNT 0x102
+            Map.entry("TCP_KEEPIDLE", 0x10L), Map.entry("TCP_KEEPINTVL", 0x101L), Map.entry("TCP_KEEPCNT", 0x102L),
             Map.entry("IPPROTO_IPV6", 41L), Map.entry("IPV6_V6ONLY", 27L),
             Map.entry("SHUT_RD", 0L), Map.entry("SHUT_WR", 1L),
             Map.entry("POLLIN", 1L), Map.entry("POLLOUT", 4L),
