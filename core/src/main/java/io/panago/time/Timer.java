@@ -6,7 +6,6 @@ import io.panago.RecvChan;
 import io.panago.internal.RuntimeLock;
 import io.panago.runtime.RTimer;
 import io.panago.runtime.Sched;
-import io.panago.runtime.TimerFunc;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -33,7 +32,7 @@ import java.time.Instant;
  * {@code now < notBefore}. Ticker expiries drop a tick when the buffer is full, as
  * Go's do.
  */
-public final class Timer implements TimerFunc {
+public final class Timer {
     private final RuntimeLock mu = new RuntimeLock();
     private final Chan<Instant> c;
     private final Runnable f;
@@ -49,7 +48,8 @@ public final class Timer implements TimerFunc {
         this.period = period;
         this.f = f;
         this.c = f == null ? Chan.make(1) : null;
-        this.rt = new RTimer(this, null);
+        // The runtime calls back through a lambda, so that no public method of Timer can fire it.
+        this.rt = new RTimer((arg, now) -> fire(now), null);
         long when = when(d);
         mu.lock();
         armed = true;
@@ -129,8 +129,7 @@ public final class Timer implements TimerFunc {
     }
 
     /** The runtime timer's function: deliver unless stopped or reset meanwhile. */
-    @Override
-    public void fire(Object arg, long now) {
+    private void fire(long now) {
         mu.lock();
         if (!armed || now < notBefore) {
             mu.unlock();
