@@ -234,7 +234,8 @@ public final class TcpStream implements AutoCloseable {
     private static TcpStream dialOne(Context ctx, InetSocketAddress addr, long deadline) throws IOException {
         addr = localIfUnspecified(addr);
         for (int attempt = 0; ; attempt++) {
-            FD fd = ctx == null || ctx.done() == Chan.<Void>nil() ? FD.dial(addr, deadline) : dialUntilDone(ctx, addr, deadline);
+            FD fd = ctx == null || ctx.done() == Chan.<Void>nil()
+                    ? FD.dial(addr, deadline) : dialUntilDone(ctx, addr, deadline);
             InetSocketAddress l, p;
             try {
                 l = fd.address(false);
