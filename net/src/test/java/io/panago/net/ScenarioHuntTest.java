@@ -1,0 +1,1041 @@
+package io.panago.net;
+
+import io.panago.Chan;
+import io.panago.Go;
+import io.panago.Select;
+import io.panago.context.CancelContext;
+import io.panago.context.Context;
+import io.panago.net.NetStormTest.Kind;
+import io.panago.sync.WaitGroup;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.panago.net.NetStormTest.bounded;
+import static io.panago.net.NetStormTest.start;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * User scenarios: the programs a Java developer writes with this library (a line protocol
+ * server behind {@code BufferedReader}/{@code PrintWriter}, a proxy built on
+ * {@code transferTo}, a chat hub on channels and {@code Select}, a context-driven graceful
+ * shutdown, handlers that do file I/O through {@link Go#blocking}, framed protocols on
+ * {@code DataInputStream}), each run with goroutines, platform threads and virtual threads as
+ * clients, at GOMAXPROCS 1 and 2. They assert on content and termination only; the generous
+ * limits turn a hang into a failure with a goroutine dump. The per-class check of
+ * {@link NetTesting} sees that no descriptor and no goroutine is left behind.
+ */
+@ExtendWith(NetTesting.class)
+class ScenarioHuntTest {
+    private static final Duration LIMIT = Duration.ofSeconds(30);
+    private static final int[] PROCS = {1, 2};
+
+    private static void atEachGomaxprocs(NetTesting.Body body) throws Exception {
+        for (int procs : PROCS) {
+            int before = Go.gomaxprocs(procs);
+            try {
+                body.run();
+            } finally {
+                Go.gomaxprocs(before);
+            }
+        }
+    }
+
+    private static Kind kind(int i) {
+        return Kind.values()[i % Kind.values().length];
+    }
+
+    private static BufferedReader reader(TcpStream s) {
+        return new BufferedReader(new InputStreamReader(s.inputStream(), StandardCharsets.UTF_8));
+    }
+
+    private static void await(Latch l, Queue<Throwable> errors, String what) {
+        if (!l.await(LIMIT)) {
+            String dump = Go.dump();
+            System.err.println("TIMEOUT " + what + "; dump:\n" + dump);
+            AssertionError e = new AssertionError(what + ": " + l.count() + " still running\n" + dump);
+            errors.forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+
+    /** Accepts until the listener is closed, running {@code handler} per connection. */
+    private interface Handler {
+        void serve(TcpStream s) throws Exception;
+    }
+
+    /**
+     * An accept loop in a goroutine; each connection is served in a goroutine of its own and
+     * closed afterwards. Counts down {@code done} once the loop and every handler ended.
+     */
+    private static void serve(TcpListener ln, Queue<Throwable> errors, Latch done, Handler h) {
+        WaitGroup wg = new WaitGroup();
+        Go.go(() -> {
+            try {
+                for (;;) {
+                    TcpStream s;
+                    try {
+                        s = ln.accept();
+                    } catch (SocketException e) {
+                        if (ln.isClosed()) {
+                            break;
+                        }
+                        throw e;
+                    }
+                    wg.go(() -> {
+                        try (s) {
+                            h.serve(s);
+                        } catch (Throwable t) {
+                            errors.add(t);
+                        }
+                    });
+                }
+                wg.await();
+            } catch (Throwable t) {
+                errors.add(t);
+            } finally {
+                done.countDown();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------
+    // 1. A line protocol server (a tiny Redis): pipelined requests, many kinds of clients.
+
+    /**
+     * The server of a line protocol: {@code ECHO x} answers {@code x}, {@code ADD a b} the sum,
+     * {@code BIG n} a line of n letters, {@code QUIT} {@code BYE} and hangs up. It flushes
+     * only when no further request is already buffered ({@code BufferedReader.ready()}, which
+     * asks the stream's {@code available()}), as a pipelining server does.
+     */
+    private static void lineHandler(TcpStream s) throws IOException {
+        BufferedReader in = reader(s);
+        BufferedWriter out = new BufferedWriter(new OutputStreamWriter(s.outputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            String[] w = line.split(" ", 3);
+            switch (w[0]) {
+                case "ECHO" -> out.write(w[1]);
+                case "ADD" -> out.write(Long.toString(Long.parseLong(w[1]) + Long.parseLong(w[2])));
+                case "BIG" -> out.write(bigLine(Integer.parseInt(w[1])));
+                case "QUIT" -> {
+                    out.write("BYE\n");
+                    out.flush();
+                    return;
+                }
+                default -> out.write("ERR " + line);
+            }
+            out.write('\n');
+            if (!in.ready()) {
+                out.flush();
+            }
+        }
+        out.flush();
+    }
+
+    private static String bigLine(int n) {
+        StringBuilder b = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            b.append((char) ('a' + (i * 7 + n) % 26));
+        }
+        return b.toString();
+    }
+
+    private record Req(String line, String want) {}
+
+    private static Req request(SplittableRandom r, int client, int i) {
+        return switch (r.nextInt(4)) {
+            case 0 -> new Req("ADD " + client + " " + i, Long.toString(client + i));
+            case 1 -> {
+                int n = r.nextInt(1, 200_000);
+                yield new Req("BIG " + n, bigLine(n));
+            }
+            default -> {
+                String v = "c" + client + "-r" + i + "-\u00e9\u4e16" + "x".repeat(r.nextInt(300));
+                yield new Req("ECHO " + v, v);
+            }
+        };
+    }
+
+    /**
+     * One client: half of them pipeline from a writer of their own (a clone of the
+     * connection) while reading the answers; the others send batches and read each batch's
+     * answers. Ends with QUIT, BYE and end of stream.
+     */
+    private static void lineClient(String addr, int client, Kind kind, Queue<Throwable> errors) throws Exception {
+        SplittableRandom r = new SplittableRandom(client * 31L + 7);
+        int n = 60;
+        List<Req> reqs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            reqs.add(request(r, client, i));
+        }
+        try (TcpStream s = TcpStream.connect(addr)) {
+            BufferedReader in = reader(s);
+            if (client % 2 == 0) {
+                TcpStream w = s.tryClone();
+                Latch sent = new Latch(1);
+                start(kind, errors, sent, () -> {
+                    try (w; PrintWriter out = new PrintWriter(new BufferedWriter(
+                            new OutputStreamWriter(w.outputStream(), StandardCharsets.UTF_8)))) {
+                        for (Req q : reqs) {
+                            out.print(q.line + "\n");
+                        }
+                        out.print("QUIT\n");
+                        out.flush();
+                        assertTrue(!out.checkError(), "PrintWriter saw an error");
+                    }
+                });
+                for (int i = 0; i < n; i++) {
+                    assertEquals(reqs.get(i).want, in.readLine(), "client " + client + " answer " + i);
+                }
+                await(sent, errors, "pipelining writer of client " + client);
+            } else {
+                BufferedWriter out = new BufferedWriter(new OutputStreamWriter(s.outputStream(), StandardCharsets.UTF_8));
+                for (int i = 0; i < n; ) {
+                    int batch = Math.min(n - i, r.nextInt(1, 12));
+                    for (int k = 0; k < batch; k++) {
+                        out.write(reqs.get(i + k).line);
+                        out.newLine();
+                    }
+                    out.flush();
+                    for (int k = 0; k < batch; k++, i++) {
+                        assertEquals(reqs.get(i).want, in.readLine(), "client " + client + " answer " + i);
+                    }
+                }
+                out.write("QUIT\n");
+                out.flush();
+            }
+            assertEquals("BYE", in.readLine());
+            assertNull(in.readLine(), "end of stream after BYE");
+        }
+    }
+
+    @Test
+    void lineProtocolServerWithPipeliningClientsOfEveryKind() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        for (String host : new String[] {"127.0.0.1:0", "[::1]:0"}) {
+            atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+                for (int round = 0; round < 2; round++) {
+                    TcpListener ln = TcpListener.bind(host);
+                    Latch server = new Latch(1);
+                    serve(ln, errors, server, ScenarioHuntTest::lineHandler);
+                    String addr = host.startsWith("[") ? "[::1]:" + ln.localAddress().getPort()
+                            : "127.0.0.1:" + ln.localAddress().getPort();
+                    int clients = 12;
+                    Latch done = new Latch(clients);
+                    for (int c = 0; c < clients; c++) {
+                        int id = c + round * 100;
+                        Kind k = kind(c);
+                        start(k, errors, done, () -> lineClient(addr, id, k, errors));
+                    }
+                    await(done, errors, "line clients");
+                    ln.close();
+                    await(server, errors, "line server");
+                    NetTesting.rethrow(errors);
+                }
+                return null;
+            }));
+        }
+        NetTesting.rethrow(errors);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // 2. A TCP proxy: transferTo both ways, half-close propagated; then the upstream resets.
+
+    /**
+     * The proxy's handler: dials the upstream and copies both ways, each direction in a
+     * goroutine on its own clone, passing end of stream on as {@code shutdownOutput}. A
+     * failure in either direction closes every stream, which ends the other copy too.
+     */
+    private static void proxy(TcpStream client, String upstream, AtomicLong copied) throws Exception {
+        try (TcpStream up = TcpStream.connect(upstream);
+             TcpStream client2 = client.tryClone();
+             TcpStream up2 = up.tryClone()) {
+            TcpStream[] all = {client, client2, up, up2};
+            Latch done = new Latch(2);
+            Queue<Throwable> copyErrors = NetTesting.errors();
+            for (int dir = 0; dir < 2; dir++) {
+                TcpStream from = dir == 0 ? client : up2, to = dir == 0 ? up : client2;
+                Go.go(() -> {
+                    try {
+                        copied.addAndGet(from.inputStream().transferTo(to.outputStream()));
+                        to.shutdownOutput();
+                    } catch (IOException e) {
+                        copyErrors.add(e);
+                        for (TcpStream s : all) {
+                            s.close();
+                        }
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            if (!done.await(LIMIT)) {
+                throw new AssertionError("proxy copies still running\n" + Go.dump());
+            }
+            for (Throwable t : copyErrors) {
+                if (!(t instanceof SocketException)) {
+                    throw new AssertionError("proxy copy failed with " + t, t);
+                }
+            }
+        }
+    }
+
+    /** Reads stream {@code seed} to its end through {@code in}, checking every byte. */
+    private static long receive(InputStream in, long seed) throws IOException {
+        byte[] buf = new byte[40_000], scratch = new byte[buf.length];
+        long pos = 0;
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            long bad = Payload.mismatch(seed, pos, buf, 0, n, scratch);
+            if (bad >= 0) {
+                throw new AssertionError("stream " + seed + ": byte " + bad + " differs");
+            }
+            pos += n;
+        }
+        return pos;
+    }
+
+    private static void send(OutputStream out, long seed, long total, SplittableRandom r) throws IOException {
+        byte[] buf = new byte[70_000];
+        for (long pos = 0; pos < total; ) {
+            int n = (int) Math.min(r.nextInt(1, buf.length + 1), total - pos);
+            Payload.fill(seed, pos, buf, 0, n);
+            out.write(buf, 0, n);
+            pos += n;
+        }
+    }
+
+    @Test
+    void proxyCopiesEveryByteBothWaysAndPassesHalfClosesOn() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            // The upstream: reads the client's stream to its end while sending its own, then
+            // half-closes; reports what it read.
+            Map<Long, Long> upstreamGot = new ConcurrentHashMap<>();
+            TcpListener upLn = TcpListener.bind("127.0.0.1:0");
+            Latch upDone = new Latch(1);
+            serve(upLn, errors, upDone, s -> {
+                DataInputStream din = new DataInputStream(s.inputStream());
+                long seed = din.readLong(), back = din.readLong();
+                TcpStream w = s.tryClone();
+                Latch sent = new Latch(1);
+                NetTesting.go(errors, sent, () -> {
+                    try (w) {
+                        send(w.outputStream(), seed + 1000, back, new SplittableRandom(seed));
+                        w.shutdownOutput();
+                    }
+                });
+                upstreamGot.put(seed, receive(din, seed));
+                await(sent, errors, "upstream sender " + seed);
+            });
+            TcpListener proxyLn = TcpListener.bind("127.0.0.1:0");
+            String up = "127.0.0.1:" + upLn.localAddress().getPort();
+            AtomicLong copied = new AtomicLong();
+            Latch proxyDone = new Latch(1);
+            serve(proxyLn, errors, proxyDone, c -> proxy(c, up, copied));
+            String px = "127.0.0.1:" + proxyLn.localAddress().getPort();
+
+            int clients = 9;
+            long[] sizes = new long[clients], backs = new long[clients];
+            long total = 0;
+            SplittableRandom r = new SplittableRandom(42);
+            for (int i = 0; i < clients; i++) {
+                sizes[i] = r.nextInt(4) == 0 ? r.nextInt(100) : r.nextLong(1, 3 << 20);
+                backs[i] = r.nextInt(4) == 0 ? r.nextInt(100) : r.nextLong(1, 3 << 20);
+                total += sizes[i] + backs[i] + 16;
+            }
+            Latch done = new Latch(clients);
+            for (int i = 0; i < clients; i++) {
+                long seed = i + 1, size = sizes[i], back = backs[i];
+                start(kind(i), errors, done, () -> {
+                    try (TcpStream s = TcpStream.connect(px); TcpStream w = s.tryClone()) {
+                        Latch sent = new Latch(1);
+                        start(kind((int) seed + 1), errors, sent, () -> {
+                            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(w.outputStream(), 8192));
+                            out.writeLong(seed);
+                            out.writeLong(back);
+                            send(out, seed, size, new SplittableRandom(seed * 3));
+                            out.flush();
+                            w.shutdownOutput();
+                        });
+                        assertEquals(back, receive(s.inputStream(), seed + 1000), "bytes back to client " + seed);
+                        await(sent, errors, "client sender " + seed);
+                    }
+                });
+            }
+            await(done, errors, "proxy clients");
+            proxyLn.close();
+            await(proxyDone, errors, "proxy");
+            upLn.close();
+            await(upDone, errors, "upstream");
+            NetTesting.rethrow(errors);
+            for (int i = 0; i < clients; i++) {
+                assertEquals(sizes[i], upstreamGot.get((long) i + 1), "bytes upstream got from client " + (i + 1));
+            }
+            assertEquals(total, copied.get(), "bytes through the proxy");
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    @Test
+    void proxyEndsEverythingWhenTheUpstreamResetsMidTransfer() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            TcpListener upLn = TcpListener.bind("127.0.0.1:0");
+            Latch upDone = new Latch(1);
+            serve(upLn, errors, upDone, s -> {
+                // Reads a little, sends a little, then resets the connection.
+                byte[] buf = new byte[50_000];
+                long seen = 0;
+                int limit = new SplittableRandom(s.peerAddress().getPort()).nextInt(1, 400_000);
+                s.writeAll(new byte[limit % 100_000]);
+                while (seen < limit) {
+                    int n = s.read(buf);
+                    if (n < 0) {
+                        break;
+                    }
+                    seen += n;
+                }
+                NetStormTest.linger0(s);
+            });
+            TcpListener proxyLn = TcpListener.bind("127.0.0.1:0");
+            String up = "127.0.0.1:" + upLn.localAddress().getPort();
+            Latch proxyDone = new Latch(1);
+            serve(proxyLn, errors, proxyDone, c -> proxy(c, up, new AtomicLong()));
+            String px = "127.0.0.1:" + proxyLn.localAddress().getPort();
+            int clients = 12;
+            Latch done = new Latch(clients);
+            AtomicInteger ended = new AtomicInteger();
+            for (int i = 0; i < clients; i++) {
+                int id = i;
+                start(kind(i), errors, done, () -> {
+                    try (TcpStream s = TcpStream.connect(px); TcpStream w = s.tryClone()) {
+                        Latch sent = new Latch(1);
+                        start(kind(id + 1), errors, sent, () -> {
+                            try {
+                                send(w.outputStream(), id, 8L << 20, new SplittableRandom(id));
+                                w.shutdownOutput();
+                            } catch (SocketException expected) {
+                                // the proxy gave up on us: reset or closed
+                            }
+                        });
+                        try {
+                            s.inputStream().transferTo(OutputStream.nullOutputStream());
+                        } catch (SocketException expected) {
+                            // reset by the proxy
+                        }
+                        await(sent, errors, "client sender " + id);
+                        ended.incrementAndGet();
+                    }
+                });
+            }
+            await(done, errors, "proxy clients");
+            proxyLn.close();
+            await(proxyDone, errors, "proxy");
+            upLn.close();
+            await(upDone, errors, "upstream");
+            NetTesting.rethrow(errors);
+            assertEquals(clients, ended.get());
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // 3. A chat hub: a reader goroutine per client, a hub on Select, a writer per client.
+
+    /** A member of the chat: its outbox, which its writer goroutine drains. */
+    private record Member(int id, Chan<String> outbox) {}
+
+    /**
+     * The hub: joins, leaves and messages arrive on three channels; every message goes to
+     * every member's outbox, in the hub's one order. A leave closes the member's outbox, which
+     * ends its writer. Ends when {@code stop} is closed and no member is left.
+     */
+    private static void hub(Chan<Member> join, Chan<Member> leave, Chan<String> msgs, Chan<Void> stop) {
+        Map<Integer, Member> members = new HashMap<>();
+        Select sel = new Select();
+        Select.RecvCase<Member> j = sel.recv(join), l = sel.recv(leave);
+        Select.RecvCase<String> m = sel.recv(msgs);
+        Select.RecvCase<Void> st = sel.recv(stop);
+        boolean stopping = false;
+        while (!stopping || !members.isEmpty()) {
+            int i = sel.select();
+            if (i == j.index()) {
+                Member who = j.value();
+                members.put(who.id, who);
+                who.outbox.send("WELCOME " + who.id);
+            } else if (i == l.index()) {
+                Member who = l.value();
+                members.remove(who.id);
+                who.outbox.close();
+            } else if (i == m.index()) {
+                for (Member who : members.values()) {
+                    who.outbox.send(m.value());
+                }
+            } else {
+                stopping = true;
+                st.chan(Chan.nil());
+            }
+        }
+    }
+
+    /** The server side of one chat connection: its writer here, its reader in a goroutine. */
+    private static void chatConnection(TcpStream s, int id, Chan<Member> join, Chan<Member> leave,
+            Chan<String> msgs, Queue<Throwable> errors) throws Exception {
+        Member me = new Member(id, Chan.make(64));
+        TcpStream r = s.tryClone();
+        Latch readerDone = new Latch(1);
+        join.send(me);
+        NetTesting.go(errors, readerDone, () -> {
+            try (r) {
+                BufferedReader in = reader(r);
+                String line;
+                while ((line = in.readLine()) != null) {
+                    msgs.send(line);
+                }
+            } finally {
+                leave.send(me);
+            }
+        });
+        BufferedWriter out = new BufferedWriter(new OutputStreamWriter(s.outputStream(), StandardCharsets.UTF_8));
+        for (String line : me.outbox) {
+            out.write(line);
+            out.write('\n');
+            if (me.outbox.len() == 0) {
+                out.flush();
+            }
+        }
+        out.flush();
+        s.shutdownOutput();
+        await(readerDone, errors, "chat reader " + id);
+    }
+
+    @Test
+    void chatHubDeliversEveryMessageInOneOrderToEveryMemberThatStays() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 2; round++) {
+                Chan<Member> join = Chan.make(), leave = Chan.make();
+                Chan<String> msgs = Chan.make(16);
+                Chan<Void> stop = Chan.make();
+                Latch hubDone = new Latch(1);
+                NetTesting.go(errors, hubDone, () -> hub(join, leave, msgs, stop));
+                TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                AtomicInteger ids = new AtomicInteger();
+                Latch server = new Latch(1);
+                serve(ln, errors, server, s -> chatConnection(s, ids.incrementAndGet(), join, leave, msgs, errors));
+                String addr = "127.0.0.1:" + ln.localAddress().getPort();
+
+                int stayers = 5, churners = 12, perStayer = 40, perChurner = 6;
+                int total = stayers * perStayer + churners * perChurner;
+                Latch welcomed = new Latch(stayers);
+                Latch done = new Latch(stayers + churners);
+                List<List<String>> seen = new ArrayList<>();
+                for (int i = 0; i < stayers; i++) {
+                    List<String> mine = new ArrayList<>();
+                    seen.add(mine);
+                    int who = i;
+                    start(kind(i + round), errors, done, () -> {
+                        try (TcpStream s = TcpStream.connect(addr); TcpStream w = s.tryClone()) {
+                            BufferedReader in = reader(s);
+                            assertTrue(in.readLine().startsWith("WELCOME "));
+                            welcomed.countDown();
+                            welcomed.await();
+                            Latch sent = new Latch(1);
+                            start(kind(who + 1), errors, sent, () -> {
+                                PrintWriter out = new PrintWriter(new OutputStreamWriter(w.outputStream(),
+                                        StandardCharsets.UTF_8), true);
+                                for (int k = 0; k < perStayer; k++) {
+                                    out.println("stayer" + who + " " + k);
+                                }
+                                assertTrue(!out.checkError());
+                            });
+                            for (int k = 0; k < total; k++) {
+                                String line = in.readLine();
+                                if (line == null) {
+                                    fail("stayer " + who + ": end of stream after " + k + " of " + total);
+                                }
+                                mine.add(line);
+                            }
+                            await(sent, errors, "stayer sender " + who);
+                            s.shutdownOutput();
+                            assertNull(in.readLine(), "stayer " + who + ": end of stream after its leave");
+                        }
+                    });
+                }
+                for (int i = 0; i < churners; i++) {
+                    int who = i;
+                    start(kind(i), errors, done, () -> {
+                        welcomed.await();
+                        Go.sleep(Duration.ofMillis(new SplittableRandom(who).nextInt(30)));
+                        try (TcpStream s = TcpStream.connect(addr)) {
+                            BufferedReader in = reader(s);
+                            assertTrue(in.readLine().startsWith("WELCOME "));
+                            OutputStream out = s.outputStream();
+                            for (int k = 0; k < perChurner; k++) {
+                                out.write(("churner" + who + " " + k + "\n").getBytes(StandardCharsets.UTF_8));
+                            }
+                            s.shutdownOutput();
+                            while (in.readLine() != null) {
+                                // what others said meanwhile
+                            }
+                        }
+                    });
+                }
+                await(done, errors, "chat clients");
+                ln.close();
+                await(server, errors, "chat server");
+                stop.close();
+                await(hubDone, errors, "hub");
+                NetTesting.rethrow(errors);
+                List<String> first = seen.get(0);
+                for (int i = 1; i < stayers; i++) {
+                    assertEquals(first, seen.get(i), "stayer " + i + " saw another order than stayer 0");
+                }
+                // Each sender's messages all there, in its order.
+                Map<String, Integer> next = new HashMap<>();
+                for (String line : first) {
+                    String[] w = line.split(" ");
+                    int k = next.getOrDefault(w[0], 0);
+                    assertEquals(k, Integer.parseInt(w[1]), "message order of " + w[0]);
+                    next.put(w[0], k + 1);
+                }
+                assertEquals(stayers + churners, next.size());
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // 4. Graceful shutdown driven by a Context.
+
+    @Test
+    void contextDrivenGracefulShutdownLeavesNothingBehind() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 3; round++) {
+                TreeSet<String> fdsBefore = NetTesting.openSockets();
+                int gsBefore = Go.numGoroutine();
+                CancelContext ctx = Context.withCancel(Context.background());
+                TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                Context.afterFunc(ctx, ln::close);
+                WaitGroup wg = new WaitGroup();
+                AtomicInteger answered = new AtomicInteger();
+                Latch acceptLoop = new Latch(1);
+                NetTesting.go(errors, acceptLoop, () -> {
+                    for (;;) {
+                        TcpStream s;
+                        try {
+                            s = ln.accept();
+                        } catch (SocketException e) {
+                            if (ctx.err() != null) {
+                                return;
+                            }
+                            throw e;
+                        }
+                        wg.add(1);
+                        Go.go(() -> {
+                            try (s) {
+                                BufferedReader in = reader(s);
+                                OutputStream out = s.outputStream();
+                                for (;;) {
+                                    s.setReadDeadline(Instant.now().plusMillis(20));
+                                    String line;
+                                    try {
+                                        line = in.readLine();
+                                    } catch (SocketTimeoutException idle) {
+                                        if (ctx.err() != null) {
+                                            return; // idle at shutdown
+                                        }
+                                        continue;
+                                    }
+                                    if (line == null) {
+                                        return;
+                                    }
+                                    // A request in progress is finished, shutdown or not.
+                                    Go.sleep(Duration.ofMillis(1));
+                                    out.write(("ok " + line + "\n").getBytes(StandardCharsets.UTF_8));
+                                    answered.incrementAndGet();
+                                    if (ctx.err() != null) {
+                                        return; // no next request once shutting down
+                                    }
+                                }
+                            } catch (Throwable t) {
+                                errors.add(t);
+                            } finally {
+                                wg.done();
+                            }
+                        });
+                    }
+                });
+                String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                int clients = 12;
+                Latch done = new Latch(clients);
+                Latch connected = new Latch(clients);
+                AtomicInteger received = new AtomicInteger();
+                for (int i = 0; i < clients; i++) {
+                    int id = i;
+                    start(kind(i + round), errors, done, () -> {
+                        try (TcpStream s = TcpStream.connect(addr)) {
+                            connected.countDown();
+                            BufferedReader in = reader(s);
+                            OutputStream out = s.outputStream();
+                            for (int k = 0; ; k++) {
+                                String req = id + "." + k;
+                                try {
+                                    out.write((req + "\n").getBytes(StandardCharsets.UTF_8));
+                                    String got = in.readLine();
+                                    if (got == null) {
+                                        return; // the server went away between requests
+                                    }
+                                    assertEquals("ok " + req, got);
+                                    received.incrementAndGet();
+                                } catch (SocketException goneAway) {
+                                    // reset: the server closed with our next request unread
+                                    assertTrue(goneAway.getMessage().contains("ECONNRESET")
+                                            || goneAway.getMessage().contains("EPIPE"), goneAway.toString());
+                                    return;
+                                }
+                            }
+                        }
+                    });
+                }
+                await(connected, errors, "clients connecting");
+                Go.sleep(Duration.ofMillis(30));
+                ctx.cancel();
+                await(acceptLoop, errors, "accept loop");
+                Latch drained = new Latch(1);
+                Go.go(() -> {
+                    wg.await();
+                    drained.countDown();
+                });
+                await(drained, errors, "connection goroutines after shutdown");
+                await(done, errors, "clients after shutdown");
+                NetTesting.rethrow(errors);
+                assertTrue(ln.isClosed());
+                assertEquals(answered.get(), received.get(), "answers sent and answers received");
+                assertTrue(received.get() > 0, "no request was answered before the shutdown");
+                // Nothing left: every connection's descriptor and goroutine is gone.
+                long until = System.nanoTime() + LIMIT.toNanos();
+                while ((Go.numGoroutine() > gsBefore || !NetTesting.openSockets().equals(fdsBefore))
+                        && System.nanoTime() < until) {
+                    Go.sleep(Duration.ofMillis(5));
+                }
+                assertEquals(fdsBefore, NetTesting.openSockets(), "descriptors after shutdown");
+                assertTrue(Go.numGoroutine() <= gsBefore, "goroutines after shutdown:\n" + Go.dump());
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // 5. Go.blocking in a handler, at GOMAXPROCS 1: the other connections are still served.
+
+    @Test
+    void handlersInGoBlockingDoNotStopOtherConnectionsAtGomaxprocsOne() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        Path dir = Files.createTempDirectory("scenario");
+        int before = Go.gomaxprocs(1);
+        try {
+            bounded(LIMIT, () -> {
+                for (int round = 0; round < 3; round++) {
+                    // The blocking handlers wait, inside Go.blocking, for a plain JDK latch that
+                    // only the ping client's last answer opens: if a blocked carrier kept the
+                    // one P, the ping connection would never be served.
+                    CountDownLatch pings = new CountDownLatch(1);
+                    TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                    Latch server = new Latch(1);
+                    int rnd = round;
+                    serve(ln, errors, server, s -> {
+                        BufferedReader in = reader(s);
+                        OutputStream out = s.outputStream();
+                        String line;
+                        while ((line = in.readLine()) != null) {
+                            String reply;
+                            if (line.startsWith("FILE ")) {
+                                String body = line.substring(5);
+                                reply = Go.blocking(() -> {
+                                    Path f = Files.createTempFile(dir, "req", ".txt");
+                                    try {
+                                        Files.writeString(f, body);
+                                        if (!pings.await(LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+                                            throw new AssertionError("the ping connection was not served");
+                                        }
+                                        return Files.readString(f);
+                                    } finally {
+                                        Files.delete(f);
+                                    }
+                                });
+                            } else {
+                                reply = line;
+                            }
+                            out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
+                        }
+                    });
+                    String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                    int fileClients = 3;
+                    Latch done = new Latch(fileClients + 1);
+                    Latch fileSent = new Latch(fileClients);
+                    for (int i = 0; i < fileClients; i++) {
+                        int id = i;
+                        start(kind(i + rnd), errors, done, () -> {
+                            try (TcpStream s = TcpStream.connect(addr)) {
+                                BufferedReader in = reader(s);
+                                for (int k = 0; k < 3; k++) {
+                                    String body = "file " + id + " " + k + " " + "z".repeat(k * 5000);
+                                    s.outputStream().write(("FILE " + body + "\n").getBytes(StandardCharsets.UTF_8));
+                                    if (k == 0) {
+                                        fileSent.countDown();
+                                    }
+                                    assertEquals(body, in.readLine());
+                                }
+                            }
+                        });
+                    }
+                    start(kind(rnd + 1), errors, done, () -> {
+                        fileSent.await();
+                        Go.sleep(Duration.ofMillis(5)); // the file requests are in their handlers
+                        try (TcpStream s = TcpStream.connect(addr)) {
+                            BufferedReader in = reader(s);
+                            for (int k = 0; k < 200; k++) {
+                                s.outputStream().write(("ping " + k + "\n").getBytes(StandardCharsets.UTF_8));
+                                assertEquals("ping " + k, in.readLine());
+                            }
+                        } finally {
+                            pings.countDown();
+                        }
+                    });
+                    await(done, errors, "blocking-handler clients");
+                    ln.close();
+                    await(server, errors, "blocking-handler server");
+                    NetTesting.rethrow(errors);
+                }
+                return null;
+            });
+        } finally {
+            Go.gomaxprocs(before);
+            try (var left = Files.list(dir)) {
+                assertEquals(0, left.count(), "temporary files left");
+            }
+            Files.delete(dir);
+        }
+        NetTesting.rethrow(errors);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // 6. What protocol code does with the stream views.
+
+    /**
+     * A framed echo service on {@code DataInputStream.readFully}/{@code DataOutputStream}:
+     * frames up to 24 MiB (beyond the socket buffers both ways), with empty frames among them.
+     */
+    @Test
+    void hugeFramesThroughDataStreamsComeBackIntact() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            TcpListener ln = TcpListener.bind("127.0.0.1:0");
+            Latch server = new Latch(1);
+            serve(ln, errors, server, s -> {
+                DataInputStream in = new DataInputStream(new BufferedInputStream(s.inputStream()));
+                DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.outputStream()));
+                for (;;) {
+                    int len;
+                    try {
+                        len = in.readInt();
+                    } catch (EOFException end) {
+                        return;
+                    }
+                    byte[] frame = new byte[len];
+                    in.readFully(frame);
+                    out.writeInt(len);
+                    out.write(frame);
+                    out.flush();
+                }
+            });
+            String addr = "127.0.0.1:" + ln.localAddress().getPort();
+            int clients = 3;
+            Latch done = new Latch(clients);
+            for (int i = 0; i < clients; i++) {
+                int id = i;
+                start(kind(i), errors, done, () -> {
+                    SplittableRandom r = new SplittableRandom(id);
+                    try (TcpStream s = TcpStream.connect(addr); TcpStream w = s.tryClone()) {
+                        int[] lens = {0, 24 << 20, 1, r.nextInt(1 << 20), 0, 5 << 20, r.nextInt(100)};
+                        Latch sent = new Latch(1);
+                        start(kind(id + 1), errors, sent, () -> {
+                            DataOutputStream out = new DataOutputStream(w.outputStream());
+                            for (int k = 0; k < lens.length; k++) {
+                                byte[] f = new byte[lens[k]];
+                                Payload.fill(id * 100 + k, 0, f, 0, f.length);
+                                out.writeInt(f.length);
+                                out.write(f);
+                            }
+                            w.shutdownOutput();
+                        });
+                        DataInputStream in = new DataInputStream(s.inputStream());
+                        for (int k = 0; k < lens.length; k++) {
+                            assertEquals(lens[k], in.readInt(), "frame " + k + " length");
+                            byte[] got = new byte[lens[k]];
+                            in.readFully(got);
+                            assertEquals(-1, Payload.mismatch(id * 100 + k, 0, got, 0, got.length, new byte[got.length]),
+                                    "frame " + k + " content");
+                        }
+                        assertEquals(-1, in.read(), "end of stream after the last frame");
+                        await(sent, errors, "frame sender " + id);
+                    }
+                });
+            }
+            await(done, errors, "frame clients");
+            ln.close();
+            await(server, errors, "frame server");
+            NetTesting.rethrow(errors);
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * {@code readAllBytes} until the peer closes, {@code skip}/{@code skipNBytes} over a
+     * header, {@code available()} as a parser's "is the rest already here" test, and
+     * {@code readNBytes} at end of stream: what the JDK's socket streams do.
+     */
+    @Test
+    void readAllBytesSkipAndAvailableBehaveAsASocketStream() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 6; round++) {
+                int rnd = round;
+                NetTesting.withPair((a, b) -> {
+                    int skip = 1 + rnd * 70_000, body = 3_000_000 + rnd;
+                    Latch sent = new Latch(1);
+                    start(kind(rnd), errors, sent, () -> {
+                        try (OutputStream out = new BufferedOutputStream(a.outputStream(), 1 << 16)) {
+                            new DataOutputStream(out).writeInt(skip);
+                            out.write(new byte[skip]);
+                            byte[] p = new byte[body];
+                            Payload.fill(rnd, 0, p, 0, body);
+                            out.write(p);
+                        } // closes a: b reads end of stream
+                    });
+                    InputStream in = b.inputStream();
+                    int n = new DataInputStream(in).readInt();
+                    assertEquals(skip, n);
+                    if (rnd % 2 == 0) {
+                        in.skipNBytes(n);
+                    } else {
+                        long left = n;
+                        while (left > 0) {
+                            long k = in.skip(left);
+                            assertTrue(k > 0 && k <= left, "skip returned " + k);
+                            left -= k;
+                        }
+                    }
+                    // A parser that takes what is there without waiting, then the rest.
+                    int avail = in.available();
+                    assertTrue(avail >= 0 && avail <= body, "available " + avail);
+                    byte[] head = in.readNBytes(avail);
+                    assertEquals(avail, head.length, "available() promised more than a read gave");
+                    byte[] rest = in.readAllBytes();
+                    assertEquals(body, head.length + rest.length);
+                    assertEquals(-1, Payload.mismatch(rnd, 0, head, 0, head.length, new byte[head.length]));
+                    assertEquals(-1, Payload.mismatch(rnd, head.length, rest, 0, rest.length, new byte[rest.length]));
+                    assertEquals(0, in.available(), "available at end of stream");
+                    assertEquals(0, in.readNBytes(10).length);
+                    assertEquals(0, in.skip(10));
+                    assertThrows(EOFException.class, () -> in.skipNBytes(1));
+                    await(sent, errors, "sender");
+                });
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * Closing a stream from another goroutine or thread while a {@code BufferedReader} on it
+     * waits for the rest of a line: the reader fails with "Socket closed" (the half line is
+     * not passed off as a line, nor the close as end of stream), whatever kind of caller it is.
+     */
+    @Test
+    void closeWhileABufferedReaderIsMidLineFailsTheReader() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 9; round++) {
+                Kind readerKind = kind(round), closerKind = kind(round / 3);
+                NetTesting.withPair((a, b) -> {
+                    a.writeAll("first line\nhalf a li".getBytes(StandardCharsets.UTF_8));
+                    BufferedReader in = reader(b);
+                    Latch done = new Latch(1);
+                    AtomicInteger stage = new AtomicInteger();
+                    start(readerKind, errors, done, () -> {
+                        assertEquals("first line", in.readLine());
+                        stage.set(1);
+                        try {
+                            String line = in.readLine();
+                            fail(readerKind + " reader got " + (line == null ? "end of stream" : "\"" + line + "\""));
+                        } catch (SocketException e) {
+                            assertEquals("Socket closed", e.getMessage(), readerKind + " reader");
+                        }
+                        stage.set(2);
+                    });
+                    while (stage.get() == 0) {
+                        Go.sleep(Duration.ofMillis(1));
+                    }
+                    Go.sleep(Duration.ofMillis(5));
+                    Latch closer = new Latch(1);
+                    start(closerKind, errors, closer, b::close);
+                    await(closer, errors, "closer");
+                    await(done, errors, readerKind + " reader after close");
+                    assertEquals(2, stage.get());
+                    // The peer sees end of stream; writing to it fails soon after.
+                    assertEquals(-1, a.read(new byte[1]));
+                });
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+}
