@@ -1038,4 +1038,244 @@ class ScenarioHuntTest {
         }));
         NetTesting.rethrow(errors);
     }
+
+    // ------------------------------------------------------------------------------------
+    // 7. More of what users do: interrupting reads, fan-out with ErrGroup, heartbeats.
+
+    /**
+     * A reader that keeps going through timeouts (a short soTimeout, and another goroutine
+     * that now and then interrupts it Go-style with a read deadline in the past and then
+     * clears it) must still see every byte of a stream sent in bursts with pauses: a timeout
+     * never swallows data that arrived with it, on any backend, for any kind of reader.
+     */
+    @Test
+    void readsInterruptedByTimeoutsAndDeadlinesLoseNoData() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 6; round++) {
+                Kind readerKind = kind(round), writerKind = kind(round + 1);
+                long seed = 500 + round;
+                NetTesting.withPair((a, b) -> {
+                    long total = 2_000_000;
+                    Latch done = new Latch(3);
+                    AtomicInteger timeouts = new AtomicInteger();
+                    AtomicLong got = new AtomicLong();
+                    java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+                    start(writerKind, errors, done, () -> {
+                        SplittableRandom r = new SplittableRandom(seed);
+                        byte[] buf = new byte[20_000];
+                        for (long pos = 0; pos < total; ) {
+                            int n = (int) Math.min(r.nextInt(1, buf.length + 1), total - pos);
+                            Payload.fill(seed, pos, buf, 0, n);
+                            a.outputStream().write(buf, 0, n);
+                            pos += n;
+                            if (r.nextInt(8) == 0) {
+                                Go.sleep(Duration.ofMillis(r.nextInt(3)));
+                            }
+                        }
+                        a.shutdownOutput();
+                    });
+                    start(readerKind, errors, done, () -> {
+                        if (seed % 2 == 0) {
+                            b.setSoTimeout(Duration.ofMillis(1));
+                        }
+                        InputStream in = b.inputStream();
+                        byte[] buf = new byte[7_000], scratch = new byte[buf.length];
+                        long pos = 0;
+                        for (;;) {
+                            int n;
+                            try {
+                                n = in.read(buf);
+                            } catch (SocketTimeoutException e) {
+                                timeouts.incrementAndGet();
+                                continue;
+                            }
+                            if (n < 0) {
+                                break;
+                            }
+                            long bad = Payload.mismatch(seed, pos, buf, 0, n, scratch);
+                            if (bad >= 0) {
+                                throw new AssertionError(readerKind + " reader: byte " + bad + " differs");
+                            }
+                            pos += n;
+                        }
+                        got.set(pos);
+                        finished.set(true);
+                    });
+                    start(Kind.GOROUTINE, errors, done, () -> {
+                        SplittableRandom r = new SplittableRandom(seed + 1);
+                        while (!finished.get()) {
+                            b.setReadDeadline(Instant.now().minusSeconds(1));
+                            Go.sleep(Duration.ofNanos(r.nextInt(300_000)));
+                            b.setReadDeadline(null);
+                            Go.sleep(Duration.ofNanos(r.nextInt(1_000_000)));
+                        }
+                    });
+                    await(done, errors, "interrupted reader");
+                    NetTesting.rethrow(errors);
+                    assertEquals(total, got.get(), readerKind + " reader: bytes");
+                });
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * A fan-out through {@link io.panago.sync.ErrGroup}: a request goes to several backends at
+     * once, one of which resets its connection. The failure cancels the group's context, whose
+     * {@code afterFunc} closes the other connections, stuck reading from silent backends; the
+     * group ends with the reset, and nothing is left open.
+     */
+    @Test
+    void errGroupFanOutStopsEveryConnectionWhenOneBackendFails() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 5; round++) {
+                TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                Latch server = new Latch(1);
+                AtomicInteger seq = new AtomicInteger();
+                int bad = round % 4;
+                serve(ln, errors, server, s -> {
+                    BufferedReader in = reader(s);
+                    String req = in.readLine();
+                    if (req.endsWith(" " + bad)) {
+                        NetStormTest.linger0(s); // this backend breaks
+                        return;
+                    }
+                    seq.incrementAndGet();
+                    // The others say nothing until the client hangs up.
+                    assertNull(in.readLine());
+                });
+                String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                Exception failure = null;
+                AtomicInteger closedByCancel = new AtomicInteger();
+                try (io.panago.sync.ErrGroup g = io.panago.sync.ErrGroup.withContext(Context.background())) {
+                    for (int i = 0; i < 4; i++) {
+                        int id = i;
+                        g.go(() -> {
+                            try (TcpStream s = TcpStream.connect(addr)) {
+                                var stop = Context.afterFunc(g.context(), s::close);
+                                try {
+                                    s.outputStream().write(("GET " + id + "\n").getBytes(StandardCharsets.UTF_8));
+                                    String answer = reader(s).readLine();
+                                    throw new IOException("backend " + id + " answered " + answer);
+                                } catch (SocketException e) {
+                                    if ("Socket closed".equals(e.getMessage())) {
+                                        assertTrue(g.context().err() != null, "closed, but not by the cancel");
+                                        closedByCancel.incrementAndGet();
+                                    }
+                                    throw e;
+                                } finally {
+                                    stop.stop();
+                                }
+                            }
+                        });
+                    }
+                    try {
+                        g.await();
+                    } catch (Exception e) {
+                        failure = e;
+                    }
+                }
+                assertTrue(failure instanceof SocketException && failure.getMessage().contains("ECONNRESET"),
+                        "the group's failure is the reset: " + failure);
+                assertEquals(3, closedByCancel.get(), "connections closed by the group's cancel");
+                ln.close();
+                await(server, errors, "backends");
+                NetTesting.rethrow(errors);
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * A connection's writer goroutine multiplexes an outbox and a {@link io.panago.time.Ticker}
+     * (heartbeats) with {@code Select}, until its context is cancelled; the reader on the other
+     * end drops heartbeats and must see every data line in order, then end of stream.
+     */
+    @Test
+    void writerMultiplexingTickerAndOutboxDeliversEveryLineInOrder() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 3; round++) {
+                Kind readerKind = kind(round);
+                NetTesting.withPair((a, b) -> {
+                    CancelContext ctx = Context.withCancel(Context.background());
+                    Chan<String> outbox = Chan.make(8);
+                    Latch done = new Latch(3);
+                    int lines = 3000;
+                    NetTesting.go(errors, done, () -> {
+                        var ticker = io.panago.time.Time.newTicker(Duration.ofMillis(1));
+                        try {
+                            BufferedWriter out = new BufferedWriter(new OutputStreamWriter(a.outputStream(),
+                                    StandardCharsets.UTF_8));
+                            Select sel = new Select();
+                            Select.RecvCase<String> msg = sel.recv(outbox);
+                            Select.RecvCase<Instant> tick = sel.recv(ticker.c());
+                            Select.RecvCase<Void> stop = sel.recv(ctx.done());
+                            for (;;) {
+                                int i = sel.select();
+                                if (i == msg.index()) {
+                                    if (!msg.ok()) {
+                                        msg.chan(Chan.nil()); // all sent: only ticks from now on
+                                        continue;
+                                    }
+                                    out.write(msg.value());
+                                    out.newLine();
+                                    if (outbox.len() == 0) {
+                                        out.flush();
+                                    }
+                                } else if (i == tick.index()) {
+                                    out.write("HEARTBEAT");
+                                    out.newLine();
+                                    out.flush();
+                                } else {
+                                    // Drain what was queued before the cancel, then hang up.
+                                    for (Chan.Received<String> m; (m = outbox.tryRecv()) != null && m.ok(); ) {
+                                        out.write(m.value());
+                                        out.newLine();
+                                    }
+                                    out.flush();
+                                    a.shutdownOutput();
+                                    return;
+                                }
+                            }
+                        } finally {
+                            ticker.stop();
+                        }
+                    });
+                    NetTesting.go(errors, done, () -> {
+                        SplittableRandom r = new SplittableRandom(7);
+                        for (int k = 0; k < lines; k++) {
+                            outbox.send("line " + k);
+                            if (r.nextInt(200) == 0) {
+                                Go.sleep(Duration.ofMillis(2));
+                            }
+                        }
+                        outbox.close();
+                    });
+                    start(readerKind, errors, done, () -> {
+                        BufferedReader in = reader(b);
+                        int k = 0;
+                        for (String line; (line = in.readLine()) != null; ) {
+                            if (line.equals("HEARTBEAT")) {
+                                continue;
+                            }
+                            assertEquals("line " + k, line);
+                            if (++k == lines) {
+                                ctx.cancel();
+                            }
+                        }
+                        assertEquals(lines, k, "data lines");
+                    });
+                    await(done, errors, "heartbeat connection");
+                    NetTesting.rethrow(errors);
+                });
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
 }
