@@ -1139,6 +1139,9 @@ class ScenarioHuntTest {
                 serve(ln, errors, server, s -> {
                     BufferedReader in = reader(s);
                     String req = in.readLine();
+                    if (req == null) {
+                        return; // closed by the group's cancel before it asked
+                    }
                     if (req.endsWith(" " + bad)) {
                         NetStormTest.linger0(s); // this backend breaks
                         return;
@@ -1272,6 +1275,241 @@ class ScenarioHuntTest {
                     });
                     await(done, errors, "heartbeat connection");
                     NetTesting.rethrow(errors);
+                });
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // 8. Servers in other shapes: legacy code under Go.blocking, virtual threads, files.
+
+    /**
+     * A handler that hands the whole connection to "legacy" blocking code inside
+     * {@link Go#blocking} (which still parks on the socket there, and also blocks its carrier
+     * on a JDK lock), at GOMAXPROCS 1: every connection is served, every answer right.
+     */
+    @Test
+    void legacyHandlersRunningWholeConnectionsInsideGoBlocking() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        int before = Go.gomaxprocs(1);
+        try {
+            bounded(LIMIT, () -> {
+                for (int round = 0; round < 3; round++) {
+                    java.util.concurrent.locks.ReentrantLock jdkLock = new java.util.concurrent.locks.ReentrantLock();
+                    AtomicLong counter = new AtomicLong();
+                    TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                    Latch server = new Latch(1);
+                    serve(ln, errors, server, s -> Go.blocking(() -> {
+                        BufferedReader in = reader(s);
+                        OutputStream out = s.outputStream();
+                        for (String line; (line = in.readLine()) != null; ) {
+                            long v;
+                            jdkLock.lock(); // a JDK lock held only between parks, as legacy code would
+                            try {
+                                v = counter.incrementAndGet();
+                            } finally {
+                                jdkLock.unlock();
+                            }
+                            out.write((line + " " + (v > 0) + "\n").getBytes(StandardCharsets.UTF_8));
+                        }
+                        return null;
+                    }));
+                    String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                    int clients = 9, requests = 150;
+                    Latch done = new Latch(clients);
+                    for (int i = 0; i < clients; i++) {
+                        int id = i;
+                        start(kind(i + round), errors, done, () -> {
+                            try (TcpStream s = TcpStream.connect(addr)) {
+                                BufferedReader in = reader(s);
+                                for (int k = 0; k < requests; k++) {
+                                    String req = "req " + id + " " + k;
+                                    s.outputStream().write((req + "\n").getBytes(StandardCharsets.UTF_8));
+                                    assertEquals(req + " true", in.readLine());
+                                }
+                            }
+                        });
+                    }
+                    await(done, errors, "clients of blocking handlers");
+                    ln.close();
+                    await(server, errors, "blocking handlers");
+                    NetTesting.rethrow(errors);
+                    assertEquals((long) clients * requests, counter.get());
+                }
+                return null;
+            });
+        } finally {
+            Go.gomaxprocs(before);
+        }
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * A server written for Loom (accept loop and handlers in virtual threads, far more of
+     * them than carriers) on panago's listener and streams, with goroutine and platform
+     * thread clients; and a file server: uploads written to files and downloaded back with
+     * {@code transferTo} between the file and the socket streams.
+     */
+    @Test
+    void virtualThreadFileServerUploadsAndDownloadsIntact() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        Path dir = Files.createTempDirectory("scenario-files");
+        try {
+            atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+                TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                Latch server = new Latch(1);
+                Thread.ofVirtual().start(() -> {
+                    List<Thread> handlers = new ArrayList<>();
+                    try {
+                        for (;;) {
+                            TcpStream s;
+                            try {
+                                s = ln.accept();
+                            } catch (SocketException e) {
+                                if (ln.isClosed()) {
+                                    break;
+                                }
+                                throw e;
+                            }
+                            handlers.add(Thread.ofVirtual().start(() -> {
+                                try (s) {
+                                    DataInputStream in = new DataInputStream(s.inputStream());
+                                    String op = in.readUTF(), name = in.readUTF();
+                                    Path f = dir.resolve(name);
+                                    if (op.equals("PUT")) {
+                                        long len = in.readLong();
+                                        try (OutputStream fo = Files.newOutputStream(f)) {
+                                            long n = in.transferTo(fo);
+                                            assertEquals(len, n, "upload " + name);
+                                        }
+                                        s.outputStream().write(1);
+                                    } else {
+                                        DataOutputStream out = new DataOutputStream(s.outputStream());
+                                        out.writeLong(Files.size(f));
+                                        try (InputStream fi = Files.newInputStream(f)) {
+                                            fi.transferTo(out);
+                                        }
+                                        Files.delete(f);
+                                    }
+                                } catch (Throwable t) {
+                                    errors.add(t);
+                                }
+                            }));
+                        }
+                        for (Thread t : handlers) {
+                            t.join();
+                        }
+                    } catch (Throwable t) {
+                        errors.add(t);
+                    } finally {
+                        server.countDown();
+                    }
+                });
+                String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                int clients = 24;
+                Latch done = new Latch(clients);
+                for (int i = 0; i < clients; i++) {
+                    int id = i;
+                    Kind k = id % 2 == 0 ? Kind.GOROUTINE : kind(id);
+                    start(k, errors, done, () -> {
+                        long len = new SplittableRandom(id).nextLong(0, 3 << 20);
+                        String name = "f" + id;
+                        try (TcpStream s = TcpStream.connect(addr)) {
+                            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.outputStream()));
+                            out.writeUTF("PUT");
+                            out.writeUTF(name);
+                            out.writeLong(len);
+                            send(out, id, len, new SplittableRandom(id + 1));
+                            out.flush();
+                            s.shutdownOutput();
+                            assertEquals(1, s.inputStream().read(), "upload acknowledged");
+                            assertEquals(-1, s.inputStream().read());
+                        }
+                        try (TcpStream s = TcpStream.connect(addr)) {
+                            DataOutputStream out = new DataOutputStream(s.outputStream());
+                            out.writeUTF("GET");
+                            out.writeUTF(name);
+                            DataInputStream in = new DataInputStream(new BufferedInputStream(s.inputStream()));
+                            assertEquals(len, in.readLong());
+                            assertEquals(len, receive(in, id), "download " + name);
+                        }
+                    });
+                }
+                await(done, errors, "file clients");
+                ln.close();
+                await(server, errors, "file server");
+                NetTesting.rethrow(errors);
+                return null;
+            }));
+        } finally {
+            try (var left = Files.list(dir)) {
+                for (Path f : left.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * Goroutines sharing one {@code PrintWriter} on a connection whose reader is slow, so
+     * that {@code println} parks inside the writer's monitor: every line arrives whole. The
+     * writers take an {@link io.panago.sync.Mutex} around each line, as the README asks of code
+     * that parks inside {@code synchronized} (every java.io wrapper does, around the socket's
+     * write). Without it they hang on all four backends: the contended monitor is inflated with
+     * a carrier as owner, its goroutine resumes on another carrier and never releases it.
+     */
+    @Test
+    void goroutinesSharingOnePrintWriterOnASlowConnection() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 3; round++) {
+                NetTesting.withPair((a, b) -> {
+                    PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(a.outputStream(),
+                            StandardCharsets.UTF_8), 4096));
+                    int writers = 6, lines = 400;
+                    Latch done = new Latch(writers);
+                    io.panago.sync.Mutex mu = new io.panago.sync.Mutex();
+                    String pad = "p".repeat(3000);
+                    for (int w = 0; w < writers; w++) {
+                        int id = w;
+                        NetTesting.go(errors, done, () -> {
+                            for (int k = 0; k < lines; k++) {
+                                mu.lock();
+                                try {
+                                    out.println("w" + id + " " + k + " " + pad);
+                                } finally {
+                                    mu.unlock();
+                                }
+                            }
+                        });
+                    }
+                    Latch read = new Latch(1);
+                    Map<String, Integer> next = new HashMap<>();
+                    NetTesting.go(errors, read, () -> {
+                        BufferedReader in = reader(b);
+                        int total = 0;
+                        for (String line; (line = in.readLine()) != null; total++) {
+                            String[] f = line.split(" ");
+                            assertEquals(3, f.length, "line " + total + " torn");
+                            assertEquals(pad, f[2], "line " + total + " torn");
+                            int k = next.getOrDefault(f[0], 0);
+                            assertEquals(k, Integer.parseInt(f[1]), "order of " + f[0]);
+                            next.put(f[0], k + 1);
+                            if (total % 50 == 0) {
+                                Go.sleep(Duration.ofMillis(1));
+                            }
+                        }
+                        assertEquals(writers * lines, total);
+                    });
+                    await(done, errors, "PrintWriter writers");
+                    out.flush();
+                    assertTrue(!out.checkError(), "PrintWriter saw an error");
+                    a.shutdownOutput();
+                    await(read, errors, "reader");
                 });
             }
             return null;
