@@ -67,6 +67,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ScenarioHuntTest {
     private static final Duration LIMIT = Duration.ofSeconds(30);
     private static final int[] PROCS = {1, 2};
+    /** Multiplies every test's inner rounds: {@code -Dpanago.test.rounds=N} for a longer hunt. */
+    private static final int ROUNDS = Math.max(1, Integer.getInteger("panago.test.rounds", 1));
 
     private static void atEachGomaxprocs(NetTesting.Body body) throws Exception {
         for (int procs : PROCS) {
@@ -253,7 +255,7 @@ class ScenarioHuntTest {
         Queue<Throwable> errors = NetTesting.errors();
         for (String host : new String[] {"127.0.0.1:0", "[::1]:0"}) {
             atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-                for (int round = 0; round < 2; round++) {
+                for (int round = 0; round < 2 * ROUNDS; round++) {
                     TcpListener ln = TcpListener.bind(host);
                     Latch server = new Latch(1);
                     serve(ln, errors, server, ScenarioHuntTest::lineHandler);
@@ -555,7 +557,7 @@ class ScenarioHuntTest {
     void chatHubDeliversEveryMessageInOneOrderToEveryMemberThatStays() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-            for (int round = 0; round < 2; round++) {
+            for (int round = 0; round < 2 * ROUNDS; round++) {
                 Chan<Member> join = Chan.make(), leave = Chan.make();
                 Chan<String> msgs = Chan.make(16);
                 Chan<Void> stop = Chan.make();
@@ -655,7 +657,7 @@ class ScenarioHuntTest {
     void contextDrivenGracefulShutdownLeavesNothingBehind() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-            for (int round = 0; round < 3; round++) {
+            for (int round = 0; round < 3 * ROUNDS; round++) {
                 TreeSet<String> fdsBefore = NetTesting.openSockets();
                 int gsBefore = Go.numGoroutine();
                 CancelContext ctx = Context.withCancel(Context.background());
@@ -781,7 +783,7 @@ class ScenarioHuntTest {
         int before = Go.gomaxprocs(1);
         try {
             bounded(LIMIT, () -> {
-                for (int round = 0; round < 3; round++) {
+                for (int round = 0; round < 3 * ROUNDS; round++) {
                     // The blocking handlers wait, inside Go.blocking, for a plain JDK latch that
                     // only the ping client's last answer opens: if a blocked carrier kept the
                     // one P, the ping connection would never be served.
@@ -946,7 +948,7 @@ class ScenarioHuntTest {
     void readAllBytesSkipAndAvailableBehaveAsASocketStream() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-            for (int round = 0; round < 6; round++) {
+            for (int round = 0; round < 6 * ROUNDS; round++) {
                 int rnd = round;
                 NetTesting.withPair((a, b) -> {
                     int skip = 1 + rnd * 70_000, body = 3_000_000 + rnd;
@@ -1003,7 +1005,7 @@ class ScenarioHuntTest {
     void closeWhileABufferedReaderIsMidLineFailsTheReader() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-            for (int round = 0; round < 9; round++) {
+            for (int round = 0; round < 9 * ROUNDS; round++) {
                 Kind readerKind = kind(round), closerKind = kind(round / 3);
                 NetTesting.withPair((a, b) -> {
                     a.writeAll("first line\nhalf a li".getBytes(StandardCharsets.UTF_8));
@@ -1052,7 +1054,7 @@ class ScenarioHuntTest {
     void readsInterruptedByTimeoutsAndDeadlinesLoseNoData() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-            for (int round = 0; round < 6; round++) {
+            for (int round = 0; round < 6 * ROUNDS; round++) {
                 Kind readerKind = kind(round), writerKind = kind(round + 1);
                 long seed = 500 + round;
                 NetTesting.withPair((a, b) -> {
@@ -1131,7 +1133,7 @@ class ScenarioHuntTest {
     void errGroupFanOutStopsEveryConnectionWhenOneBackendFails() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-            for (int round = 0; round < 5; round++) {
+            for (int round = 0; round < 5 * ROUNDS; round++) {
                 TcpListener ln = TcpListener.bind("127.0.0.1:0");
                 Latch server = new Latch(1);
                 AtomicInteger seq = new AtomicInteger();
@@ -1202,7 +1204,7 @@ class ScenarioHuntTest {
     void writerMultiplexingTickerAndOutboxDeliversEveryLineInOrder() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-            for (int round = 0; round < 3; round++) {
+            for (int round = 0; round < 3 * ROUNDS; round++) {
                 Kind readerKind = kind(round);
                 NetTesting.withPair((a, b) -> {
                     CancelContext ctx = Context.withCancel(Context.background());
@@ -1296,7 +1298,7 @@ class ScenarioHuntTest {
         int before = Go.gomaxprocs(1);
         try {
             bounded(LIMIT, () -> {
-                for (int round = 0; round < 3; round++) {
+                for (int round = 0; round < 3 * ROUNDS; round++) {
                     java.util.concurrent.locks.ReentrantLock jdkLock = new java.util.concurrent.locks.ReentrantLock();
                     AtomicLong counter = new AtomicLong();
                     TcpListener ln = TcpListener.bind("127.0.0.1:0");
@@ -1466,7 +1468,7 @@ class ScenarioHuntTest {
     void goroutinesSharingOnePrintWriterOnASlowConnection() throws Exception {
         Queue<Throwable> errors = NetTesting.errors();
         atEachGomaxprocs(() -> bounded(LIMIT, () -> {
-            for (int round = 0; round < 3; round++) {
+            for (int round = 0; round < 3 * ROUNDS; round++) {
                 NetTesting.withPair((a, b) -> {
                     PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(a.outputStream(),
                             StandardCharsets.UTF_8), 4096));
