@@ -1518,4 +1518,173 @@ class ScenarioHuntTest {
         }));
         NetTesting.rethrow(errors);
     }
+
+    // ------------------------------------------------------------------------------------
+    // 9. Half-closes under blocked calls, and Go.run called from many request threads.
+
+    /**
+     * {@code shutdownInput} from another goroutine or thread while a reader of any kind waits
+     * in a {@code BufferedReader}: the reader sees end of stream (a JDK socket's stream, and
+     * Go's CloseRead), at once. {@code shutdownOutput} while a writer waits with a full
+     * socket buffer: the writer fails (EPIPE, as Go's Write after CloseWrite), and the peer
+     * reads what had gone out, then end of stream.
+     */
+    @Test
+    void halfClosesEndCallsWaitingInTheOtherGoroutine() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 9 * ROUNDS; round++) {
+                Kind waiter = kind(round), closer = kind(round / 3);
+                NetTesting.withPair((a, b) -> {
+                    a.writeAll("partial".getBytes(StandardCharsets.UTF_8));
+                    Latch done = new Latch(1);
+                    start(waiter, errors, done, () -> {
+                        BufferedReader in = reader(b);
+                        // The half line is a last line at end of stream, as readLine defines it.
+                        assertEquals("partial", in.readLine(), waiter + " reader");
+                        assertNull(in.readLine(), waiter + " reader");
+                        assertEquals(-1, b.inputStream().read());
+                        assertEquals(0, b.inputStream().available());
+                    });
+                    Go.sleep(Duration.ofMillis(3));
+                    Latch shut = new Latch(1);
+                    start(closer, errors, shut, b::shutdownInput);
+                    await(shut, errors, "shutdownInput");
+                    await(done, errors, waiter + " reader after shutdownInput");
+                    // The write side is untouched.
+                    b.writeAll("still".getBytes(StandardCharsets.UTF_8));
+                    byte[] five = new byte[5];
+                    a.readFully(five);
+                    assertEquals("still", new String(five, StandardCharsets.UTF_8));
+                });
+                NetTesting.withPair((a, b) -> {
+                    Latch done = new Latch(1);
+                    AtomicLong sent = new AtomicLong();
+                    start(waiter, errors, done, () -> {
+                        byte[] chunk = new byte[64 << 10];
+                        long pos = 0;
+                        try {
+                            for (;;) {
+                                Payload.fill(9, pos, chunk, 0, chunk.length);
+                                a.outputStream().write(chunk);
+                                pos += chunk.length;
+                                sent.set(pos);
+                            }
+                        } catch (SocketException e) {
+                            String m = e.getMessage();
+                            assertTrue(m.contains("EPIPE") || m.contains("ESHUTDOWN") || m.contains("ECONNRESET")
+                                    || m.contains("ECONNABORTED"), waiter + " writer: " + e);
+                        }
+                    });
+                    // Let the writer fill the buffers and wait.
+                    long last = -1;
+                    while (sent.get() != last || sent.get() == 0) {
+                        last = sent.get();
+                        Go.sleep(Duration.ofMillis(20));
+                    }
+                    Latch shut = new Latch(1);
+                    start(closer, errors, shut, a::shutdownOutput);
+                    await(shut, errors, "shutdownOutput");
+                    // The peer drains what went out, in order, then end of stream; only then
+                    // is the writer sure to have its failure (its data was all taken).
+                    long got = receive(b.inputStream(), 9);
+                    assertTrue(got >= sent.get() && got % 1 == 0, "peer got " + got + " of at least " + sent.get());
+                    await(done, errors, waiter + " writer after shutdownOutput");
+                });
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * A thread-per-request application (servlet style) whose request threads each call
+     * {@code Go.run} for a fan-out over sockets: many roots at once, from platform and virtual
+     * threads. A root whose child goroutine panics throws that panic, and only that root: the
+     * others complete with their own results.
+     */
+    @Test
+    void manyGoRunRootsFromRequestThreadsKeepTheirOwnResultsAndPanics() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> {
+            TcpListener ln = TcpListener.bind("127.0.0.1:0");
+            Latch server = new Latch(1);
+            serve(ln, errors, server, ScenarioHuntTest::lineHandler);
+            String addr = "127.0.0.1:" + ln.localAddress().getPort();
+            int threads = 12, requests = 15 * ROUNDS;
+            List<Thread> ts = new ArrayList<>();
+            AtomicInteger panicsSeen = new AtomicInteger(), panicsMade = new AtomicInteger();
+            // The main goroutines of the roots that panicked wait on for the third answer (the
+            // panic ended the Go.run, not them); they get it at the end.
+            Queue<Chan<String>> stranded = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                Runnable r = () -> {
+                    try {
+                        for (int k = 0; k < requests; k++) {
+                            boolean panic = (id + k) % 7 == 0;
+                            String tag = "t" + id + "k" + k;
+                            try {
+                                String out = Go.run(() -> {
+                                    Chan<String> answers = Chan.make(3);
+                                    if (panic) {
+                                        stranded.add(answers);
+                                    }
+                                    for (int j = 0; j < 3; j++) {
+                                        int jj = j;
+                                        Go.go(() -> {
+                                            if (panic && jj == 1) {
+                                                throw new IllegalStateException("panic " + tag);
+                                            }
+                                            try (TcpStream s = TcpStream.connect(addr)) {
+                                                BufferedReader in = reader(s);
+                                                s.outputStream().write(("ECHO " + tag + "." + jj + "\nQUIT\n")
+                                                        .getBytes(StandardCharsets.UTF_8));
+                                                answers.send(in.readLine());
+                                                assertEquals("BYE", in.readLine());
+                                            } catch (IOException e) {
+                                                answers.send("failed: " + e);
+                                            }
+                                        });
+                                    }
+                                    TreeSet<String> got = new TreeSet<>();
+                                    for (int j = 0; j < 3; j++) {
+                                        got.add(answers.recv());
+                                    }
+                                    return String.join(",", got);
+                                });
+                                assertTrue(!panic, tag + ": Go.run returned " + out + " though its child panicked");
+                                assertEquals(tag + ".0," + tag + ".1," + tag + ".2", out);
+                            } catch (IllegalStateException e) {
+                                assertEquals("panic " + tag, e.getMessage(), "a root got another root's panic");
+                                panicsSeen.incrementAndGet();
+                            }
+                            if (panic) {
+                                panicsMade.incrementAndGet();
+                            }
+                        }
+                    } catch (Throwable e) {
+                        errors.add(e);
+                    }
+                };
+                ts.add(id % 2 == 0 ? Thread.ofPlatform().daemon().start(r) : Thread.ofVirtual().start(r));
+            }
+            for (Thread t : ts) {
+                t.join(LIMIT.toMillis());
+                if (t.isAlive()) {
+                    fail("request thread still running after " + LIMIT + "\n" + Go.dump());
+                }
+            }
+            ln.close();
+            if (!server.await(LIMIT)) {
+                fail("server still running\n" + Go.dump());
+            }
+            for (Chan<String> c : stranded) {
+                assertTrue(c.trySend("late"), "the third answer fits the buffer");
+            }
+            NetTesting.rethrow(errors);
+            assertEquals(panicsMade.get(), panicsSeen.get());
+        });
+        NetTesting.rethrow(errors);
+    }
 }
