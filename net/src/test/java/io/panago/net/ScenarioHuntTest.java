@@ -1536,17 +1536,27 @@ class ScenarioHuntTest {
             for (int round = 0; round < 9 * ROUNDS; round++) {
                 Kind waiter = kind(round), closer = kind(round / 3);
                 NetTesting.withPair((a, b) -> {
-                    a.writeAll("partial".getBytes(StandardCharsets.UTF_8));
+                    // One segment: the reader's first fill takes both lines, so once it has the
+                    // first one the half line is in its buffer, and the shutdown cannot drop it
+                    // (a JDK socket's stream reads end of stream after shutdownInput, whatever
+                    // the kernel still holds; so does this one).
+                    a.writeAll("first\npartial".getBytes(StandardCharsets.UTF_8));
                     Latch done = new Latch(1);
+                    java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean();
                     start(waiter, errors, done, () -> {
                         BufferedReader in = reader(b);
+                        assertEquals("first", in.readLine(), waiter + " reader");
+                        first.set(true);
                         // The half line is a last line at end of stream, as readLine defines it.
                         assertEquals("partial", in.readLine(), waiter + " reader");
                         assertNull(in.readLine(), waiter + " reader");
                         assertEquals(-1, b.inputStream().read());
                         assertEquals(0, b.inputStream().available());
                     });
-                    Go.sleep(Duration.ofMillis(3));
+                    while (!first.get()) {
+                        Go.sleep(Duration.ofMillis(1));
+                    }
+                    Go.sleep(Duration.ofMillis(3)); // likelier to be waiting in the read by now
                     Latch shut = new Latch(1);
                     start(closer, errors, shut, b::shutdownInput);
                     await(shut, errors, "shutdownInput");
@@ -1684,6 +1694,137 @@ class ScenarioHuntTest {
             }
             NetTesting.rethrow(errors);
             assertEquals(panicsMade.get(), panicsSeen.get());
+        });
+        NetTesting.rethrow(errors);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // 10. The Java idioms: an accept loop polling a flag through soTimeout; "localhost".
+
+    /**
+     * The classic Java server loop: the listener's soTimeout makes {@code accept} return every
+     * few milliseconds so that a platform (or virtual) thread can check a {@code running} flag;
+     * connections keep arriving throughout and every one is accepted and served exactly once,
+     * none lost to a timeout racing an arrival. Then the flag stops the loop.
+     */
+    @Test
+    void acceptLoopPollingAFlagThroughSoTimeoutLosesNoConnection() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 2 * ROUNDS; round++) {
+                Kind acceptor = kind(round + 1);
+                TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                ln.setSoTimeout(Duration.ofMillis(1));
+                java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+                AtomicInteger timeouts = new AtomicInteger(), served = new AtomicInteger();
+                Latch loop = new Latch(1);
+                WaitGroup wg = new WaitGroup();
+                start(acceptor, errors, loop, () -> {
+                    try (ln) {
+                        while (running.get()) {
+                            TcpStream s;
+                            try {
+                                s = ln.accept();
+                            } catch (SocketTimeoutException e) {
+                                timeouts.incrementAndGet();
+                                continue;
+                            }
+                            wg.add(1);
+                            Go.go(() -> {
+                                try (s) {
+                                    assertEquals(Duration.ZERO, s.soTimeout(), "accepted stream's soTimeout");
+                                    String line = reader(s).readLine();
+                                    s.outputStream().write((line + " served\n").getBytes(StandardCharsets.UTF_8));
+                                    served.incrementAndGet();
+                                } catch (Throwable t) {
+                                    errors.add(t);
+                                } finally {
+                                    wg.done();
+                                }
+                            });
+                        }
+                    }
+                });
+                String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                int clients = 60;
+                Latch done = new Latch(clients);
+                for (int i = 0; i < clients; i++) {
+                    int id = i;
+                    start(kind(i), errors, done, () -> {
+                        Go.sleep(Duration.ofNanos(new SplittableRandom(id).nextLong(5_000_000)));
+                        try (TcpStream s = TcpStream.connect(addr)) {
+                            s.outputStream().write(("c" + id + "\n").getBytes(StandardCharsets.UTF_8));
+                            assertEquals("c" + id + " served", reader(s).readLine());
+                        }
+                    });
+                }
+                await(done, errors, "clients of the polling accept loop");
+                running.set(false);
+                await(loop, errors, acceptor + " accept loop");
+                Latch drained = new Latch(1);
+                Go.go(() -> {
+                    wg.await();
+                    drained.countDown();
+                });
+                await(drained, errors, "handlers");
+                NetTesting.rethrow(errors);
+                assertEquals(clients, served.get());
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * The addresses users write: a server on {@code localhost:0}, on the wildcards {@code :0},
+     * {@code [::]:0}, {@code 0.0.0.0:0} and on the loopbacks, dialled as {@code localhost:port}
+     * where it listens on IPv4, by literal and by unresolved {@code InetSocketAddress}; each
+     * dial reaches the server and the peers agree on the ports.
+     */
+    @Test
+    void localhostAndWildcardAddressesAsUsersWriteThem() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        bounded(LIMIT, () -> {
+            for (String bindTo : new String[] {"localhost:0", ":0", "127.0.0.1:0", "[::1]:0", "[::]:0", "0.0.0.0:0"}) {
+                TcpListener ln = TcpListener.bind(bindTo);
+                Latch server = new Latch(1);
+                serve(ln, errors, server, s -> {
+                    String line = reader(s).readLine();
+                    s.outputStream().write((line + " " + s.peerAddress().getPort() + " " + s.localAddress().getPort() + "\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                });
+                int port = ln.localAddress().getPort();
+                boolean v6only = bindTo.startsWith("[::1]");
+                boolean v4only = bindTo.startsWith("localhost") || bindTo.startsWith("127.");
+                List<String> dials = new ArrayList<>();
+                if (!v6only) {
+                    // (where localhost is also ::1, the dial tries ::1 first, is refused, then 127.0.0.1)
+                    dials.add("localhost:" + port);
+                    dials.add("127.0.0.1:" + port);
+                }
+                if (!v4only) {
+                    dials.add("[::1]:" + port);
+                }
+                for (String dial : dials) {
+                    for (int k = 0; k < 5; k++) {
+                        try (TcpStream s = TcpStream.connect(dial)) {
+                            s.outputStream().write((dial + "\n").getBytes(StandardCharsets.UTF_8));
+                            assertEquals(dial + " " + s.localAddress().getPort() + " " + port, reader(s).readLine(),
+                                    "bound to " + bindTo);
+                            assertEquals(port, s.peerAddress().getPort());
+                        }
+                    }
+                    try (TcpStream s = TcpStream.connect(java.net.InetSocketAddress.createUnresolved(
+                            dial.substring(0, dial.lastIndexOf(':')).replace("[", "").replace("]", ""), port))) {
+                        s.outputStream().write("unresolved\n".getBytes(StandardCharsets.UTF_8));
+                        assertTrue(reader(s).readLine().startsWith("unresolved "));
+                    }
+                }
+                ln.close();
+                await(server, errors, "server on " + bindTo);
+                NetTesting.rethrow(errors);
+            }
+            return null;
         });
         NetTesting.rethrow(errors);
     }
