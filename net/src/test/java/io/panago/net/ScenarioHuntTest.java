@@ -1828,4 +1828,178 @@ class ScenarioHuntTest {
         });
         NetTesting.rethrow(errors);
     }
+
+    // ------------------------------------------------------------------------------------
+    // 11. A client connection pool shared by every kind of caller; per-request timeouts.
+
+    /** A pooled connection: the stream and its reader, which keeps what it has buffered. */
+    private record Pooled(TcpStream s, BufferedReader in) {}
+
+    /**
+     * A connection pool (a buffered {@code Chan} of connections) shared by goroutines,
+     * platform threads and virtual threads: each takes a connection, runs a request, puts it
+     * back, so every connection is used by every kind of caller in turn (a poll(2) wait, then
+     * a park on the poller, then a virtual thread's). Every answer is the caller's own.
+     */
+    @Test
+    void connectionPoolSharedByEveryKindOfCaller() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 2 * ROUNDS; round++) {
+                TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                Latch server = new Latch(1);
+                serve(ln, errors, server, ScenarioHuntTest::lineHandler);
+                String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                int size = 3, workers = 12, requests = 60;
+                Chan<Pooled> pool = Chan.make(size);
+                for (int i = 0; i < size; i++) {
+                    TcpStream s = TcpStream.connect(addr);
+                    pool.send(new Pooled(s, reader(s)));
+                }
+                Latch done = new Latch(workers);
+                int rnd = round;
+                for (int w = 0; w < workers; w++) {
+                    int id = w;
+                    start(kind(w + rnd), errors, done, () -> {
+                        SplittableRandom r = new SplittableRandom(id);
+                        for (int k = 0; k < requests; k++) {
+                            Pooled c = pool.recv();
+                            try {
+                                Req q = request(r, id, k);
+                                c.s.outputStream().write((q.line + "\n").getBytes(StandardCharsets.UTF_8));
+                                assertEquals(q.want, c.in.readLine(), "worker " + id + " request " + k);
+                            } finally {
+                                pool.send(c);
+                            }
+                        }
+                    });
+                }
+                await(done, errors, "pool workers");
+                for (int i = 0; i < size; i++) {
+                    Pooled c = pool.recv();
+                    c.s.outputStream().write("QUIT\n".getBytes(StandardCharsets.UTF_8));
+                    assertEquals("BYE", c.in.readLine());
+                    c.s.close();
+                }
+                ln.close();
+                await(server, errors, "pool server");
+                NetTesting.rethrow(errors);
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
+
+    /**
+     * Per-request timeouts as Go clients write them: a reader goroutine per connection feeds
+     * a channel, and each request waits for its answer in a {@code Select} with a timeout;
+     * some requests are slow on purpose and time out, after which the client gives up on the
+     * connection (closes it, which ends its reader) and dials a new one, with a
+     * {@code Context.withTimeout} whose {@code afterFunc} closes the connection. Every answer
+     * that does arrive is the right one, and nothing is left behind.
+     */
+    @Test
+    void perRequestTimeoutsWithSelectAndContextAbandonConnectionsCleanly() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 2 * ROUNDS; round++) {
+                TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                Latch server = new Latch(1);
+                serve(ln, errors, server, s -> {
+                    BufferedReader in = reader(s);
+                    OutputStream out = s.outputStream();
+                    try {
+                        for (String line; (line = in.readLine()) != null; ) {
+                            if (line.startsWith("SLOW")) {
+                                Go.sleep(Duration.ofMillis(40));
+                            }
+                            out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                        }
+                    } catch (SocketException clientGaveUp) {
+                        // reset or broken pipe from a client that closed: expected
+                    }
+                });
+                String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                int clients = 6, requests = 40;
+                Latch done = new Latch(clients);
+                AtomicInteger answered = new AtomicInteger(), abandoned = new AtomicInteger();
+                for (int c = 0; c < clients; c++) {
+                    int id = c;
+                    NetTesting.go(errors, done, () -> {
+                        SplittableRandom r = new SplittableRandom(id);
+                        TcpStream s = null;
+                        Chan<String> answers = null;
+                        Latch readerDone = null;
+                        for (int k = 0; k < requests; k++) {
+                            if (s == null) {
+                                TcpStream conn = TcpStream.connect(addr);
+                                Chan<String> ch = Chan.make(4);
+                                Latch rd = new Latch(1);
+                                NetTesting.go(errors, rd, () -> {
+                                    try {
+                                        BufferedReader in = reader(conn);
+                                        for (String line; (line = in.readLine()) != null; ) {
+                                            ch.send(line);
+                                        }
+                                    } catch (SocketException closedByUs) {
+                                        assertTrue(conn.isClosed(), "reader failed on an open stream: " + closedByUs);
+                                    } finally {
+                                        ch.close();
+                                    }
+                                });
+                                s = conn;
+                                answers = ch;
+                                readerDone = rd;
+                            }
+                            boolean slow = r.nextInt(5) == 0, viaContext = r.nextBoolean();
+                            String req = (slow ? "SLOW " : "FAST ") + id + "." + k;
+                            Duration timeout = Duration.ofMillis(slow ? 5 : 20_000);
+                            String got;
+                            try (CancelContext ctx = Context.withTimeout(Context.background(), timeout)) {
+                                TcpStream conn = s;
+                                var stop = viaContext ? Context.afterFunc(ctx, conn::close) : null;
+                                try {
+                                    s.outputStream().write((req + "\n").getBytes(StandardCharsets.UTF_8));
+                                    String[] box = new String[1];
+                                    int i = Select.select(
+                                            Select.onRecv(answers, v -> box[0] = v),
+                                            Select.onRecv(ctx.done(), v -> { }));
+                                    got = i == 0 ? box[0] : null;
+                                } catch (SocketException e) {
+                                    assertTrue(s.isClosed(), "write failed on an open stream: " + e);
+                                    got = null;
+                                } finally {
+                                    if (stop != null) {
+                                        stop.stop();
+                                    }
+                                }
+                            }
+                            if (got != null) {
+                                assertEquals(req, got, "client " + id);
+                                answered.incrementAndGet();
+                            } else {
+                                // Timed out (or the answer channel closed): give up on this connection.
+                                s.close();
+                                await(readerDone, errors, "reader of an abandoned connection");
+                                s = null;
+                                abandoned.incrementAndGet();
+                            }
+                        }
+                        if (s != null) {
+                            s.close();
+                            await(readerDone, errors, "last reader");
+                        }
+                    });
+                }
+                await(done, errors, "timeout clients");
+                ln.close();
+                await(server, errors, "timeout server");
+                NetTesting.rethrow(errors);
+                assertEquals(clients * requests, answered.get() + abandoned.get());
+                assertTrue(answered.get() > 0 && abandoned.get() > 0, answered + " answered, " + abandoned + " abandoned");
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
 }
