@@ -2002,4 +2002,124 @@ class ScenarioHuntTest {
         }));
         NetTesting.rethrow(errors);
     }
+
+    // ------------------------------------------------------------------------------------
+    // 12. A CPU-bound handler at GOMAXPROCS 1, and GOMAXPROCS changed under a busy server.
+
+    /**
+     * A handler that computes without ever parking (a hash over and over) until the other
+     * connection has been served 100 times, at GOMAXPROCS 1: the runtime must hand the one P
+     * to another carrier (sysmon), or the other connection is never served and the handler
+     * never stops.
+     */
+    @Test
+    void cpuBoundHandlerDoesNotStarveOtherConnectionsAtGomaxprocsOne() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        int before = Go.gomaxprocs(1);
+        try {
+            bounded(LIMIT, () -> {
+                for (int round = 0; round < 2 * ROUNDS; round++) {
+                    java.util.concurrent.atomic.AtomicBoolean pinged = new java.util.concurrent.atomic.AtomicBoolean();
+                    TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                    Latch server = new Latch(1);
+                    serve(ln, errors, server, s -> {
+                        BufferedReader in = reader(s);
+                        OutputStream out = s.outputStream();
+                        for (String line; (line = in.readLine()) != null; ) {
+                            if (line.equals("HASH")) {
+                                long h = 1, deadline = System.nanoTime() + LIMIT.toNanos();
+                                while (!pinged.get() && System.nanoTime() < deadline) {
+                                    for (int i = 0; i < 10_000; i++) {
+                                        h = h * 0x9e3779b97f4a7c15L + i;
+                                    }
+                                }
+                                assertTrue(pinged.get(), "the other connection was starved");
+                                line = "hashed " + (h != 0 || h == 0);
+                            }
+                            out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                        }
+                    });
+                    String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                    Latch done = new Latch(2);
+                    Latch hashing = new Latch(1);
+                    start(kind(round), errors, done, () -> {
+                        try (TcpStream s = TcpStream.connect(addr)) {
+                            s.outputStream().write("HASH\n".getBytes(StandardCharsets.UTF_8));
+                            hashing.countDown();
+                            assertEquals("hashed true", reader(s).readLine());
+                        }
+                    });
+                    start(kind(round + 1), errors, done, () -> {
+                        hashing.await();
+                        try (TcpStream s = TcpStream.connect(addr)) {
+                            BufferedReader in = reader(s);
+                            for (int k = 0; k < 100; k++) {
+                                s.outputStream().write(("ping " + k + "\n").getBytes(StandardCharsets.UTF_8));
+                                assertEquals("ping " + k, in.readLine());
+                            }
+                        } finally {
+                            pinged.set(true);
+                        }
+                    });
+                    await(done, errors, "clients beside a CPU-bound handler");
+                    ln.close();
+                    await(server, errors, "server with a CPU-bound handler");
+                    NetTesting.rethrow(errors);
+                }
+                return null;
+            });
+        } finally {
+            Go.gomaxprocs(before);
+        }
+        NetTesting.rethrow(errors);
+    }
+
+    /** The line protocol server under load while GOMAXPROCS moves between 1, 2 and 3. */
+    @Test
+    void gomaxprocsChangedUnderABusyServer() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        int before = Go.gomaxprocs();
+        try {
+            bounded(LIMIT, () -> {
+                for (int round = 0; round < 2 * ROUNDS; round++) {
+                    TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                    Latch server = new Latch(1);
+                    serve(ln, errors, server, ScenarioHuntTest::lineHandler);
+                    String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                    int clients = 9;
+                    Latch done = new Latch(clients);
+                    for (int c = 0; c < clients; c++) {
+                        int id = 1000 + c + round * 100;
+                        Kind k = kind(c);
+                        start(k, errors, done, () -> lineClient(addr, id, k, errors));
+                    }
+                    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                    Thread flipper = Thread.ofPlatform().daemon().start(() -> {
+                        SplittableRandom r = new SplittableRandom(3);
+                        while (!stop.get()) {
+                            Go.gomaxprocs(r.nextInt(1, 4));
+                            try {
+                                Thread.sleep(r.nextInt(3));
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                        }
+                    });
+                    try {
+                        await(done, errors, "clients while GOMAXPROCS changes");
+                    } finally {
+                        stop.set(true);
+                        flipper.join();
+                    }
+                    ln.close();
+                    await(server, errors, "server while GOMAXPROCS changes");
+                    NetTesting.rethrow(errors);
+                }
+                return null;
+            });
+        } finally {
+            Go.gomaxprocs(before);
+        }
+        NetTesting.rethrow(errors);
+    }
 }
