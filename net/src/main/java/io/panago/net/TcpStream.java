@@ -493,6 +493,15 @@ public final class TcpStream implements AutoCloseable {
      * {@code available()} counts the bytes already received (so {@code BufferedReader.ready()}
      * works) and, as a JDK socket stream's, throws {@link SocketException} ("Socket closed")
      * once the stream is closed.
+     *
+     * <p>The JDK's buffering wrappers ({@code BufferedReader}, {@code BufferedInputStream},
+     * and on the other side {@code BufferedWriter}, {@code PrintWriter},
+     * {@code BufferedOutputStream}) hold their {@code synchronized} monitor while they wait
+     * in this stream, which is a monitor held across a park (see {@link io.panago.Go}). A
+     * wrapper used by one goroutine at a time is fine; one that several goroutines use at
+     * once, so that they contend for its monitor, must be guarded by an
+     * {@link io.panago.sync.Mutex}: else its monitor can be left owned by a carrier thread,
+     * and the goroutines hang on it (or two of them enter it together).
      */
     public InputStream inputStream() {
         return in;
@@ -502,7 +511,9 @@ public final class TcpStream implements AutoCloseable {
      * This stream as an {@link OutputStream} whose writes are {@link #writeAll}s. Closing it
      * closes the stream. As with a JDK socket's streams, a zero-length read or write through
      * either view returns at once, even on a closed stream (the stream's own {@link #read} and
-     * {@link #write} fail there, as Go's do).
+     * {@link #write} fail there, as Go's do). A {@code PrintWriter} or other buffering
+     * wrapper shared by goroutines needs an {@link io.panago.sync.Mutex} around its use (see
+     * {@link #inputStream()}).
      */
     public OutputStream outputStream() {
         return out;
