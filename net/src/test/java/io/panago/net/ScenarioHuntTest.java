@@ -2122,4 +2122,95 @@ class ScenarioHuntTest {
         }
         NetTesting.rethrow(errors);
     }
+
+    // ------------------------------------------------------------------------------------
+    // 13. Go's idiom for bounded waits: short deadlines, resuming from bytesTransferred.
+
+    /**
+     * A writer that never waits long (a write deadline a millisecond ahead; on timeout it
+     * resumes from {@code bytesTransferred} after other work) into a slow, pausing reader that
+     * does the same with {@code readNBytes} under read deadlines: the stream arrives exactly,
+     * no byte lost or doubled at a timeout, whatever backend cancels the operation.
+     */
+    @Test
+    void shortDeadlinesResumedFromBytesTransferredKeepTheStreamExact() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < 4 * ROUNDS; round++) {
+                Kind writerKind = kind(round), readerKind = kind(round + 1);
+                long seed = 900 + round;
+                NetTesting.withPair((a, b) -> {
+                    long total = 6_000_000;
+                    AtomicInteger writeTimeouts = new AtomicInteger(), readTimeouts = new AtomicInteger();
+                    Latch done = new Latch(2);
+                    start(writerKind, errors, done, () -> {
+                        SplittableRandom r = new SplittableRandom(seed);
+                        byte[] buf = new byte[1 << 20];
+                        for (long pos = 0; pos < total; ) {
+                            int n = (int) Math.min(r.nextInt(1, buf.length + 1), total - pos);
+                            Payload.fill(seed, pos, buf, 0, n);
+                            int off = 0;
+                            while (off < n) {
+                                a.setWriteDeadline(Instant.now().plusNanos(r.nextInt(1_000_000)));
+                                try {
+                                    a.writeAll(buf, off, n - off);
+                                    off = n;
+                                } catch (SocketTimeoutException e) {
+                                    assertTrue(e.bytesTransferred >= 0 && e.bytesTransferred <= n - off,
+                                            "bytesTransferred " + e.bytesTransferred);
+                                    off += e.bytesTransferred;
+                                    writeTimeouts.incrementAndGet();
+                                    Go.yield();
+                                }
+                            }
+                            pos += n;
+                        }
+                        a.setWriteDeadline(null);
+                        a.shutdownOutput();
+                    });
+                    start(readerKind, errors, done, () -> {
+                        SplittableRandom r = new SplittableRandom(seed + 1);
+                        byte[] buf = new byte[300_000], scratch = new byte[buf.length];
+                        long pos = 0;
+                        for (;;) {
+                            int want = r.nextInt(1, buf.length + 1), got = 0;
+                            boolean end = false;
+                            while (got < want) {
+                                b.setReadDeadline(Instant.now().plusNanos(r.nextInt(1_000_000)));
+                                try {
+                                    int n = b.readNBytes(buf, got, want - got);
+                                    got += n;
+                                    if (got < want) {
+                                        end = true;
+                                        break;
+                                    }
+                                } catch (SocketTimeoutException e) {
+                                    assertTrue(e.bytesTransferred >= 0 && e.bytesTransferred <= want - got,
+                                            "bytesTransferred " + e.bytesTransferred);
+                                    got += e.bytesTransferred;
+                                    readTimeouts.incrementAndGet();
+                                }
+                            }
+                            long bad = Payload.mismatch(seed, pos, buf, 0, got, scratch);
+                            if (bad >= 0) {
+                                throw new AssertionError(readerKind + " reader: byte " + bad + " differs");
+                            }
+                            pos += got;
+                            if (end) {
+                                break;
+                            }
+                            if (r.nextInt(3) == 0) {
+                                Go.sleep(Duration.ofMillis(r.nextInt(4)));
+                            }
+                        }
+                        assertEquals(total, pos, readerKind + " reader: bytes");
+                    });
+                    await(done, errors, "deadline writer and reader");
+                    NetTesting.rethrow(errors);
+                });
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
 }
