@@ -2283,4 +2283,56 @@ class ScenarioHuntTest {
         }));
         NetTesting.rethrow(errors);
     }
+
+    /**
+     * Hundreds of virtual-thread clients at once (a Loom application calling a panago
+     * server), each with its connection open across many round trips, so that far more
+     * virtual threads wait on the runtime's poller than there are carriers of either kind.
+     */
+    @Test
+    void hundredsOfVirtualThreadClientsAgainstAGoroutineServer() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> {
+            TcpListener ln = TcpListener.bind("127.0.0.1:0");
+            Latch server = new Latch(1);
+            serve(ln, errors, server, ScenarioHuntTest::lineHandler);
+            String addr = "127.0.0.1:" + ln.localAddress().getPort();
+            int clients = 250, requests = 10 * ROUNDS;
+            CountDownLatch connected = new CountDownLatch(clients);
+            List<Thread> ts = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int id = c;
+                ts.add(Thread.ofVirtual().start(() -> {
+                    try (TcpStream s = TcpStream.connect(addr)) {
+                        connected.countDown();
+                        connected.await(); // every connection open before the first request
+                        BufferedReader in = reader(s);
+                        OutputStream out = s.outputStream();
+                        for (int k = 0; k < requests; k++) {
+                            out.write(("ADD " + id + " " + k + "\n").getBytes(StandardCharsets.UTF_8));
+                            assertEquals(Integer.toString(id + k), in.readLine());
+                        }
+                        out.write("QUIT\n".getBytes(StandardCharsets.UTF_8));
+                        assertEquals("BYE", in.readLine());
+                    } catch (Throwable t) {
+                        errors.add(t);
+                        connected.countDown();
+                    }
+                }));
+            }
+            long until = System.nanoTime() + LIMIT.toNanos();
+            for (Thread t : ts) {
+                t.join(Math.max(1, (until - System.nanoTime()) / 1_000_000));
+                if (t.isAlive()) {
+                    fail("virtual-thread client still running after " + LIMIT + "\n" + Go.dump());
+                }
+            }
+            ln.close();
+            if (!server.await(LIMIT)) {
+                fail("server still running\n" + Go.dump());
+            }
+            NetTesting.rethrow(errors);
+        });
+        NetTesting.rethrow(errors);
+    }
 }
