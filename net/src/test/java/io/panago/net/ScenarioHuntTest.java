@@ -67,8 +67,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ScenarioHuntTest {
     private static final Duration LIMIT = Duration.ofSeconds(30);
     private static final int[] PROCS = {1, 2};
-    /** Multiplies every test's inner rounds: {@code -Dpanago.test.rounds=N} for a longer hunt. */
-    private static final int ROUNDS = Math.max(1, Integer.getInteger("panago.test.rounds", 1));
+    /**
+     * Multiplies every test's inner rounds: 2 by default (about 20 s per backend on two
+     * cores), {@code -Dpanago.test.rounds=N} for a longer hunt.
+     */
+    private static final int ROUNDS = Math.max(1, Integer.getInteger("panago.test.rounds", 2));
 
     private static void atEachGomaxprocs(NetTesting.Body body) throws Exception {
         for (int procs : PROCS) {
