@@ -6,7 +6,11 @@ import io.panago.Select;
 import io.panago.context.CancelContext;
 import io.panago.context.Context;
 import io.panago.net.NetStormTest.Kind;
+import io.panago.sync.ErrGroup;
+import io.panago.sync.Mutex;
 import io.panago.sync.WaitGroup;
+import io.panago.time.Ticker;
+import io.panago.time.Time;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,6 +28,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -39,14 +44,16 @@ import java.util.Queue;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static io.panago.net.NetStormTest.bounded;
 import static io.panago.net.NetStormTest.start;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -61,7 +68,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code DataInputStream}), each run with goroutines, platform threads and virtual threads as
  * clients, at GOMAXPROCS 1 and 2. They assert on content and termination only; the generous
  * limits turn a hang into a failure with a goroutine dump. The per-class check of
- * {@link NetTesting} sees that no descriptor and no goroutine is left behind.
+ * {@link NetTesting} sees that no descriptor and no goroutine is left behind. It showed that
+ * a {@code PrintWriter} shared by goroutines hangs unless a {@link Mutex} guards it (the
+ * monitor held across a park that the README warns of; see {@link TcpStream#inputStream()}).
  */
 @ExtendWith(NetTesting.class)
 class ScenarioHuntTest {
@@ -1065,7 +1074,7 @@ class ScenarioHuntTest {
                     Latch done = new Latch(3);
                     AtomicInteger timeouts = new AtomicInteger();
                     AtomicLong got = new AtomicLong();
-                    java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+                    AtomicBoolean finished = new AtomicBoolean();
                     start(writerKind, errors, done, () -> {
                         SplittableRandom r = new SplittableRandom(seed);
                         byte[] buf = new byte[20_000];
@@ -1127,7 +1136,7 @@ class ScenarioHuntTest {
     }
 
     /**
-     * A fan-out through {@link io.panago.sync.ErrGroup}: a request goes to several backends at
+     * A fan-out through {@link ErrGroup}: a request goes to several backends at
      * once, one of which resets its connection. The failure cancels the group's context, whose
      * {@code afterFunc} closes the other connections, stuck reading from silent backends; the
      * group ends with the reset, and nothing is left open.
@@ -1158,7 +1167,7 @@ class ScenarioHuntTest {
                 String addr = "127.0.0.1:" + ln.localAddress().getPort();
                 Exception failure = null;
                 AtomicInteger closedByCancel = new AtomicInteger();
-                try (io.panago.sync.ErrGroup g = io.panago.sync.ErrGroup.withContext(Context.background())) {
+                try (ErrGroup g = ErrGroup.withContext(Context.background())) {
                     for (int i = 0; i < 4; i++) {
                         int id = i;
                         g.go(() -> {
@@ -1199,7 +1208,7 @@ class ScenarioHuntTest {
     }
 
     /**
-     * A connection's writer goroutine multiplexes an outbox and a {@link io.panago.time.Ticker}
+     * A connection's writer goroutine multiplexes an outbox and a {@link Ticker}
      * (heartbeats) with {@code Select}, until its context is cancelled; the reader on the other
      * end drops heartbeats and must see every data line in order, then end of stream.
      */
@@ -1215,7 +1224,7 @@ class ScenarioHuntTest {
                     Latch done = new Latch(3);
                     int lines = 3000;
                     NetTesting.go(errors, done, () -> {
-                        var ticker = io.panago.time.Time.newTicker(Duration.ofMillis(1));
+                        var ticker = Time.newTicker(Duration.ofMillis(1));
                         try {
                             BufferedWriter out = new BufferedWriter(new OutputStreamWriter(a.outputStream(),
                                     StandardCharsets.UTF_8));
@@ -1302,7 +1311,7 @@ class ScenarioHuntTest {
         try {
             bounded(LIMIT, () -> {
                 for (int round = 0; round < 3 * ROUNDS; round++) {
-                    java.util.concurrent.locks.ReentrantLock jdkLock = new java.util.concurrent.locks.ReentrantLock();
+                    ReentrantLock jdkLock = new ReentrantLock();
                     AtomicLong counter = new AtomicLong();
                     TcpListener ln = TcpListener.bind("127.0.0.1:0");
                     Latch server = new Latch(1);
@@ -1462,7 +1471,7 @@ class ScenarioHuntTest {
     /**
      * Goroutines sharing one {@code PrintWriter} on a connection whose reader is slow, so
      * that {@code println} parks inside the writer's monitor: every line arrives whole. The
-     * writers take an {@link io.panago.sync.Mutex} around each line, as the README asks of code
+     * writers take an {@link Mutex} around each line, as the README asks of code
      * that parks inside {@code synchronized} (every java.io wrapper does, around the socket's
      * write). Without it they hang on all four backends: the contended monitor is inflated with
      * a carrier as owner, its goroutine resumes on another carrier and never releases it.
@@ -1477,7 +1486,7 @@ class ScenarioHuntTest {
                             StandardCharsets.UTF_8), 4096));
                     int writers = 6, lines = 400;
                     Latch done = new Latch(writers);
-                    io.panago.sync.Mutex mu = new io.panago.sync.Mutex();
+                    Mutex mu = new Mutex();
                     String pad = "p".repeat(3000);
                     for (int w = 0; w < writers; w++) {
                         int id = w;
@@ -1545,7 +1554,7 @@ class ScenarioHuntTest {
                     // the kernel still holds; so does this one).
                     a.writeAll("first\npartial".getBytes(StandardCharsets.UTF_8));
                     Latch done = new Latch(1);
-                    java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean();
+                    AtomicBoolean first = new AtomicBoolean();
                     start(waiter, errors, done, () -> {
                         BufferedReader in = reader(b);
                         assertEquals("first", in.readLine(), waiter + " reader");
@@ -1629,7 +1638,7 @@ class ScenarioHuntTest {
             AtomicInteger panicsSeen = new AtomicInteger(), panicsMade = new AtomicInteger();
             // The main goroutines of the roots that panicked wait on for the third answer (the
             // panic ended the Go.run, not them); they get it at the end.
-            Queue<Chan<String>> stranded = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            Queue<Chan<String>> stranded = new ConcurrentLinkedQueue<>();
             for (int t = 0; t < threads; t++) {
                 int id = t;
                 Runnable r = () -> {
@@ -1718,7 +1727,7 @@ class ScenarioHuntTest {
                 Kind acceptor = kind(round + 1);
                 TcpListener ln = TcpListener.bind("127.0.0.1:0");
                 ln.setSoTimeout(Duration.ofMillis(1));
-                java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+                AtomicBoolean running = new AtomicBoolean(true);
                 AtomicInteger timeouts = new AtomicInteger(), served = new AtomicInteger();
                 Latch loop = new Latch(1);
                 WaitGroup wg = new WaitGroup();
@@ -1817,7 +1826,7 @@ class ScenarioHuntTest {
                             assertEquals(port, s.peerAddress().getPort());
                         }
                     }
-                    try (TcpStream s = TcpStream.connect(java.net.InetSocketAddress.createUnresolved(
+                    try (TcpStream s = TcpStream.connect(InetSocketAddress.createUnresolved(
                             dial.substring(0, dial.lastIndexOf(':')).replace("[", "").replace("]", ""), port))) {
                         s.outputStream().write("unresolved\n".getBytes(StandardCharsets.UTF_8));
                         assertTrue(reader(s).readLine().startsWith("unresolved "));
@@ -2022,7 +2031,7 @@ class ScenarioHuntTest {
         try {
             bounded(LIMIT, () -> {
                 for (int round = 0; round < 2 * ROUNDS; round++) {
-                    java.util.concurrent.atomic.AtomicBoolean pinged = new java.util.concurrent.atomic.AtomicBoolean();
+                    AtomicBoolean pinged = new AtomicBoolean();
                     TcpListener ln = TcpListener.bind("127.0.0.1:0");
                     Latch server = new Latch(1);
                     serve(ln, errors, server, s -> {
@@ -2096,7 +2105,7 @@ class ScenarioHuntTest {
                         Kind k = kind(c);
                         start(k, errors, done, () -> lineClient(addr, id, k, errors));
                     }
-                    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                    AtomicBoolean stop = new AtomicBoolean();
                     Thread flipper = Thread.ofPlatform().daemon().start(() -> {
                         SplittableRandom r = new SplittableRandom(3);
                         while (!stop.get()) {
