@@ -2347,4 +2347,81 @@ class ScenarioHuntTest {
         });
         NetTesting.rethrow(errors);
     }
+
+    /**
+     * An overloaded server: a backlog of 1 and one accept every few milliseconds, so that
+     * most dials find the queue full and their SYNs dropped. Clients of every kind dial with a
+     * short timeout and retry on "Connect timed out" until they get through: every one is
+     * served in the end, each timed-out dial is cancelled cleanly on every backend (no
+     * descriptor left, no late connection counted twice).
+     */
+    @Test
+    void overloadedServerClientsRetryTimedOutConnectsUntilServed() throws Exception {
+        Queue<Throwable> errors = NetTesting.errors();
+        atEachGomaxprocs(() -> bounded(LIMIT, () -> {
+            for (int round = 0; round < ROUNDS; round++) {
+                TcpListener ln = TcpListener.bind("127.0.0.1:0", 1);
+                AtomicInteger served = new AtomicInteger();
+                Latch server = new Latch(1);
+                WaitGroup wg = new WaitGroup();
+                NetTesting.go(errors, server, () -> {
+                    for (;;) {
+                        TcpStream s;
+                        try {
+                            s = ln.accept();
+                        } catch (SocketException e) {
+                            if (ln.isClosed()) {
+                                break;
+                            }
+                            throw e;
+                        }
+                        wg.go(() -> {
+                            try (s) {
+                                String line = reader(s).readLine();
+                                if (line != null) {
+                                    s.outputStream().write((line + " served\n").getBytes(StandardCharsets.UTF_8));
+                                    served.incrementAndGet();
+                                }
+                            } catch (Throwable t) {
+                                errors.add(t);
+                            }
+                        });
+                        Go.sleep(Duration.ofMillis(5)); // slow to accept the next one
+                    }
+                    wg.await();
+                });
+                String addr = "127.0.0.1:" + ln.localAddress().getPort();
+                int clients = 8;
+                Latch done = new Latch(clients);
+                AtomicInteger timedOut = new AtomicInteger();
+                for (int c = 0; c < clients; c++) {
+                    int id = c;
+                    start(kind(c + round), errors, done, () -> {
+                        for (;;) {
+                            TcpStream s;
+                            try {
+                                s = TcpStream.connect(addr, Duration.ofMillis(30));
+                            } catch (SocketTimeoutException e) {
+                                assertTrue(e.getMessage().startsWith("Connect timed out"), e.getMessage());
+                                timedOut.incrementAndGet();
+                                continue;
+                            }
+                            try (s) {
+                                s.outputStream().write(("c" + id + "\n").getBytes(StandardCharsets.UTF_8));
+                                assertEquals("c" + id + " served", reader(s).readLine());
+                                return;
+                            }
+                        }
+                    });
+                }
+                await(done, errors, "clients of an overloaded server");
+                ln.close();
+                await(server, errors, "overloaded server");
+                NetTesting.rethrow(errors);
+                assertEquals(clients, served.get(), "connections served (" + timedOut + " dials timed out)");
+            }
+            return null;
+        }));
+        NetTesting.rethrow(errors);
+    }
 }
