@@ -13,6 +13,7 @@ import io.panago.time.Ticker;
 import io.panago.time.Time;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.BufferedInputStream;
@@ -73,6 +74,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * monitor held across a park that the README warns of; see {@link TcpStream#inputStream()}).
  */
 @ExtendWith(NetTesting.class)
+@Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a backstop: the tests bound their own waits
 class ScenarioHuntTest {
     private static final Duration LIMIT = Duration.ofSeconds(30);
     private static final int[] PROCS = {1, 2};
