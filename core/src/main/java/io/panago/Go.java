@@ -76,6 +76,11 @@ public final class Go {
      * goroutine it started, directly or not, ends the wait too, unless a
      * {@linkplain #setPanicHandler panic handler} handles it.
      *
+     * <p>Unlike Go, where a panic ends the process, the panic ends only this wait: {@code main}
+     * and the other goroutines it started keep running (a goroutine cannot be stopped from
+     * outside). A program that catches the exception and goes on should make them stop, for
+     * instance by cancelling a {@link io.panago.context.Context} they watch.
+     *
      * @throws Exception what {@code main} threw, or what a goroutine started by it panicked with
      */
     public static <T> T run(Callable<T> main) throws Exception {
