@@ -177,7 +177,7 @@ class NetRaceHuntTest {
                     Latch done = new Latch(3);
                     byte[] big = new byte[32 << 20]; // more than loopback's buffers ever take
                     fill(big, 0);
-                    AtomicBoolean readerReady = new AtomicBoolean();
+                    AtomicBoolean readerReady = new AtomicBoolean(), writerTimedOut = new AtomicBoolean();
                     start(k, errors, done, () -> {
                         try {
                             a.read(new byte[16]);
@@ -199,6 +199,7 @@ class NetRaceHuntTest {
                         } catch (SocketTimeoutException e) {
                             sent = e.bytesTransferred;
                         }
+                        writerTimedOut.set(true);
                         assertTrue(sent >= 0 && sent < big.length, "bytesTransferred " + sent);
                         a.setWriteDeadline(null);
                         a.writeAll(big, sent, big.length - sent);
@@ -218,6 +219,13 @@ class NetRaceHuntTest {
                     Instant past = Instant.now().minusSeconds(1);
                     a.setDeadline(past);
                     ln.setDeadline(past);
+                    // Only once the writer has timed out does the peer read: a reader draining
+                    // while the writer was still between two sends could let the whole write
+                    // through without a wait for the deadline to end (as in Go: a deadline ends
+                    // waits, not a write that never waits).
+                    while (!writerTimedOut.get()) {
+                        Go.yield();
+                    }
                     // The peer drains everything the writer moved, before and after its timeout.
                     byte[] got = new byte[big.length];
                     b.readFully(got);
