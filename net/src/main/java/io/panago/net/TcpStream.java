@@ -117,7 +117,11 @@ public final class TcpStream implements AutoCloseable {
 
     /**
      * Connects to {@code address} ({@code "host:port"}, {@code "[v6]:port"}); a host name is
-     * resolved off the P and each of its addresses is tried in turn. An empty host, or the
+     * resolved off the P and its addresses are tried in turn, as in Go: if it has both IPv4
+     * and IPv6 ones, those of the other family than the first are tried too, in a race that
+     * starts 300 ms later or once the first family's have all failed, and the first connection
+     * made wins (Happy Eyeballs; a broken IPv6 path costs 300 ms, not a connect timeout). An
+     * empty host, or the
      * unspecified {@code 0.0.0.0} or {@code ::}, stands for the local host (its loopback), as
      * in Go, on every OS.
      */
@@ -185,12 +189,22 @@ public final class TcpStream implements AutoCloseable {
     }
 
     /**
+     * Dials the resolved {@code addrs} as Go's {@code Dialer} does: those of the first one's
+     * family in turn, and, if there are addresses of the other family, those in turn too, raced
+     * against the first after a short delay (Happy Eyeballs, see {@link DialParallel}).
+     */
+    private static TcpStream dial(Context ctx, List<InetSocketAddress> addrs, long deadline)
+            throws IOException {
+        return DialParallel.dial(ctx, addrs, deadline, DialParallel.FALLBACK_DELAY_NANOS);
+    }
+
+    /**
      * Tries each address in turn, as Go's dialSerial: with a deadline (nanotime, 0 for none)
      * each attempt gets an equal share of what is left, but at least 2 s when that much is
      * left (partialDeadline). The first failure is thrown, with the later ones suppressed;
      * once {@code ctx} (null for none) is done, its error is, with the earlier ones suppressed.
      */
-    private static TcpStream dial(Context ctx, List<InetSocketAddress> addrs, long deadline)
+    static TcpStream dialSerial(Context ctx, List<InetSocketAddress> addrs, long deadline)
             throws IOException {
         IOException first = null;
         for (int i = 0; i < addrs.size(); i++) {

@@ -36,34 +36,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 @SuppressWarnings("try") // closing inside try-with-resources is what these tests do
 class ConnectContextTest {
-    /** A listener that never accepts, and the connections that fill its backlog. */
-    private record Full(TcpListener listener, List<TcpStream> queued) implements AutoCloseable {
-        static Full make() throws IOException {
-            TcpListener ln = TcpListener.bind("127.0.0.1:0", 1);
-            List<TcpStream> queued = new ArrayList<>();
-            try {
-                for (int i = 0; i < 16; i++) {
-                    queued.add(TcpStream.connect(ln.localAddress(), Duration.ofMillis(300)));
-                }
-            } catch (SocketTimeoutException full) {
-                return new Full(ln, queued);
-            }
-            queued.forEach(TcpStream::close);
-            ln.close();
-            throw new AssertionError("16 connections and the backlog of 1 still took more");
-        }
-
-        String address() throws IOException {
-            return "127.0.0.1:" + listener.localAddress().getPort();
-        }
-
-        @Override
-        public void close() {
-            queued.forEach(TcpStream::close);
-            listener.close();
-        }
-    }
-
     @Test
     void aCancelledContextFailsBeforeAnySocketIsMade() throws Exception {
         Go.run(() -> {
@@ -101,7 +73,7 @@ class ConnectContextTest {
     @Test
     void theDeadlineEndsAConnectUnderWay() throws Exception {
         Go.run(() -> {
-            try (Full full = Full.make();
+            try (FullBacklog full = FullBacklog.make();
                  CancelContext ctx = Context.withTimeout(Context.background(), Duration.ofMillis(300))) {
                 long t0 = System.nanoTime();
                 SocketTimeoutException e = assertThrows(SocketTimeoutException.class,
@@ -117,7 +89,7 @@ class ConnectContextTest {
     @Test
     void cancellationEndsAConnectUnderWayInAGoroutine() throws Exception {
         Go.run(() -> {
-            try (Full full = Full.make()) {
+            try (FullBacklog full = FullBacklog.make()) {
                 CancelContext ctx = Context.withCancel(Context.background());
                 IllegalStateException why = new IllegalStateException("user gave up");
                 Go.go(() -> {
@@ -137,7 +109,7 @@ class ConnectContextTest {
     /** A plain thread and a virtual thread blocked in the connect are woken by the cancellation. */
     @Test
     void cancellationEndsAConnectUnderWayInThreads() throws Exception {
-        try (Full full = Go.run(Full::make)) {
+        try (FullBacklog full = Go.run(() -> FullBacklog.make())) {
             for (Thread.Builder b : List.of(Thread.ofPlatform(), Thread.ofVirtual())) {
                 CancelContext ctx = Context.withCancel(Context.background());
                 CompletableFuture<Throwable> failure = new CompletableFuture<>();
@@ -185,14 +157,7 @@ class ConnectContextTest {
      */
     @Test
     void cancellationRacingTheHandshakeNeverSpoilsAStream() throws Exception {
-        for (int procs : new int[] {1, 2}) {
-            int before = Go.gomaxprocs(procs);
-            try {
-                raceRound();
-            } finally {
-                Go.gomaxprocs(before);
-            }
-        }
+        NetTesting.atEachProcs(ConnectContextTest::raceRound, 1, 2);
     }
 
     private static void raceRound() throws Exception {

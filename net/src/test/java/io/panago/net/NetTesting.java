@@ -173,6 +173,18 @@ final class NetTesting implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
+    /** Runs {@code body} once at each GOMAXPROCS in {@code procs}, restoring the setting after. */
+    static void atEachProcs(Body body, int... procs) throws Exception {
+        for (int p : procs) {
+            int before = Go.gomaxprocs(p);
+            try {
+                body.run();
+            } finally {
+                Go.gomaxprocs(before);
+            }
+        }
+    }
+
     /** Spawns a goroutine running {@code body}; a failure lands in {@code errors}; counts down {@code done}. */
     static void go(Queue<Throwable> errors, Latch done, Body body) {
         Go.go(() -> {
