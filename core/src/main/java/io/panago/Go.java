@@ -4,6 +4,7 @@ import io.panago.runtime.Panics;
 import io.panago.runtime.Sched;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 
@@ -59,6 +60,7 @@ public final class Go {
      *         with (checked throwables wrapped in a {@link CompletionException})
      */
     public static void run(Runnable main) {
+        Objects.requireNonNull(main, "main");
         try {
             Sched.run(() -> {
                 main.run();
@@ -84,7 +86,7 @@ public final class Go {
      * @throws Exception what {@code main} threw, or what a goroutine started by it panicked with
      */
     public static <T> T run(Callable<T> main) throws Exception {
-        return Sched.run(main);
+        return Sched.run(Objects.requireNonNull(main, "main"));
     }
 
     /**
@@ -108,7 +110,7 @@ public final class Go {
      * Zero or negative returns at once.
      */
     public static void sleep(Duration d) {
-        Sched.sleep(Select.saturatedNanos(d)); // beyond the long range: MIN_VALUE when negative
+        Sched.sleep(Select.saturatedNanos(Objects.requireNonNull(d, "d"))); // beyond the long range: MIN_VALUE when negative
     }
 
     /** The number of goroutines that exist now (Go's {@code runtime.NumGoroutine}). */
@@ -144,7 +146,7 @@ public final class Go {
      * they park and resume as anywhere else, possibly on another carrier.
      */
     public static <T> T blocking(Callable<T> call) throws Exception {
-        return Sched.blocking(call);
+        return Sched.blocking(Objects.requireNonNull(call, "call"));
     }
 
     /**

@@ -13,6 +13,17 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.*;
 
 class GoTest {
+    /** A null argument is refused at the call, naming the parameter. */
+    @Test
+    void nullArgumentsAreRefusedByName() {
+        assertEquals("main", assertThrows(NullPointerException.class, () -> Go.run((Runnable) null)).getMessage());
+        assertEquals("main", assertThrows(NullPointerException.class,
+                () -> Go.run((java.util.concurrent.Callable<Object>) null)).getMessage());
+        assertEquals("task", assertThrows(NullPointerException.class, () -> Go.go(null)).getMessage());
+        assertEquals("d", assertThrows(NullPointerException.class, () -> Go.sleep(null)).getMessage());
+        assertEquals("call", assertThrows(NullPointerException.class, () -> Go.blocking(null)).getMessage());
+    }
+
     @Test
     void runReturnsMainsResult() throws Exception {
         assertEquals("done", Go.run(() -> "done"));
