@@ -98,7 +98,7 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
     /** As {@link #withDeadline}, with {@code cause} as the {@link #cause} on expiry. */
     static CancelContext withDeadlineCause(Context parent, Instant deadline, Throwable cause) {
         Objects.requireNonNull(parent, "cannot create context from nil parent");
-        Duration left = Duration.between(Instant.now(), deadline);
+        Duration left = Duration.between(Instant.now(), Objects.requireNonNull(deadline, "deadline"));
         return TimerCtx.create(parent, deadline, left, cause);
     }
 
@@ -110,6 +110,7 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
     /** As {@link #withTimeout}, with {@code cause} as the {@link #cause} on expiry. */
     static CancelContext withTimeoutCause(Context parent, Duration timeout, Throwable cause) {
         Objects.requireNonNull(parent, "cannot create context from nil parent");
+        Objects.requireNonNull(timeout, "timeout");
         Instant deadline;
         try {
             deadline = Instant.now().plus(timeout);
@@ -150,6 +151,6 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
      * @return a handle whose {@link AfterFunc#stop()} prevents {@code f} from starting
      */
     static AfterFunc afterFunc(Context ctx, Runnable f) {
-        return AfterFuncCtx.create(Objects.requireNonNull(ctx), Objects.requireNonNull(f));
+        return AfterFuncCtx.create(Objects.requireNonNull(ctx, "ctx"), Objects.requireNonNull(f, "f"));
     }
 }

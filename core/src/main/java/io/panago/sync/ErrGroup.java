@@ -6,6 +6,7 @@ import io.panago.context.CancelContext;
 import io.panago.context.Context;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
 /**
  * A structured group of goroutines working on one task,
@@ -90,6 +91,7 @@ public final class ErrGroup implements AutoCloseable {
 
     /** Starts {@code task} in a new goroutine, first waiting for room if limited. */
     public void go(Task task) {
+        Objects.requireNonNull(task, "task");
         Chan<Void> s = sem;
         if (s != null) {
             s.send(null);
@@ -99,6 +101,7 @@ public final class ErrGroup implements AutoCloseable {
 
     /** Starts {@code task} if the limit allows it now; returns false otherwise. */
     public boolean tryGo(Task task) {
+        Objects.requireNonNull(task, "task");
         Chan<Void> s = sem;
         if (s != null && !s.trySend(null)) {
             return false;

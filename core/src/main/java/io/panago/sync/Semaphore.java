@@ -5,6 +5,7 @@ import io.panago.RecvChan;
 import io.panago.Select;
 import io.panago.context.Context;
 import io.panago.internal.RuntimeLock;
+import java.util.Objects;
 
 /**
  * A weighted semaphore, {@code golang.org/x/sync/semaphore.Weighted}: a pool of
@@ -47,6 +48,16 @@ public final class Semaphore {
         this.size = size;
     }
 
+    /**
+     * A negative weight would turn an acquire into a release and back: refused, as
+     * {@link java.util.concurrent.Semaphore} refuses negative permits (x/sync does not check).
+     */
+    private static void weight(long n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("semaphore: negative weight " + n);
+        }
+    }
+
     /** Acquires {@code n} tokens, parking until they are available. */
     public void acquire(long n) {
         acquire(Context.background(), n);
@@ -60,7 +71,8 @@ public final class Semaphore {
      *     (at once if it already had)
      */
     public void acquire(Context ctx, long n) {
-        RecvChan<Void> done = ctx.done();
+        weight(n);
+        RecvChan<Void> done = Objects.requireNonNull(ctx, "ctx").done();
         mu.lock();
         if (ctx.err() != null) {
             mu.unlock();
@@ -108,6 +120,7 @@ public final class Semaphore {
 
     /** Acquires {@code n} tokens if that needs no waiting; never blocks. */
     public boolean tryAcquire(long n) {
+        weight(n);
         mu.lock();
         boolean ok = size - cur >= n && head == null;
         if (ok) {
@@ -123,6 +136,7 @@ public final class Semaphore {
      * @throws IllegalStateException "semaphore: released more than held"
      */
     public void release(long n) {
+        weight(n);
         mu.lock();
         cur -= n;
         if (cur < 0) {

@@ -24,7 +24,7 @@ public final class Time {
 
     /** A timer that delivers the time on its channel after {@code d}, Go's {@code NewTimer}. */
     public static Timer newTimer(Duration d) {
-        return new Timer(Objects.requireNonNull(d), 0, null);
+        return new Timer(Objects.requireNonNull(d, "d"), 0, null);
     }
 
     /**
@@ -32,7 +32,7 @@ public final class Time {
      * the returned timer's {@link Timer#stop()} cancels it if it has not started.
      */
     public static Timer afterFunc(Duration d, Runnable f) {
-        return new Timer(Objects.requireNonNull(d), 0, Objects.requireNonNull(f));
+        return new Timer(Objects.requireNonNull(d, "d"), 0, Objects.requireNonNull(f, "f"));
     }
 
     /**
@@ -41,7 +41,7 @@ public final class Time {
      * @throws IllegalArgumentException if {@code period} is not positive
      */
     public static Ticker newTicker(Duration period) {
-        return new Ticker(Objects.requireNonNull(period));
+        return new Ticker(Objects.requireNonNull(period, "period"));
     }
 
     /**

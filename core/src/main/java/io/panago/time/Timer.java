@@ -8,6 +8,7 @@ import io.panago.runtime.RTimer;
 import io.panago.runtime.Sched;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 
 /**
  * A single event in the future, Go's {@code time.Timer}: when it expires the current
@@ -85,14 +86,16 @@ public final class Timer {
      * what {@link #stop()} would have: true if the timer was active.
      */
     public boolean reset(Duration d) {
+        long when = when(Objects.requireNonNull(d, "d")); // before the lock: a throw must not leave it held
         mu.lock();
-        return rearm(d, period);
+        return rearm(when, period);
     }
 
     /** Ticker's reset: a new period, first tick after {@code d}. */
     void resetPeriodic(Duration d, long newPeriod) {
+        long when = when(Objects.requireNonNull(d, "d"));
         mu.lock();
-        rearm(d, newPeriod);
+        rearm(when, newPeriod);
     }
 
     /**
@@ -101,8 +104,7 @@ public final class Timer {
      * ran in between would be overtaken (a stopped ticker left ticking, or a reset's
      * deadline replaced by an earlier reset's, whose expiry is then dropped as stale).
      */
-    private boolean rearm(Duration d, long newPeriod) {
-        long when = when(d);
+    private boolean rearm(long when, long newPeriod) {
         try {
             boolean wasActive = disarm();
             armed = true;

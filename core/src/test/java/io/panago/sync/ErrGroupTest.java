@@ -19,6 +19,17 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ErrGroupTest {
 
+    /** A null task is refused at the call; with a limit, it takes no slot. */
+    @org.junit.jupiter.api.Test
+    void aNullTaskIsRefused() throws Exception {
+        ErrGroup g = new ErrGroup();
+        g.setLimit(1);
+        assertEquals("task", assertThrows(NullPointerException.class, () -> g.go(null)).getMessage());
+        assertEquals("task", assertThrows(NullPointerException.class, () -> g.tryGo(null)).getMessage());
+        assertTrue(g.tryGo(() -> { }));
+        g.await();
+    }
+
     @ParameterizedTest
     @EnumSource(TestMode.class)
     void awaitWaitsForEveryChild(TestMode mode) throws Exception {

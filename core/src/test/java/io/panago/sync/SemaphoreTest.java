@@ -46,6 +46,22 @@ class SemaphoreTest {
         assertEquals("semaphore: released more than held", e.getMessage());
     }
 
+    /** A negative weight would release on acquire and acquire on release: refused, nothing changes. */
+    @Test
+    void negativeWeightsAreRefused() {
+        Semaphore s = new Semaphore(2);
+        s.acquire(1);
+        var e = assertThrows(IllegalArgumentException.class, () -> s.acquire(-1));
+        assertEquals("semaphore: negative weight -1", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> s.tryAcquire(-2));
+        assertThrows(IllegalArgumentException.class, () -> s.release(-1));
+        assertThrows(NullPointerException.class, () -> s.acquire(null, 1));
+        assertEquals(1, s.held());
+        assertFalse(s.tryAcquire(2));
+        s.release(1);
+        assertTrue(s.tryAcquire(2));
+    }
+
     @Test
     void acquireWithDoneContextFailsAtOnce() {
         Semaphore s = new Semaphore(1);

@@ -41,6 +41,29 @@ class TimerTest {
         });
     }
 
+    /**
+     * A reset refused for a null duration changes nothing: the timer and the ticker still
+     * fire, and other timers still run. (The timer's lock was taken before the duration was
+     * read, so the refusal left it held and the expiry hung the runtime's timers.)
+     */
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aRefusedResetChangesNothing() throws Exception {
+        io.panago.Go.run(() -> {
+            Timer t = Time.newTimer(Duration.ofMillis(20));
+            assertEquals("d", assertThrows(NullPointerException.class, () -> t.reset(null)).getMessage());
+            Ticker k = Time.newTicker(Duration.ofMillis(20));
+            assertThrows(NullPointerException.class, () -> k.reset(null));
+            assertNotNull(t.c().recv());
+            assertNotNull(k.c().recv());
+            k.stop();
+            io.panago.Go.sleep(Duration.ofMillis(10));
+            assertFalse(t.reset(Duration.ofMillis(10)));
+            assertNotNull(t.c().recv());
+            return null;
+        });
+    }
+
     @Test
     void stopBeforeExpiryPreventsDelivery() throws Exception {
         // 50 ms: room for this thread to be descheduled before stop() on a loaded machine.
