@@ -268,7 +268,7 @@ public final class Select {
      * {@link #TIMEOUT}; a zero or negative timeout only polls.
      */
     public int select(Duration timeout) {
-        long ns = saturatedNanos(timeout);
+        long ns = saturatedNanos(Objects.requireNonNull(timeout, "timeout"));
         return ns <= 0 ? poll(TIMEOUT) : run(true, ns);
     }
 

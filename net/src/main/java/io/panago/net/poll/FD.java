@@ -422,7 +422,7 @@ public final class FD extends FdMutex {
             throw closed();
         }
         try {
-            prepare(READ);
+            failFast(READ, pd.prepare(READ), "Accept timed out");
             long timeout = 0, backoff = 0;
             InetSocketAddress[] peer = new InetSocketAddress[1];
             for (;;) {
@@ -952,12 +952,16 @@ public final class FD extends FdMutex {
     }
 
     private void failFast(int mode, int r) throws IOException {
+        failFast(mode, r, mode == READ ? "Read timed out" : "Write timed out");
+    }
+
+    private void failFast(int mode, int r, String timeoutText) throws IOException {
         if (r == PollDesc.ERR_CLOSING) {
             throw closed();
         }
         long dl = mode == READ ? rdeadline : wdeadline;
         if (r == PollDesc.ERR_TIMEOUT || (dl != 0 && (dl == -1 || dl <= Sched.nanotime()))) {
-            throw new SocketTimeoutException(mode == READ ? "Read timed out" : "Write timed out");
+            throw new SocketTimeoutException(timeoutText);
         }
     }
 
