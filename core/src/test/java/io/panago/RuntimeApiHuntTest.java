@@ -2,6 +2,7 @@ package io.panago;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -310,6 +311,17 @@ class RuntimeApiHuntTest {
             // acceptable
         }
         assertEquals(cur, Go.gomaxprocs());
+        assertEquals(7, (int) bounded(() -> Go.run(() -> 7)));
+    }
+
+    @Test
+    @Timeout(value = 5, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void shrinkingFromAHundredThousandProcsDoesNotStallTheScheduler() throws Throwable {
+        // Shrinking looked each retired P up in the idle list: 100,000 Ps back to a few took
+        // about 20 s under the scheduler lock; it takes well under a second.
+        int cur = Go.gomaxprocs();
+        assertEquals(cur, bounded(() -> Go.gomaxprocs(100_000)));
+        assertEquals(100_000, (int) bounded(() -> Go.gomaxprocs(cur)));
         assertEquals(7, (int) bounded(() -> Go.run(() -> 7)));
     }
 

@@ -1337,12 +1337,18 @@ public final class Sched {
                     stillBusy.add(pp);
                 }
             }
+            // A set, not a walk of the list per P: that made shrinking from 100,000 Ps take
+            // tens of seconds under the scheduler lock.
+            java.util.Set<P> onIdleList = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (P q = pidle; q != null; q = q.link) {
+                onIdleList.add(q);
+            }
             for (int i = n; i < oldp.length; i++) {
                 // Not only the busy ones: a P taken off the idle list stays IDLE until the M it
                 // was handed to acquires it (startm, wakep, acquireIdleP, the poll path), and
                 // left out here it ran a goroutine outside allp and retiring, out of sysmon's
                 // sight, until its M's next scheduling point retired it.
-                if (oldp[i].code() != P.DEAD && !onIdleList(oldp[i])) {
+                if (oldp[i].code() != P.DEAD && !onIdleList.contains(oldp[i])) {
                     stillBusy.add(oldp[i]);
                 }
             }
@@ -1365,16 +1371,6 @@ public final class Sched {
             npidle = kept;
             return old;
         }
-    }
-
-    /** Lock held: whether pp is on the idle list (an IDLE P may be on its way to an M). */
-    private static boolean onIdleList(P pp) {
-        for (P q = pidle; q != null; q = q.link) {
-            if (q == pp) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Lock held: the P with this id waiting in {@link #retiring} to be destroyed, if any. */
