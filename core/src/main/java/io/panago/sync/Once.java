@@ -1,5 +1,6 @@
 package io.panago.sync;
 
+import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
@@ -19,9 +20,11 @@ public final class Once {
 
     /**
      * Runs {@code f} if and only if no call of this method has run it before (Go's
-     * {@code Do}).
+     * {@code Do}). A null {@code f} is refused before anything happens: the Once stays
+     * unused (Go marks it done as it panics).
      */
     public void run(Runnable f) {
+        Objects.requireNonNull(f, "f");
         if (!done) {
             runSlow(f);
         }
@@ -57,6 +60,7 @@ public final class Once {
      * {@code sync.OnceValue}; if {@code f} throws, every call rethrows that exception.
      */
     public static <T> Supplier<T> value(Supplier<T> f) {
+        Objects.requireNonNull(f, "f");
         return new Supplier<>() {
             private final Once once = new Once();
             private T value;

@@ -96,9 +96,10 @@ public final class WaitGroup {
     /**
      * Runs {@code task} in a new goroutine and counts it in this group, Go 1.25's
      * {@code WaitGroup.Go}: {@code add(1)}, then {@code done()} when the task returns or
-     * throws.
+     * throws. A null {@code task} is refused before it is counted.
      */
     public void go(Runnable task) {
+        java.util.Objects.requireNonNull(task, "task");
         add(1);
         io.panago.Go.go(() -> {
             try {

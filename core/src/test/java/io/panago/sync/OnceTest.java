@@ -1,6 +1,7 @@
 package io.panago.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +19,17 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Go's {@code sync/once_test.go} and {@code oncefunc_test.go}. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class OnceTest {
+
+    @Test
+    void aNullActionIsRefusedAndLeavesTheOnceUnused() {
+        Once once = new Once();
+        assertEquals("f", assertThrows(NullPointerException.class, () -> once.run(null)).getMessage());
+        assertFalse(once.isDone());
+        AtomicInteger runs = new AtomicInteger();
+        once.run(runs::incrementAndGet);
+        assertEquals(1, runs.get());
+        assertEquals("f", assertThrows(NullPointerException.class, () -> Once.value(null)).getMessage());
+    }
 
     /** Go's TestOnce: one run; every caller returns only after it completed. */
     @ParameterizedTest

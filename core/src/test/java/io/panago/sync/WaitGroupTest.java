@@ -21,6 +21,14 @@ class WaitGroupTest {
         new WaitGroup().await();
     }
 
+    /** It started a goroutine that panicked (failing the enclosing Go.run) instead. */
+    @Test
+    void goRefusesANullTaskBeforeCountingIt() {
+        WaitGroup wg = new WaitGroup();
+        assertEquals("task", assertThrows(NullPointerException.class, () -> wg.go(null)).getMessage());
+        assertEquals(0, wg.count());
+    }
+
     @Test
     void negativeCounterThrows() {
         WaitGroup wg = new WaitGroup();
