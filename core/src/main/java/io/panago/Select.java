@@ -522,27 +522,27 @@ public final class Select {
 
     /** A receive clause, Go's {@code case v := <-ch: body(v)}. */
     public static <T> Clause onRecv(RecvChan<T> ch, Consumer<? super T> body) {
-        return new RecvClause<>(ch, Objects.requireNonNull(body));
+        return new RecvClause<>(ch, Objects.requireNonNull(body, "body"));
     }
 
     /** A receive clause with Go's {@code ok}: {@code case v, ok := <-ch: body(v, ok)}. */
     public static <T> Clause onRecvOk(RecvChan<T> ch, BiConsumer<? super T, Boolean> body) {
-        return new RecvOkClause<>(ch, Objects.requireNonNull(body));
+        return new RecvOkClause<>(ch, Objects.requireNonNull(body, "body"));
     }
 
     /** A send clause, Go's {@code case ch <- value: body()}. */
     public static <T> Clause onSend(SendChan<T> ch, T value, Runnable body) {
-        return new SendClause<>(ch, value, Objects.requireNonNull(body));
+        return new SendClause<>(ch, value, Objects.requireNonNull(body, "body"));
     }
 
     /** A clause taken if no other is ready within {@code after}, Go's {@code case <-time.After(d)}. */
     public static Clause onTimeout(Duration after, Runnable body) {
-        return new TimeoutClause(Objects.requireNonNull(after), Objects.requireNonNull(body));
+        return new TimeoutClause(Objects.requireNonNull(after, "after"), Objects.requireNonNull(body, "body"));
     }
 
     /** Go's {@code default:} clause: taken at once if no other clause is ready. */
     public static Clause onDefault(Runnable body) {
-        return new DefaultClause(Objects.requireNonNull(body));
+        return new DefaultClause(Objects.requireNonNull(body, "body"));
     }
 
     /**
@@ -559,7 +559,7 @@ public final class Select {
         int timeoutAt = -1;
         int defaultAt = -1;
         for (int i = 0; i < clauses.length; i++) {
-            switch (clauses[i]) {
+            switch (Objects.requireNonNull(clauses[i], "clauses[" + i + "]")) {
                 case RecvClause rc -> caseToClause[sel.recv(rc.ch()).index] = i;
                 case RecvOkClause rc -> caseToClause[sel.recv(rc.ch()).index] = i;
                 case SendClause sc -> caseToClause[sel.send(sc.ch(), sc.value()).index] = i;

@@ -21,6 +21,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 class SelectTest {
 
     @Test
+    void nullClausesAndClauseArgumentsAreRefusedByName() {
+        assertEquals("body", assertThrows(NullPointerException.class,
+                () -> Select.onRecv(Chan.make(), null)).getMessage());
+        assertEquals("after", assertThrows(NullPointerException.class,
+                () -> Select.onTimeout(null, () -> {})).getMessage());
+        assertEquals("clauses[1]", assertThrows(NullPointerException.class,
+                () -> Select.select(Select.onDefault(() -> {}), null)).getMessage());
+    }
+
+    @Test
     void trySelectReturnsDefaultWhenNothingIsReady() {
         Select sel = new Select();
         sel.recv(Chan.make());

@@ -40,7 +40,7 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
 
         /** Creates a key; {@code name} appears in {@code toString} only. */
         public Key(String name) {
-            this.name = Objects.requireNonNull(name);
+            this.name = Objects.requireNonNull(name, "name");
         }
 
         @Override
@@ -140,7 +140,7 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
      * or {@link #withDeadlineCause}, else {@link #err()}; null while not cancelled.
      */
     static Throwable cause(Context ctx) {
-        CancelCtx c = CancelCtx.nearest(ctx);
+        CancelCtx c = CancelCtx.nearest(Objects.requireNonNull(ctx, "ctx"));
         return c == null ? ctx.err() : c.cause();
     }
 

@@ -20,7 +20,7 @@ public final class Cond {
 
     /** Creates a condition variable waiting with {@code l}. */
     public Cond(Locker l) {
-        this.l = java.util.Objects.requireNonNull(l);
+        this.l = java.util.Objects.requireNonNull(l, "l");
     }
 
     /** The lock held while observing or changing the condition (Go's {@code c.L}). */

@@ -35,7 +35,7 @@ public final class Ticker {
      * @throws IllegalArgumentException if {@code d} is not positive
      */
     public void reset(Duration d) {
-        long ns = checkPeriod(d, "non-positive interval for Ticker.Reset");
+        long ns = checkPeriod(java.util.Objects.requireNonNull(d, "d"), "non-positive interval for Ticker.Reset");
         t.resetPeriodic(d, ns);
     }
 

@@ -49,7 +49,7 @@ public final class Time {
      * a non-positive period, as in Go.
      */
     public static RecvChan<Instant> tick(Duration period) {
-        if (period.isNegative() || period.isZero()) {
+        if (Objects.requireNonNull(period, "period").isNegative() || period.isZero()) {
             return null;
         }
         return newTicker(period).c();
