@@ -44,7 +44,8 @@ import java.util.function.Consumer;
  * {@link #select(Clause...)} takes the cases with bodies in one call.
  *
  * <p>A {@code Select} is run by one goroutine at a time (the cases hold that run's
- * results).
+ * results): a second run that starts while one is under way, or a case added or switched
+ * to another channel meanwhile, throws {@link IllegalStateException} and changes nothing.
  *
  * <p>Implementation overview (Go's {@code runtime/select.go}, {@code selectgo}). The
  * live cases are shuffled into a poll order (inside-out Fisher-Yates, per run) and kept
@@ -69,10 +70,12 @@ public final class Select {
 
     private static final long TIMEOUT_WIN = 0xFFFF_FFFFL;
     private static final VarHandle STATE;
+    private static final VarHandle RUNNING;
 
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(Select.class, "state", long.class);
+            RUNNING = MethodHandles.lookup().findVarHandle(Select.class, "running", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -99,6 +102,7 @@ public final class Select {
         abstract boolean isSend();
 
         final void setChan(Object ch) {
+            owner.checkNotRunning();
             c = ch == null ? Chan.nil() : (Chan<?>) ch;
             owner.orderValid = false;
         }
@@ -210,6 +214,11 @@ public final class Select {
     /** {@code round << 32 | winner}: winner 0 = none yet, case + 1, or TIMEOUT_WIN. */
     @SuppressWarnings("unused") // accessed through STATE
     private volatile long state;
+    /**
+     * Set while a run owns the cases, their sudogs and the orders: two runs at once enqueued
+     * one sudog twice and corrupted the channels' wait queues for every other user.
+     */
+    private volatile boolean running;
     private Timeout timeout;
 
     /** Creates a select with no cases. */
@@ -235,6 +244,7 @@ public final class Select {
     }
 
     private void add(Case cs) {
+        checkNotRunning();
         if (ncases == cases.length) {
             cases = Arrays.copyOf(cases, ncases * 2);
             pollorder = new int[ncases * 2];
@@ -278,6 +288,23 @@ public final class Select {
     }
 
     private int run(boolean block, long timeoutNanos) {
+        if (!RUNNING.compareAndSet(this, false, true)) {
+            throw new IllegalStateException("select: run by two goroutines at once");
+        }
+        try {
+            return runOwned(block, timeoutNanos);
+        } finally {
+            RUNNING.setRelease(this, false);
+        }
+    }
+
+    private void checkNotRunning() {
+        if (running) {
+            throw new IllegalStateException("select: cases changed while it runs");
+        }
+    }
+
+    private int runOwned(boolean block, long timeoutNanos) {
         if (!orderValid) {
             computeOrder();
         }

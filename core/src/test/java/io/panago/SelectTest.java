@@ -30,6 +30,34 @@ class SelectTest {
                 () -> Select.select(Select.onDefault(() -> {}), null)).getMessage());
     }
 
+    /**
+     * A second run while one is parked enqueued the same sudogs again, which broke the
+     * channel's wait queue for every user (a later send failed in goready).
+     */
+    @Test
+    void aSecondRunOrACaseChangeWhileOneRunsIsRefused() {
+        Chan<Integer> c = Chan.make();
+        Select sel = new Select();
+        Select.RecvCase<Integer> rc = sel.recv(c);
+        Chan<Integer> got = Chan.make(1);
+        Go.go(() -> {
+            sel.select();
+            got.send(rc.value());
+        });
+        until(() -> c.waitingReceivers() == 1, "select parked");
+        assertEquals("select: run by two goroutines at once",
+                assertThrows(IllegalStateException.class, sel::trySelect).getMessage());
+        assertThrows(IllegalStateException.class, () -> rc.chan(Chan.make()));
+        assertThrows(IllegalStateException.class, () -> sel.recv(Chan.make()));
+        c.send(1);
+        assertEquals(1, got.recv());
+        Go.go(() -> c.send(2));
+        assertEquals(2, c.recv());
+        Go.go(() -> c.send(3));
+        assertEquals(rc.index(), sel.select());
+        assertEquals(3, rc.value());
+    }
+
     @Test
     void trySelectReturnsDefaultWhenNothingIsReady() {
         Select sel = new Select();
