@@ -168,7 +168,12 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
             return true;
         }
         if (qcount < dataqsiz) {
-            bufSend(v);
+            try {
+                bufSend(v);
+            } catch (OutOfMemoryError e) {
+                lock.unlock(); // growing the buffer failed: the channel stays usable
+                throw e;
+            }
             lock.unlock();
             return true;
         }
@@ -426,7 +431,10 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
         return v;
     }
 
-    /** Under the lock, with {@code qcount < dataqsiz}. */
+    /**
+     * Under the lock, with {@code qcount < dataqsiz}. May grow the buffer, so it may throw
+     * {@link OutOfMemoryError}, with the channel unchanged: the caller must then unlock.
+     */
     void bufSend(Object v) {
         if (qcount == buf.length) {
             grow();

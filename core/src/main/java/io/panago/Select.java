@@ -327,7 +327,12 @@ public final class Select {
                     return cs.index;
                 }
                 if (c.qcount() < c.dataqsiz) {
-                    c.bufSend(((SendCase<?>) cs).value);
+                    try {
+                        c.bufSend(((SendCase<?>) cs).value);
+                    } catch (OutOfMemoryError e) {
+                        unlockAll(n);
+                        throw e;
+                    }
                     unlockAll(n);
                     return cs.index;
                 }
