@@ -7,6 +7,7 @@ package io.panago.context;
  * errors; they may be thrown to abandon work when a context ends.
  */
 public final class ContextError extends RuntimeException {
+    /** Serial form version. */
     private static final long serialVersionUID = 1L;
 
     private final boolean timeout;
