@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -146,59 +147,170 @@ class HappyEyeballsTest {
 
     private static void loserRound() throws Exception {
         Go.run(() -> {
-            try (TcpListener v6 = TcpListener.bind("[::1]:0", 1024); TcpListener v4 = TcpListener.bind("127.0.0.1:0", 1024)) {
-                Queue<Throwable> errors = NetTesting.errors();
+            try (EchoServers echo = new EchoServers()) {
                 int dials = 300;
-                AtomicInteger accepted = new AtomicInteger(), ended = new AtomicInteger(), echoed = new AtomicInteger();
-                for (TcpListener ln : List.of(v6, v4)) {
-                    Go.go(() -> {
-                        try {
-                            for (;;) {
-                                TcpStream s = ln.accept();
-                                accepted.incrementAndGet();
-                                Go.go(() -> {
-                                    try (s) {
-                                        // The winner writes one byte and gets it back; the loser's
-                                        // connection must simply end.
-                                        int c;
-                                        while ((c = s.inputStream().read()) >= 0) {
-                                            s.outputStream().write(c);
-                                            echoed.incrementAndGet();
-                                        }
-                                    } catch (IOException e) {
-                                        errors.add(e);
-                                    }
-                                    ended.incrementAndGet();
-                                });
-                            }
-                        } catch (IOException closed) {
-                            // done
-                        }
-                    });
-                }
-                List<InetSocketAddress> addrs = List.of(v6.localAddress(), v4.localAddress());
+                List<InetSocketAddress> addrs = echo.addrs(true);
                 Latch done = new Latch(dials);
                 for (int i = 0; i < dials; i++) {
-                    NetTesting.go(errors, done, () -> {
+                    NetTesting.go(echo.errors, done, () -> {
                         try (TcpStream s = DialParallel.dial(null, addrs, 0, 0)) {
                             s.outputStream().write(9);
                             assertEquals(9, s.inputStream().read());
                         }
                     });
                 }
-                NetTesting.awaitOrFail(done, Duration.ofSeconds(40), errors);
-                NetTesting.rethrow(errors);
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (ended.get() < accepted.get() && System.nanoTime() < until) {
-                    Go.sleep(Duration.ofMillis(10));
-                }
-                assertEquals(accepted.get(), ended.get(), "connections accepted and never closed by the dialler");
-                assertEquals(dials, echoed.get()); // counted once its echo is written: read when all ended
-                assertTrue(accepted.get() >= dials, accepted + " accepted");
-                NetTesting.rethrow(errors);
+                NetTesting.awaitOrFail(done, Duration.ofSeconds(40), echo.errors);
+                echo.assertAllEnded();
+                assertEquals(dials, echo.echoed.get()); // counted once its echo is written: read when all ended
+                assertTrue(echo.accepted.get() >= dials, echo.accepted + " accepted");
             }
             return null;
         });
+    }
+
+    /**
+     * Racing dials from goroutines, platform threads and virtual threads, with fallback delays of
+     * 0 to 2 ms, each cut short by a cancellation or its deadline at a random moment of the race
+     * (before it, during the delay, after a connection was made): each ends with a working stream
+     * or with the failure its cut causes, and none leaves a connection open (nor, as the class
+     * checks, a goroutine behind).
+     */
+    @Test
+    void racesCutShortAtRandomMomentsEndCleanly() throws Exception {
+        NetTesting.atEachProcs(HappyEyeballsTest::cutShortRound, 1, 2);
+    }
+
+    private static void cutShortRound() throws Exception {
+        Go.run(() -> {
+            try (EchoServers echo = new EchoServers()) {
+                int dials = 240;
+                Latch done = new Latch(dials);
+                for (int i = 0; i < dials; i++) {
+                    ThreadLocalRandom r = ThreadLocalRandom.current();
+                    List<InetSocketAddress> addrs = echo.addrs(r.nextBoolean());
+                    long fallbackDelay = r.nextLong(2_000_001), cutAfter = r.nextLong(2_000_001);
+                    boolean cancel = r.nextBoolean();
+                    Runnable caller = () -> {
+                        try {
+                            cutShortDial(addrs, fallbackDelay, cancel, cutAfter);
+                        } catch (Throwable t) {
+                            echo.errors.add(t);
+                        } finally {
+                            done.countDown();
+                        }
+                    };
+                    switch (i % 3) {
+                        case 0 -> Go.go(caller);
+                        case 1 -> Thread.ofPlatform().start(caller);
+                        default -> Thread.ofVirtual().start(caller);
+                    }
+                }
+                NetTesting.awaitOrFail(done, Duration.ofSeconds(40), echo.errors);
+                echo.assertAllEnded();
+            }
+            return null;
+        });
+    }
+
+    /** One dial that a cancellation (else the deadline) cuts short {@code cutAfter} ns in. */
+    private static void cutShortDial(List<InetSocketAddress> addrs, long fallbackDelay, boolean cancel, long cutAfter)
+            throws IOException {
+        CancelContext ctx = Context.withCancel(Context.background());
+        IllegalStateException why = new IllegalStateException("cut short");
+        try {
+            if (cancel) {
+                Go.go(() -> {
+                    Go.sleep(Duration.ofNanos(cutAfter));
+                    ctx.cancel(why);
+                });
+            }
+            try (TcpStream s = DialParallel.dial(ctx, addrs, cancel ? 0 : FD.after(cutAfter), fallbackDelay)) {
+                s.outputStream().write(9);
+                assertEquals(9, s.inputStream().read());
+            } catch (SocketTimeoutException e) {
+                if (cancel) {
+                    throw e;
+                }
+            } catch (InterruptedIOException e) {
+                if (!cancel) {
+                    throw e;
+                }
+                assertTrue(e.getMessage().startsWith("Connect canceled: "), e.getMessage());
+                assertSame(why, e.getCause());
+            }
+        } finally {
+            ctx.cancel();
+        }
+    }
+
+    /**
+     * An echo server on ::1 and one on 127.0.0.1, counting the connections accepted, those the
+     * dialler has closed and the bytes echoed; its goroutines report failures in {@link #errors}.
+     */
+    private static final class EchoServers implements AutoCloseable {
+        final Queue<Throwable> errors = NetTesting.errors();
+        final AtomicInteger accepted = new AtomicInteger(), ended = new AtomicInteger(), echoed = new AtomicInteger();
+        private final TcpListener v6 = TcpListener.bind("[::1]:0", 1024);
+        private final TcpListener v4;
+
+        EchoServers() throws IOException {
+            try {
+                v4 = TcpListener.bind("127.0.0.1:0", 1024);
+            } catch (IOException | RuntimeException e) {
+                v6.close();
+                throw e;
+            }
+            for (TcpListener ln : List.of(v6, v4)) {
+                Go.go(() -> serve(ln));
+            }
+        }
+
+        private void serve(TcpListener ln) {
+            try {
+                for (;;) {
+                    TcpStream s = ln.accept();
+                    accepted.incrementAndGet();
+                    Go.go(() -> {
+                        try (s) {
+                            // The winner writes one byte and gets it back; the loser's
+                            // connection must simply end.
+                            int c;
+                            while ((c = s.inputStream().read()) >= 0) {
+                                s.outputStream().write(c);
+                                echoed.incrementAndGet();
+                            }
+                        } catch (IOException e) {
+                            errors.add(e);
+                        }
+                        ended.incrementAndGet();
+                    });
+                }
+            } catch (IOException closed) {
+                // done
+            }
+        }
+
+        /** The two addresses, IPv6 first or IPv4 first. */
+        List<InetSocketAddress> addrs(boolean v6First) {
+            return v6First ? List.of(v6.localAddress(), v4.localAddress()) : List.of(v4.localAddress(), v6.localAddress());
+        }
+
+        /** Fails with what went wrong if a failure was reported or a connection stays open 20 s. */
+        void assertAllEnded() {
+            NetTesting.rethrow(errors);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (ended.get() < accepted.get() && System.nanoTime() < until) {
+                Go.sleep(Duration.ofMillis(10));
+            }
+            assertEquals(accepted.get(), ended.get(), "connections accepted and never closed by the dialler");
+            NetTesting.rethrow(errors);
+        }
+
+        @Override
+        public void close() {
+            v6.close();
+            v4.close();
+        }
     }
 
     @Test
