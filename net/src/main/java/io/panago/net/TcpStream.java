@@ -201,7 +201,8 @@ public final class TcpStream implements AutoCloseable {
     /**
      * Tries each address in turn, as Go's dialSerial: with a deadline (nanotime, 0 for none)
      * each attempt gets an equal share of what is left, but at least 2 s when that much is
-     * left (partialDeadline). The first failure is thrown, with the later ones suppressed;
+     * left (partialDeadline); a {@code deadline} that comes with {@code ctx} must be ctx's own.
+     * The first failure is thrown, with the later ones suppressed;
      * once {@code ctx} (null for none) is done, its error is, with the earlier ones suppressed.
      */
     static TcpStream dialSerial(Context ctx, List<InetSocketAddress> addrs, long deadline)
@@ -219,7 +220,11 @@ public final class TcpStream implements AutoCloseable {
                 }
                 long share = left / (addrs.size() - i);
                 long sane = 2_000_000_000L;
-                dl = FD.after(share >= sane ? share : Math.min(left, sane));
+                long part = share >= sane ? share : Math.min(left, sane);
+                // An attempt given all that is left, with ctx's own deadline, is ended by ctx's
+                // timer alone: a socket deadline due at the same moment could fire first and
+                // throw without ctx's cause.
+                dl = part < left ? FD.after(part) : ctx != null && ctx.deadline().isPresent() ? 0 : deadline;
             }
             try {
                 return dialOne(ctx, addrs.get(i), dl);

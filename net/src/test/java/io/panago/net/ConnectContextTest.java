@@ -86,6 +86,34 @@ class ConnectContextTest {
         });
     }
 
+    /**
+     * The deadline's cause reaches the caller however the socket's wait and the context's timer,
+     * both due at that moment, happen to be ordered: many connects at once make both orders likely.
+     */
+    @Test
+    void theDeadlinesCauseIsTheCauseOfATimedOutConnect() throws Exception {
+        Go.run(() -> {
+            try (FullBacklog full = FullBacklog.make()) {
+                IllegalStateException why = new IllegalStateException("too slow");
+                Queue<Throwable> errors = NetTesting.errors();
+                int dials = 60;
+                Latch done = new Latch(dials);
+                for (int i = 0; i < dials; i++) {
+                    NetTesting.go(errors, done, () -> {
+                        try (CancelContext ctx = Context.withTimeoutCause(Context.background(), Duration.ofMillis(50), why)) {
+                            SocketTimeoutException e = assertThrows(SocketTimeoutException.class,
+                                    () -> TcpStream.connect(ctx, full.address()));
+                            assertSame(why, e.getCause(), e.toString());
+                        }
+                    });
+                }
+                NetTesting.awaitOrFail(done, Duration.ofSeconds(20), errors);
+                NetTesting.rethrow(errors);
+            }
+            return null;
+        });
+    }
+
     @Test
     void cancellationEndsAConnectUnderWayInAGoroutine() throws Exception {
         Go.run(() -> {
