@@ -58,14 +58,7 @@ class NetRaceHuntTest {
 
     /** Runs {@code body} once at each GOMAXPROCS of {@link #PROCS}, restoring the old value. */
     private static void atEachGomaxprocs(NetTesting.Body body) throws Exception {
-        for (int procs : PROCS) {
-            int before = Go.gomaxprocs(procs);
-            try {
-                body.run();
-            } finally {
-                Go.gomaxprocs(before);
-            }
-        }
+        NetTesting.atEachProcs(body, PROCS);
     }
 
     private static boolean isClosed(Throwable t) {

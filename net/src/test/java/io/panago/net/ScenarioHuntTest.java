@@ -85,14 +85,7 @@ class ScenarioHuntTest {
     private static final int ROUNDS = Math.max(1, Integer.getInteger("panago.test.rounds", 2));
 
     private static void atEachGomaxprocs(NetTesting.Body body) throws Exception {
-        for (int procs : PROCS) {
-            int before = Go.gomaxprocs(procs);
-            try {
-                body.run();
-            } finally {
-                Go.gomaxprocs(before);
-            }
-        }
+        NetTesting.atEachProcs(body, PROCS);
     }
 
     private static Kind kind(int i) {
