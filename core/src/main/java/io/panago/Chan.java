@@ -155,36 +155,44 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
         if (!block && !closed && full()) {
             return false;
         }
+        boolean wasClosed = closed;
+        boolean done = false;
+        G gp = null;
+        Sudog mysg = null;
         lock.lock();
-        if (closed) {
-            lock.unlock();
+        try {
+            wasClosed = closed;
+            if (!wasClosed) {
+                Sudog sg = recvq.dequeue();
+                if (sg != null) {
+                    gp = sendTo(sg, v);
+                    done = true;
+                } else if (qcount < dataqsiz) {
+                    bufSend(v); // may throw OutOfMemoryError growing the buffer, changing nothing
+                    done = true;
+                } else if (block) {
+                    mysg = Sudog.acquire(Sched.getg());
+                    mysg.elem = v;
+                    sendq.enqueue(mysg);
+                }
+            }
+            lock.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
+        }
+        if (done) {
+            if (gp != null) {
+                Sched.goready(gp);
+            }
+            return true;
+        }
+        if (wasClosed) {
             throw sendOnClosed();
         }
-        Sudog sg = recvq.dequeue();
-        if (sg != null) {
-            G gp = sendTo(sg, v);
-            lock.unlock();
-            Sched.goready(gp);
-            return true;
-        }
-        if (qcount < dataqsiz) {
-            try {
-                bufSend(v);
-            } catch (OutOfMemoryError e) {
-                lock.unlock(); // growing the buffer failed: the channel stays usable
-                throw e;
-            }
-            lock.unlock();
-            return true;
-        }
-        if (!block) {
-            lock.unlock();
+        if (mysg == null) {
             return false;
         }
-        Sudog mysg = Sudog.acquire(Sched.getg());
-        mysg.elem = v;
-        sendq.enqueue(mysg);
-        lock.unlock();
         mysg.parkUntilComplete(WaitReason.CHAN_SEND);
         boolean ok = mysg.success;
         mysg.release();
@@ -237,34 +245,43 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
         if (isNil) {
             throw new IllegalStateException("close of nil channel");
         }
-        lock.lock();
-        if (closed) {
-            lock.unlock();
-            throw new IllegalStateException("close of closed channel");
-        }
-        closed = true;
+        boolean wasClosed;
         // Woken sudogs are chained through `next` (free once dequeued) and readied after
         // unlocking, as Go's closechan collects them in a gList.
         Sudog ready = null;
-        for (Sudog sg; (sg = recvq.dequeue()) != null; ) {
-            sg.elem = null;
-            finish(sg, false);
-            sg.next = ready;
-            ready = sg;
+        lock.lock();
+        try {
+            wasClosed = closed;
+            if (!wasClosed) {
+                ready = dequeueAll(recvq, null);
+                ready = dequeueAll(sendq, ready);
+                closed = true;
+            }
+            lock.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        for (Sudog sg; (sg = sendq.dequeue()) != null; ) {
-            sg.elem = null;
-            finish(sg, false);
-            sg.next = ready;
-            ready = sg;
+        if (wasClosed) {
+            throw new IllegalStateException("close of closed channel");
         }
-        lock.unlock();
         while (ready != null) {
             Sudog nx = ready.next;
             ready.next = null;
             Sched.goready(ready.g);
             ready = nx;
         }
+    }
+
+    /** Under the lock: empties {@code q}, each sudog failed and pushed onto {@code ready}. */
+    private static Sudog dequeueAll(WaitQ q, Sudog ready) {
+        for (Sudog sg; (sg = q.dequeue()) != null; ) {
+            sg.elem = null;
+            finish(sg, false);
+            sg.next = ready;
+            ready = sg;
+        }
+        return ready;
     }
 
     @Override
@@ -323,36 +340,38 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
             }
             parkForever(WaitReason.CHAN_RECEIVE_NIL_CHAN);
         }
+        Object v = WOULD_BLOCK;
+        G gp = null;
+        Sudog mysg = null;
         lock.lock();
-        if (closed) {
-            if (qcount == 0) {
-                lock.unlock();
-                return CLOSED_MARK;
+        try {
+            if (closed && qcount == 0) {
+                v = CLOSED_MARK;
+            } else {
+                Sudog sg = closed ? null : sendq.dequeue();
+                if (sg != null) {
+                    v = recvFrom(sg);
+                    gp = sg.g;
+                } else if (qcount > 0) {
+                    v = bufRecv();
+                } else if (block) {
+                    mysg = Sudog.acquire(Sched.getg());
+                    recvq.enqueue(mysg);
+                }
             }
-        } else {
-            Sudog sg = sendq.dequeue();
-            if (sg != null) {
-                Object v = recvFrom(sg);
-                G gp = sg.g;
-                lock.unlock();
-                Sched.goready(gp);
-                return v;
-            }
+            lock.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        if (qcount > 0) {
-            Object v = bufRecv();
-            lock.unlock();
+        if (gp != null) {
+            Sched.goready(gp);
+        }
+        if (mysg == null) {
             return v;
         }
-        if (!block) {
-            lock.unlock();
-            return WOULD_BLOCK;
-        }
-        Sudog mysg = Sudog.acquire(Sched.getg());
-        recvq.enqueue(mysg);
-        lock.unlock();
         mysg.parkUntilComplete(WaitReason.CHAN_RECEIVE);
-        Object v = mysg.success ? mysg.elem : CLOSED_MARK;
+        v = mysg.success ? mysg.elem : CLOSED_MARK;
         mysg.release();
         return v;
     }
@@ -385,17 +404,27 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
     /** Number of goroutines parked receiving; for tests that wait for a situation. */
     int waitingReceivers() {
         lock.lock();
-        int n = recvq.size();
-        lock.unlock();
-        return n;
+        try {
+            int n = recvq.size();
+            lock.unlock();
+            return n;
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
+        }
     }
 
     /** Number of goroutines parked sending; for tests that wait for a situation. */
     int waitingSenders() {
         lock.lock();
-        int n = sendq.size();
-        lock.unlock();
-        return n;
+        try {
+            int n = sendq.size();
+            lock.unlock();
+            return n;
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
+        }
     }
 
     /**
@@ -415,45 +444,44 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
      * {@code sg.g} once the lock is released.
      */
     Object recvFrom(Sudog sg) {
+        finish(sg, true); // first: the calls are done before anything shared is written
         Object v;
         if (dataqsiz == 0) {
             v = sg.elem;
         } else {
-            v = buf[recvx];
-            buf[recvx] = sg.elem;
-            if (++recvx == buf.length) {
-                recvx = 0;
-            }
-            sendx = recvx;
+            int i = recvx;
+            v = buf[i];
+            buf[i] = sg.elem;
+            int n = i + 1 == buf.length ? 0 : i + 1;
+            recvx = n;
+            sendx = n;
         }
         sg.elem = null;
-        finish(sg, true);
         return v;
     }
 
     /**
      * Under the lock, with {@code qcount < dataqsiz}. May grow the buffer, so it may throw
-     * {@link OutOfMemoryError}, with the channel unchanged: the caller must then unlock.
+     * {@link OutOfMemoryError}. Whatever a call in it throws, the channel is unchanged: the
+     * count's store is its last call, and only plain writes follow it.
      */
     void bufSend(Object v) {
         if (qcount == buf.length) {
             grow();
         }
-        buf[sendx] = v;
-        if (++sendx == buf.length) {
-            sendx = 0;
-        }
+        int i = sendx;
+        buf[i] = v; // a free slot: harmless if the count's store below throws
         QCOUNT.setOpaque(this, qcount + 1);
+        sendx = i + 1 == buf.length ? 0 : i + 1;
     }
 
-    /** Under the lock, with {@code qcount > 0}. */
+    /** Under the lock, with {@code qcount > 0}; changes nothing if its one call throws. */
     Object bufRecv() {
-        Object v = buf[recvx];
-        buf[recvx] = null;
-        if (++recvx == buf.length) {
-            recvx = 0;
-        }
+        int i = recvx;
+        Object v = buf[i];
         QCOUNT.setOpaque(this, qcount - 1);
+        buf[i] = null;
+        recvx = i + 1 == buf.length ? 0 : i + 1;
         return v;
     }
 

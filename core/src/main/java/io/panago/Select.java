@@ -212,7 +212,6 @@ public final class Select {
     boolean orderValid;
     private long rng = ThreadLocalRandom.current().nextLong() | 1;
     /** {@code round << 32 | winner}: winner 0 = none yet, case + 1, or TIMEOUT_WIN. */
-    @SuppressWarnings("unused") // accessed through STATE
     private volatile long state;
     /**
      * Set while a run owns the cases, their sudogs and the orders: two runs at once enqueued
@@ -220,6 +219,19 @@ public final class Select {
      */
     private volatile boolean running;
     private Timeout timeout;
+    /**
+     * How many leading {@code lockorder} entries have their channel's lock held by this run;
+     * kept exact across every call so that the run's one error handler can release them
+     * without a call (see {@code RuntimeLock.state}).
+     */
+    private int held;
+    /** True from the first enqueue of a park until all its sudogs are unlinked again. */
+    private boolean queued;
+    /**
+     * Set when a run failed (a StackOverflowError or OutOfMemoryError) with sudogs perhaps still
+     * queued: the next run unlinks them before it reuses them.
+     */
+    private boolean poisoned;
 
     /** Creates a select with no cases. */
     public Select() {}
@@ -292,9 +304,25 @@ public final class Select {
             throw new IllegalStateException("select: run by two goroutines at once");
         }
         try {
-            return runOwned(block, timeoutNanos);
-        } finally {
+            int chosen = runOwned(block, timeoutNanos);
             RUNNING.setRelease(this, false);
+            return chosen;
+        } catch (Throwable t) {
+            // No calls here: after a StackOverflowError there may be no stack for one.
+            for (int k = held - 1; k >= 0; k--) {
+                Chan<?> c = cases[lockorder[k]].c;
+                if (k == 0 || cases[lockorder[k - 1]].c != c) {
+                    c.lock.state = 0;
+                }
+            }
+            held = 0;
+            if (queued) {
+                state = state | TIMEOUT_WIN; // wakers now drop this round's sudogs
+                queued = false;
+                poisoned = true;
+            }
+            running = false;
+            throw t;
         }
     }
 
@@ -309,61 +337,82 @@ public final class Select {
             computeOrder();
         }
         int n = nlive;
+        if (poisoned) {
+            unlinkAll(n);
+        }
         shufflePollOrder(n);
         lockAll(n);
-        for (int k = 0; k < n; k++) {
+        Case found = null;
+        boolean closed = false;
+        Object v = null;
+        G gp = null;
+        for (int k = 0; k < n && found == null; k++) {
             Case cs = cases[pollorder[k]];
             Chan<?> c = cs.c;
             if (cs.isSend()) {
                 if (c.closed) {
-                    unlockAll(n);
-                    throw Chan.sendOnClosed();
+                    closed = true;
+                    found = cs;
+                    break;
                 }
                 Sudog sg = c.recvq.dequeue();
                 if (sg != null) {
-                    G gp = c.sendTo(sg, ((SendCase<?>) cs).value);
-                    unlockAll(n);
-                    Sched.goready(gp);
-                    return cs.index;
-                }
-                if (c.qcount() < c.dataqsiz) {
-                    try {
-                        c.bufSend(((SendCase<?>) cs).value);
-                    } catch (OutOfMemoryError e) {
-                        unlockAll(n);
-                        throw e;
-                    }
-                    unlockAll(n);
-                    return cs.index;
+                    gp = c.sendTo(sg, ((SendCase<?>) cs).value);
+                    found = cs;
+                } else if (c.qcount() < c.dataqsiz) {
+                    c.bufSend(((SendCase<?>) cs).value); // may throw OutOfMemoryError, changing nothing
+                    found = cs;
                 }
             } else {
                 Sudog sg = c.sendq.dequeue();
                 if (sg != null) {
-                    Object v = c.recvFrom(sg);
-                    G gp = sg.g;
-                    unlockAll(n);
-                    ((RecvCase<?>) cs).deliver(v, true);
-                    Sched.goready(gp);
-                    return cs.index;
-                }
-                if (c.qcount() > 0) {
-                    Object v = c.bufRecv();
-                    unlockAll(n);
-                    ((RecvCase<?>) cs).deliver(v, true);
-                    return cs.index;
-                }
-                if (c.closed) {
-                    unlockAll(n);
-                    ((RecvCase<?>) cs).deliver(null, false);
-                    return cs.index;
+                    v = c.recvFrom(sg);
+                    gp = sg.g;
+                    found = cs;
+                } else if (c.qcount() > 0) {
+                    v = c.bufRecv();
+                    found = cs;
+                } else if (c.closed) {
+                    closed = true;
+                    found = cs;
                 }
             }
         }
-        if (!block) {
-            unlockAll(n);
-            return DEFAULT;
+        if (found == null) {
+            if (!block) {
+                unlockAll(n);
+                return DEFAULT;
+            }
+            return park(n, timeoutNanos);
         }
-        return park(n, timeoutNanos);
+        unlockAll(n);
+        if (found.isSend()) {
+            if (closed) {
+                throw Chan.sendOnClosed();
+            }
+        } else {
+            ((RecvCase<?>) found).deliver(v, !closed);
+        }
+        if (gp != null) {
+            Sched.goready(gp);
+        }
+        return found.index;
+    }
+
+    /**
+     * After a failed run: takes every sudog out of any queue it may still be in (unlinking
+     * one that is not linked changes nothing), under all locks.
+     */
+    private void unlinkAll(int n) {
+        lockAll(n);
+        for (int k = 0; k < n; k++) {
+            Case cs = cases[lockorder[k]];
+            (cs.isSend() ? cs.c.sendq : cs.c.recvq).remove(cs.sg);
+            cs.sg.sel = null;
+        }
+        clearSudogs(n);
+        poisoned = false;
+        unlockAll(n);
     }
 
     /** Passes 2 and 3 of {@code selectgo}; called holding all locks, returns unlocked. */
@@ -371,6 +420,7 @@ public final class Select {
         G g = Sched.getg();
         long round = ((long) STATE.getVolatile(this) >>> 32) + 1;
         STATE.setVolatile(this, round << 32);
+        queued = true;
         // Enqueued in poll order, not lock order: all locks are held, so the order across
         // channels does not matter, and cases on one channel then wait in random order, as in
         // Go (whose lock order ties are broken by its random poll order).
@@ -425,15 +475,14 @@ public final class Select {
             }
             sg.sel = null;
         }
+        boolean success = chosen != null && chosen.sg.success;
+        Object v = chosen == null ? null : chosen.sg.elem;
+        clearSudogs(n);
+        queued = false;
+        unlockAll(n);
         if (chosen == null) {
-            clearSudogs(n);
-            unlockAll(n);
             return TIMEOUT;
         }
-        boolean success = chosen.sg.success;
-        Object v = chosen.sg.elem;
-        clearSudogs(n);
-        unlockAll(n);
         if (chosen.isSend()) {
             if (!success) {
                 throw Chan.sendOnClosed();
@@ -503,25 +552,24 @@ public final class Select {
         return (int) (((x >>> 32) * n) >>> 32);
     }
 
+    /** Locks the cases' channels in lock order, counting each entry in {@link #held}. */
     private void lockAll(int n) {
-        Chan<?> prev = null;
         for (int k = 0; k < n; k++) {
-            Chan<?> c = cases[lockorder[k]].c;
-            if (c != prev) {
-                c.lock.lock();
-                prev = c;
+            if (k == 0 || cases[lockorder[k - 1]].c != cases[lockorder[k]].c) {
+                cases[lockorder[k]].c.lock.lock();
             }
+            held = k + 1;
         }
     }
 
+    /** Unlocks in reverse lock order, keeping {@link #held} exact if an unlock call throws. */
     private void unlockAll(int n) {
-        Chan<?> prev = null;
-        for (int k = 0; k < n; k++) {
+        for (int k = n - 1; k >= 0; k--) {
             Chan<?> c = cases[lockorder[k]].c;
-            if (c != prev) {
+            if (k == 0 || cases[lockorder[k - 1]].c != c) {
                 c.lock.unlock();
-                prev = c;
             }
+            held = k;
         }
     }
 

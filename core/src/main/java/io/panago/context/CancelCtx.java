@@ -94,7 +94,7 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
                 p.children = this;
             }
         } finally {
-            p.mu.unlock();
+            p.mu.state = 0; // no call: see RuntimeLock.state
         }
     }
 
@@ -120,7 +120,7 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
                 registeredWith = null;
             }
         } finally {
-            p.mu.unlock();
+            p.mu.state = 0; // no call: see RuntimeLock.state
         }
     }
 
@@ -147,18 +147,18 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
             return;
         }
         List<CancelCtx> others = null;
-        // subtree grows while it is walked: children of each cancelled context are appended.
-        for (int i = 1; i < subtree.size(); i++) {
-            CancelCtx x = subtree.get(i);
-            if (!x.cancelOne(e, c, subtree)) {
-                subtree.set(i, null); // cancelled by itself meanwhile: its own cancel ends it
-                if (others == null) {
-                    others = new ArrayList<>();
-                }
-                others.add(x);
-            }
-        }
         try {
+            // subtree grows while it is walked: children of each cancelled context are appended.
+            for (int i = 1; i < subtree.size(); i++) {
+                CancelCtx x = subtree.get(i);
+                if (!x.cancelOne(e, c, subtree)) {
+                    subtree.set(i, null); // cancelled by itself meanwhile: its own cancel ends it
+                    if (others == null) {
+                        others = new ArrayList<>();
+                    }
+                    others.add(x);
+                }
+            }
             if (removeFromParent) {
                 removeFromParent();
             }
@@ -212,6 +212,13 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
             if (err != null) {
                 return false;
             }
+            // The calls that can throw (adds that allocate) come before the writes.
+            if (subtree.isEmpty()) {
+                subtree.add(this);
+            }
+            for (CancelCtx child = children; child != null; child = child.nextSibling) {
+                subtree.add(child);
+            }
             cause = c;
             err = e;
             Chan<Void> d = done;
@@ -220,9 +227,6 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
             } else {
                 d.close();
             }
-            if (subtree.isEmpty()) {
-                subtree.add(this);
-            }
             CancelCtx child = children;
             children = null;
             while (child != null) {
@@ -230,12 +234,11 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
                 child.prevSibling = null;
                 child.nextSibling = null;
                 child.registeredWith = null;
-                subtree.add(child);
                 child = next;
             }
             return true;
         } finally {
-            mu.unlock();
+            mu.state = 0; // no call: see RuntimeLock.state
         }
     }
 
@@ -258,7 +261,7 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
         try {
             return cause;
         } finally {
-            mu.unlock();
+            mu.state = 0; // no call: see RuntimeLock.state
         }
     }
 
@@ -282,7 +285,7 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
             }
             return d;
         } finally {
-            mu.unlock();
+            mu.state = 0; // no call: see RuntimeLock.state
         }
     }
 
@@ -307,7 +310,7 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
             }
             return false;
         } finally {
-            mu.unlock();
+            mu.state = 0; // no call: see RuntimeLock.state
         }
     }
 
@@ -317,7 +320,7 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
         try {
             return children != null;
         } finally {
-            mu.unlock();
+            mu.state = 0; // no call: see RuntimeLock.state
         }
     }
 

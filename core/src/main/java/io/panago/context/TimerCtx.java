@@ -38,12 +38,16 @@ final class TimerCtx extends CancelCtx implements TimerFunc {
         }
         long nanos = left.compareTo(Duration.ofDays(365 * 100)) > 0 ? Long.MAX_VALUE / 4 : left.toNanos();
         RTimer t = new RTimer(c, null);
+        boolean live;
         c.mu.lock();
-        boolean live = c.err() == null;
-        if (live) {
-            c.timer = t;
+        try {
+            live = c.err() == null;
+            if (live) {
+                c.timer = t;
+            }
+        } finally {
+            c.mu.state = 0; // no call: see RuntimeLock.state
         }
-        c.mu.unlock();
         if (live) {
             // Armed outside the lock: a timer function may need that lock. A cancel that
             // slipped in before reset found the timer unarmed, hence the re-check.
@@ -68,7 +72,7 @@ final class TimerCtx extends CancelCtx implements TimerFunc {
             t = timer;
             timer = null;
         } finally {
-            mu.unlock();
+            mu.state = 0; // no call: see RuntimeLock.state
         }
         if (t != null) {
             t.stop();
@@ -81,7 +85,7 @@ final class TimerCtx extends CancelCtx implements TimerFunc {
         try {
             return timer != null;
         } finally {
-            mu.unlock();
+            mu.state = 0; // no call: see RuntimeLock.state
         }
     }
 

@@ -17,6 +17,15 @@ import java.util.concurrent.locks.LockSupport;
  * holder was descheduled is not made worse by spinning. {@code lock} is a CAS (full
  * fence), {@code unlock} a release store: everything written under the lock is visible
  * to the next holder.
+ *
+ * <p>A section must release the lock on every exit, including a {@link StackOverflowError} or
+ * {@link OutOfMemoryError} thrown by any call inside it (deep recursion that uses a channel at
+ * each level overflows inside a section nearly every time). The pattern is
+ * {@code lock(); try { ...; unlock(); } catch (Throwable t) { lock.state = 0; throw t; }}: the
+ * {@code unlock()} call is the try's last statement and the only one, so the handler runs only
+ * while the lock is still held. The section's own writes are ordered so that a call that
+ * throws finds nothing half done: its calls come before its writes, or one call is the write
+ * that completes it (see {@link #state}).
  */
 public final class RuntimeLock {
     private static final VarHandle STATE;
@@ -31,8 +40,13 @@ public final class RuntimeLock {
         }
     }
 
-    @SuppressWarnings("unused") // accessed through STATE
-    private volatile int state;
+    /**
+     * The lock word: 0 free, 1 held. Only a critical section's exception handler writes it
+     * directly ({@code lock.state = 0}, a release with no method call): a
+     * {@link StackOverflowError} inside the section can leave too little stack for the call
+     * to {@link #unlock()}, and a lock left held would stop every later user for good.
+     */
+    public volatile int state;
 
     /** Creates an unlocked lock. */
     public RuntimeLock() {}

@@ -15,13 +15,10 @@ import java.lang.invoke.VarHandle;
  */
 final class NotifyList {
     private static final VarHandle WAIT;
-    private static final VarHandle NOTIFY;
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            WAIT = l.findVarHandle(NotifyList.class, "wait", int.class);
-            NOTIFY = l.findVarHandle(NotifyList.class, "notify", int.class);
+            WAIT = MethodHandles.lookup().findVarHandle(NotifyList.class, "wait", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -30,8 +27,7 @@ final class NotifyList {
     /** Ticket of the next waiter; incremented outside the lock. */
     @SuppressWarnings("unused") // accessed through WAIT
     private volatile int wait;
-    /** Ticket of the next waiter to notify; written under the lock. */
-    @SuppressWarnings("unused") // accessed through NOTIFY
+    /** Ticket of the next waiter to notify; written under the lock, by plain volatile stores. */
     private volatile int notify;
     private final RuntimeLock lock = new RuntimeLock();
     private Waiter head;
@@ -57,21 +53,34 @@ final class NotifyList {
 
     /** Go's {@code notifyListWait}. */
     void await(int ticket) {
+        Waiter w = waiter(ticket, false);
+        boolean queued;
         lock.lock();
-        if (ticket - notify < 0) {
-            lock.unlock();
-            return;
+        try {
+            queued = ticket - notify >= 0;
+            if (queued) {
+                enqueue(w);
+            }
+            lock.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        Waiter w = enqueue(ticket, false);
-        lock.unlock();
-        w.park(WaitReason.SYNC_COND_WAIT);
+        if (queued) {
+            w.park(WaitReason.SYNC_COND_WAIT);
+        }
     }
 
-    /** Under the lock: a waiter for {@code ticket} at the tail of the list. */
-    private Waiter enqueue(int ticket, boolean forfeited) {
+    /** A waiter for {@code ticket}, made before the lock is taken (it allocates). */
+    private static Waiter waiter(int ticket, boolean forfeited) {
         Waiter w = new Waiter();
         w.ticket = ticket;
         w.forfeited = forfeited;
+        return w;
+    }
+
+    /** Under the lock: links {@code w} at the tail; plain writes only. */
+    private void enqueue(Waiter w) {
         w.next = null;
         if (tail == null) {
             head = w;
@@ -79,46 +88,54 @@ final class NotifyList {
             tail.next = w;
         }
         tail = w;
-        return w;
     }
 
     /** Go's {@code notifyListNotifyOne}. */
     void wakeOne() {
-        if ((int) WAIT.getVolatile(this) == (int) NOTIFY.getVolatile(this)) {
-            return;
-        }
-        lock.lock();
-        int t = notify;
-        if (t == (int) WAIT.getVolatile(this)) {
-            lock.unlock();
-            return;
-        }
-        NOTIFY.setVolatile(this, t + 1);
-        // The waiter with ticket t may not have queued yet; it will then see notify > t.
-        for (Waiter p = null, s = head; s != null; p = s, s = s.next) {
-            if ((int) s.ticket == t) {
-                Waiter n = s.next;
-                if (p != null) {
-                    p.next = n;
-                } else {
-                    head = n;
+        for (;;) {
+            if ((int) WAIT.getVolatile(this) == notify) {
+                return;
+            }
+            Waiter found = null;
+            boolean passOn = false;
+            lock.lock();
+            try {
+                int t = notify;
+                if (t != (int) WAIT.getVolatile(this)) {
+                    // From here to the unlock only plain and volatile writes: no call.
+                    notify = t + 1;
+                    // The waiter with ticket t may not have queued yet; it will then see notify > t.
+                    for (Waiter p = null, s = head; s != null; p = s, s = s.next) {
+                        if ((int) s.ticket == t) {
+                            Waiter n = s.next;
+                            if (p != null) {
+                                p.next = n;
+                            } else {
+                                head = n;
+                            }
+                            if (n == null) {
+                                tail = p;
+                            }
+                            s.next = null;
+                            // A forfeited ticket has nobody waiting: the signal goes to the next.
+                            passOn = s.forfeited;
+                            found = passOn ? null : s;
+                            break;
+                        }
+                    }
                 }
-                if (n == null) {
-                    tail = p;
-                }
-                s.next = null;
-                if (s.forfeited) {
-                    // Nobody waits on that ticket: the signal goes to the next one.
-                    lock.unlock();
-                    wakeOne();
-                    return;
-                }
-                lock.unlock();
-                s.wake();
+                lock.unlock(); // last in the try: if this call throws, the lock is still held
+            } catch (Throwable e) {
+                lock.state = 0; // no call: see RuntimeLock.state
+                throw e;
+            }
+            if (found != null) {
+                found.wake();
+            }
+            if (!passOn) {
                 return;
             }
         }
-        lock.unlock();
     }
 
     /**
@@ -127,27 +144,42 @@ final class NotifyList {
      * passed on, a later one skips it.
      */
     void forfeit(int ticket) {
+        Waiter w = waiter(ticket, true);
+        boolean spent;
         lock.lock();
-        if (ticket - notify < 0) {
-            lock.unlock();
-            wakeOne();
-            return;
+        try {
+            spent = ticket - notify < 0;
+            if (!spent) {
+                enqueue(w);
+            }
+            lock.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        enqueue(ticket, true);
-        lock.unlock();
+        if (spent) {
+            wakeOne();
+        }
     }
 
     /** Go's {@code notifyListNotifyAll}. */
     void wakeAll() {
-        if ((int) WAIT.getVolatile(this) == (int) NOTIFY.getVolatile(this)) {
+        if ((int) WAIT.getVolatile(this) == notify) {
             return;
         }
+        Waiter s;
         lock.lock();
-        Waiter s = head;
-        head = null;
-        tail = null;
-        NOTIFY.setVolatile(this, (int) WAIT.getVolatile(this));
-        lock.unlock();
+        try {
+            int all = (int) WAIT.getVolatile(this); // the one call, before any write
+            s = head;
+            head = null;
+            tail = null;
+            notify = all;
+            lock.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
+        }
         while (s != null) {
             Waiter n = s.next;
             s.next = null;

@@ -23,13 +23,10 @@ import java.lang.invoke.VarHandle;
  */
 final class Sema {
     private static final VarHandle COUNT;
-    private static final VarHandle NWAIT;
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            COUNT = l.findVarHandle(Sema.class, "count", int.class);
-            NWAIT = l.findVarHandle(Sema.class, "nwait", int.class);
+            COUNT = MethodHandles.lookup().findVarHandle(Sema.class, "count", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -37,7 +34,7 @@ final class Sema {
 
     @SuppressWarnings("unused") // accessed through COUNT
     private volatile int count;
-    @SuppressWarnings("unused") // accessed through NWAIT
+    /** Waiters counted in; written only under the lock, read without it. */
     private volatile int nwait;
     private final RuntimeLock lock = new RuntimeLock();
     private Waiter head;
@@ -63,15 +60,33 @@ final class Sema {
         }
         Waiter w = new Waiter();
         for (;;) {
+            // nwait is written only under the lock, with volatile stores and no calls, so the
+            // handler can undo the count exactly (see RuntimeLock.state).
+            boolean counted = false;
+            boolean got;
             lock.lock();
-            NWAIT.getAndAdd(this, 1);
-            if (tryAcquire()) {
-                NWAIT.getAndAdd(this, -1);
-                lock.unlock();
+            try {
+                nwait = nwait + 1;
+                counted = true;
+                got = tryAcquire();
+                if (got) {
+                    nwait = nwait - 1;
+                    counted = false;
+                } else {
+                    enqueue(w, lifo);
+                    counted = false;
+                }
+                lock.unlock(); // last in the try: if this call throws, the lock is still held
+            } catch (Throwable t) {
+                if (counted) {
+                    nwait = nwait - 1;
+                }
+                lock.state = 0;
+                throw t;
+            }
+            if (got) {
                 return;
             }
-            enqueue(w, lifo);
-            lock.unlock();
             w.park(reason);
             if (w.ticket != 0 || tryAcquire()) {
                 return;
@@ -85,19 +100,23 @@ final class Sema {
      */
     void release(boolean handoff) {
         COUNT.getAndAdd(this, 1);
-        if ((int) NWAIT.getVolatile(this) == 0) {
+        if (nwait == 0) {
             return;
         }
+        Waiter w = null;
         lock.lock();
-        if ((int) NWAIT.getVolatile(this) == 0) {
-            lock.unlock();
-            return;
+        try {
+            if (nwait != 0) {
+                w = dequeue();
+                if (w != null) {
+                    nwait = nwait - 1;
+                }
+            }
+            lock.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            lock.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        Waiter w = dequeue();
-        if (w != null) {
-            NWAIT.getAndAdd(this, -1);
-        }
-        lock.unlock();
         if (w != null) {
             boolean handedOff = handoff && tryAcquire();
             w.ticket = handedOff ? 1 : 0;
@@ -110,7 +129,7 @@ final class Sema {
 
     /** Goroutines queued or about to queue; for tests that wait for a situation. */
     int waiting() {
-        return (int) NWAIT.getVolatile(this);
+        return nwait;
     }
 
     /** Waiters in the queue now, which a release would find; for tests that wait for a situation. */

@@ -73,25 +73,34 @@ public final class Semaphore {
     public void acquire(Context ctx, long n) {
         weight(n);
         RecvChan<Void> done = Objects.requireNonNull(ctx, "ctx").done();
+        boolean ended;
+        boolean got = false;
+        Entry w = null;
         mu.lock();
-        if (ctx.err() != null) {
-            mu.unlock();
-            throw ctx.err();
+        try {
+            ended = ctx.err() != null;
+            if (!ended && size - cur >= n && head == null) {
+                cur += n;
+                got = true;
+            } else if (!ended && n <= size) {
+                w = new Entry(n);
+                enqueue(w);
+            }
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        if (size - cur >= n && head == null) {
-            cur += n;
-            mu.unlock();
+        if (got) {
             return;
         }
-        if (n > size) {
-            // Can never succeed: wait for the context, as x/sync does.
-            mu.unlock();
-            done.recv();
+        if (w == null) {
+            if (!ended) {
+                // Can never succeed: wait for the context, as x/sync does.
+                done.recv();
+            }
             throw ctx.err();
         }
-        Entry w = new Entry(n);
-        enqueue(w);
-        mu.unlock();
 
         Select sel = new Select();
         Select.RecvCase<Void> ready = sel.recv(w.ready);
@@ -104,17 +113,22 @@ public final class Semaphore {
             return;
         }
         mu.lock();
-        if (w.granted) {
-            cur -= n;
-            notifyWaiters();
-        } else {
-            boolean front = head == w;
-            remove(w);
-            if (front && size > cur) {
+        try {
+            if (w.granted) {
+                cur -= n;
                 notifyWaiters();
+            } else {
+                boolean front = head == w;
+                remove(w);
+                if (front && size > cur) {
+                    notifyWaiters();
+                }
             }
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        mu.unlock();
         throw ctx.err();
     }
 
@@ -126,7 +140,12 @@ public final class Semaphore {
         if (ok) {
             cur += n;
         }
-        mu.unlock();
+        try {
+            mu.unlock();
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
+        }
         return ok;
     }
 
@@ -137,15 +156,22 @@ public final class Semaphore {
      */
     public void release(long n) {
         weight(n);
+        boolean over;
         mu.lock();
-        cur -= n;
-        if (cur < 0) {
-            cur += n;
-            mu.unlock();
+        try {
+            over = cur - n < 0;
+            if (!over) {
+                cur -= n;
+                notifyWaiters();
+            }
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
+        }
+        if (over) {
             throw new IllegalStateException("semaphore: released more than held");
         }
-        notifyWaiters();
-        mu.unlock();
     }
 
     /** Tokens currently held; a snapshot for diagnostics. */
@@ -174,8 +200,8 @@ public final class Semaphore {
                 // Serving a later, smaller waiter could starve this one.
                 break;
             }
+            remove(w); // first: a call that throws here has changed nothing
             cur += w.n;
-            remove(w);
             w.granted = true;
             w.ready.close();
         }

@@ -55,7 +55,12 @@ public final class Timer {
         mu.lock();
         armed = true;
         notBefore = when;
-        mu.unlock();
+        try {
+            mu.unlock();
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
+        }
         rt.reset(when, period);
     }
 
@@ -75,9 +80,12 @@ public final class Timer {
     public boolean stop() {
         mu.lock();
         try {
-            return disarm();
-        } finally {
-            mu.unlock();
+            boolean wasActive = disarm();
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
+            return wasActive;
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
     }
 
@@ -111,9 +119,11 @@ public final class Timer {
             period = newPeriod;
             notBefore = when;
             rt.reset(when, newPeriod);
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
             return wasActive;
-        } finally {
-            mu.unlock();
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
     }
 
@@ -132,19 +142,25 @@ public final class Timer {
 
     /** The runtime timer's function: deliver unless stopped or reset meanwhile. */
     private void fire(long now) {
+        boolean run = false;
         mu.lock();
-        if (!armed || now < notBefore) {
-            mu.unlock();
-            return;
+        try {
+            if (armed && now >= notBefore) {
+                if (period == 0) {
+                    armed = false;
+                }
+                if (c != null) {
+                    c.trySend(Instant.now());
+                } else {
+                    run = true;
+                }
+            }
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        if (period == 0) {
-            armed = false;
-        }
-        if (c != null) {
-            c.trySend(Instant.now());
-            mu.unlock();
-        } else {
-            mu.unlock();
+        if (run) {
             Go.go(f);
         }
     }
