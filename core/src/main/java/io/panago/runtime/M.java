@@ -40,7 +40,7 @@ final class M extends Thread {
     private int rand;
 
     M(long id, long g0id) {
-        super(null, null, "panago-M" + id, 0, false);
+        super(null, null, "panago-M" + id, Sched.stackSize, false);
         this.mid = id;
         this.g0 = new G(g0id, this);
         this.rand = (int) (id * 0x9E3779B9L) | 1;

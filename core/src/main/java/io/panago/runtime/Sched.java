@@ -594,6 +594,7 @@ public final class Sched {
             return;
         }
         Flags.check();
+        stackSize = stackSize(System.getProperty("panago.stacksize"));
         Panics.link();
         netpoll = Netpoll.create();
         lastpoll.set(nanotime());
@@ -601,6 +602,39 @@ public final class Sched {
         Sysmon.start();
         DumpSignal.install();
         started = true;
+    }
+
+    /**
+     * Stack size of the carrier threads, from {@code -Dpanago.stacksize}: bytes, or a number
+     * with {@code k}, {@code m} or {@code g} as {@code -Xss} takes it; 0 (the default) leaves the
+     * JVM's thread stack size ({@code -Xss}). It bounds how deep a goroutine can call between
+     * two parks: the frames of a parked goroutine live in the heap.
+     */
+    static volatile long stackSize;
+
+    static long stackSize(String s) {
+        if (s == null || s.isBlank()) {
+            return 0;
+        }
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        int shift = switch (t.charAt(t.length() - 1)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            default -> 0;
+        };
+        String digits = shift == 0 ? t : t.substring(0, t.length() - 1);
+        long n;
+        try {
+            n = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 0 || n > (Long.MAX_VALUE >> shift) || !digits.chars().allMatch(Character::isDigit)) {
+            throw new IllegalArgumentException("-Dpanago.stacksize=" + s
+                    + ": expected a size in bytes, or with k, m or g (as -Xss), such as 64m");
+        }
+        return n << shift;
     }
 
     private static int initialProcs() {
