@@ -59,6 +59,9 @@ final class P {
     P link;
 
     private final G[] runq = new G[RUNQ_SIZE];
+    /** Owner-only scratch of {@link #runqputslow}: half the queue plus one. */
+    private final G[] slowBatch = new G[RUNQ_SIZE / 2 + 1];
+    private final GList slowList = new GList();
     /** Next slot to consume; CAS by consumers. */
     private volatile int runqhead;
     /** Next slot to fill; written only by the owner (release). */
@@ -164,8 +167,10 @@ final class P {
 
     /** Go's runqputslow: moves half the full local queue plus g to the global queue. */
     private boolean runqputslow(G g, int h, int t) {
+        // The owner's own scratch, not new arrays: an OutOfMemoryError here would lose g, or
+        // the runnext it displaced, after the caller had committed to queueing it.
         int n = (t - h) / 2;
-        G[] batch = new G[n + 1];
+        G[] batch = slowBatch;
         for (int i = 0; i < n; i++) {
             batch[i] = runq[(h + i) & MASK];
         }
@@ -173,9 +178,10 @@ final class P {
             return false;
         }
         batch[n] = g;
-        GList list = new GList();
-        for (G b : batch) {
-            list.push(b);
+        GList list = slowList;
+        for (int i = 0; i <= n; i++) {
+            list.push(batch[i]);
+            batch[i] = null;
         }
         Sched.globrunqputbatch(list);
         return true;

@@ -63,7 +63,11 @@ public final class Panics {
                 return;
             } catch (Throwable e) {
                 if (e != t) {
-                    t.addSuppressed(e);
+                    try {
+                        t.addSuppressed(e);
+                    } catch (Throwable ignored) {
+                        // no heap for the list: the panic itself still goes on
+                    }
                 }
             }
         }
@@ -88,8 +92,26 @@ public final class Panics {
 
     /** A timer function threw: report it like a panic; the scheduler carries on. */
     static void timerFailed(Throwable e) {
-        System.err.print(Traceback.panic(0, e));
-        System.err.flush();
+        report(e);
+    }
+
+    /**
+     * An error escaped the scheduler's own code on an M, which goes on scheduling; a short nap
+     * keeps an error that repeats from spinning a core.
+     */
+    static void schedulerFailed(Throwable e) {
+        report(e);
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
+
+    /** Prints e as a panic of no goroutine; never throws (stderr or the heap may fail). */
+    private static void report(Throwable e) {
+        try {
+            System.err.print(Traceback.panic(0, e));
+            System.err.flush();
+        } catch (Throwable ignored) {
+            // nothing more can be done for it
+        }
     }
 
     /** Rethrows an unchecked throwable as is; wraps a checked one in a CompletionException. */

@@ -118,6 +118,10 @@ public final class Sched {
     static final AtomicLong steals = new AtomicLong();
     /** Ms started or woken by {@link #startm}: each a thread wake-up (for tests and schedtrace). */
     static final AtomicLong mstarts = new AtomicLong();
+    /** Ms that could not be made or started (OutOfMemoryError); see {@link #startm}. */
+    static final AtomicLong mstartFailures = new AtomicLong();
+    /** Scratch list of {@link #startm}'s failure path, which must not allocate; lock held. */
+    private static final GList stranded = new GList();
     /** Parks that blocked their carrier because the goroutine was pinned (tests, dumps). */
     static final AtomicLong pinnedParks = new AtomicLong();
     private static final LongAdder ngoroutines = new LongAdder();
@@ -196,7 +200,7 @@ public final class Sched {
             if (g.lockedm != 0) {
                 yieldPinned(g, "LOCKED"); // lockOSThread: park on this carrier, never migrate
             } else {
-                GCont.yieldCurrent();
+                yieldOrPin(g);
             }
             // Resumed, maybe on another carrier: only locals from here on.
             Throwable f = g.parkFailure;
@@ -289,7 +293,7 @@ public final class Sched {
                 return;
             }
             g.yieldKind = Y_GOSCHED;
-            GCont.yieldCurrent();
+            yieldOrPin(g);
             return;
         }
         if (t instanceof M m && m.curg != null && m.curg.blockingDepth == 0) {
@@ -353,19 +357,26 @@ public final class Sched {
             if (pp != null) {
                 boolean user = cur != null;
                 if (!user || pp.cas(m.pEpoch, P.USER, P.RUNNING)) {
-                    if (pp.goidcache == pp.goidcacheend) {
-                        // Go's goidcache: ids in batches, so spawns do not fight over one counter.
-                        pp.goidcache = goidgen.getAndAdd(16) + 1;
-                        pp.goidcacheend = pp.goidcache + 16;
-                    }
-                    G g = new G(pp.goidcache++, task, root);
-                    g.parentId = cur != null ? cur.id : 0;
-                    g.status = G.RUNNABLE;
-                    ngoroutines.increment();
-                    AllGs.add(g);
-                    pp.runqput(g, true);
-                    if (user) {
-                        pp.setState(m.pEpoch, P.USER);
+                    G g;
+                    try {
+                        if (pp.goidcache == pp.goidcacheend) {
+                            // Go's goidcache: ids in batches, so spawns do not fight over one counter.
+                            pp.goidcache = goidgen.getAndAdd(16) + 1;
+                            pp.goidcacheend = pp.goidcache + 16;
+                        }
+                        // The one allocation, first: an OutOfMemoryError leaves nothing counted.
+                        g = new G(pp.goidcache++, task, root);
+                        g.parentId = cur != null ? cur.id : 0;
+                        g.status = G.RUNNABLE;
+                        ngoroutines.increment();
+                        AllGs.add(g);
+                        pp.runqput(g, true);
+                    } finally {
+                        // Even on an error: a P left RUNNING under a running goroutine would be
+                        // dropped by its M at the next park, as if sysmon had taken it.
+                        if (user) {
+                            pp.setState(m.pEpoch, P.USER);
+                        }
                     }
                     wakep();
                     return g;
@@ -595,6 +606,10 @@ public final class Sched {
         }
         Flags.check();
         stackSize = stackSize(System.getProperty("panago.stacksize"));
+        // Initialised now, not first under a full heap: a class whose initialiser fails is
+        // unusable for good, and the goroutine counter (a LongAdder) needs this one once
+        // spawns and exits contend.
+        java.util.concurrent.ThreadLocalRandom.current();
         Panics.link();
         netpoll = Netpoll.create();
         lastpoll.set(nanotime());
@@ -679,7 +694,13 @@ public final class Sched {
         m.nextp = null;
         acquirep(m, pp);
         for (;;) {
-            schedule(m);
+            try {
+                schedule(m);
+            } catch (Throwable e) {
+                // An error in the scheduler's own code (an OutOfMemoryError while the heap is
+                // full): an M that died would take its P and every goroutine queued on it along.
+                Panics.schedulerFailed(e);
+            }
         }
     }
 
@@ -1186,11 +1207,31 @@ public final class Sched {
         }
         mstarts.incrementAndGet();
         if (nm == null) {
-            nm = new M(mgen.incrementAndGet(), goidgen.incrementAndGet());
-            mcount.incrementAndGet();
-            nm.spinning = spinning;
-            nm.nextp = pp;
-            nm.start();
+            boolean counted = false;
+            try {
+                nm = new M(mgen.incrementAndGet(), goidgen.incrementAndGet());
+                mcount.incrementAndGet();
+                counted = true;
+                nm.spinning = spinning;
+                nm.nextp = pp;
+                nm.start();
+            } catch (OutOfMemoryError e) {
+                // No heap for the M, or no native thread (a process limit): give the P back,
+                // its queue to the global one; sysmon starts an M for queued work once it can.
+                if (counted) {
+                    mcount.decrementAndGet();
+                }
+                if (spinning) {
+                    nmspinning.decrementAndGet();
+                }
+                synchronized (lock) {
+                    pp.runqdrain(stranded);
+                    runq.pushAll(stranded);
+                    runqsize = runq.size();
+                    pidleput(pp);
+                }
+                mstartFailures.incrementAndGet();
+            }
             return;
         }
         nm.spinning = spinning;
@@ -1568,6 +1609,20 @@ public final class Sched {
      * and afterwards takes an idle P if there is one; without one the goroutine runs on without
      * a P until it next yields, when it goes to the global queue. Gosched is a no-op here.
      */
+    /**
+     * Yields g's continuation for the park or Gosched it has set up. Freezing the frames needs
+     * heap; when the heap is full, the yield fails with an OutOfMemoryError before anything
+     * else has seen the request, and g then parks on its carrier instead, as a pinned goroutine
+     * does (a Gosched becomes a no-op).
+     */
+    private static void yieldOrPin(G g) {
+        try {
+            GCont.yieldCurrent();
+        } catch (OutOfMemoryError e) {
+            yieldPinned(g, "OOM");
+        }
+    }
+
     static void yieldPinned(G g, String reason) {
         M m = g.m;
         int kind = g.yieldKind;

@@ -53,24 +53,39 @@ final class Sysmon {
                 delayNs = 10_000_000;
             }
             LockSupport.parkNanos(delayNs);
-            long now = Sched.nanotime();
-            long lp = Sched.lastpoll.get();
-            if (Sched.netpoll.anyWaiters() && lp != 0 && lp + POLL_INTERVAL_NS < now
-                    && Sched.lastpoll.compareAndSet(lp, now)) {
-                Sched.netpoll.poll(0, pollList);
-                Sched.injectglist(pollList);
-            }
-            if (Timers.next <= now && Sched.npidle > 0 && Sched.nmspinning.get() == 0) {
-                Sched.startm(null, false); // overdue timers and nobody to run them
-            }
-            // As Go: only a retake resets the back-off. Under network load the poll above finds
-            // work every time, and resetting on it kept sysmon waking every 20 us (a wake-up,
-            // and on a one-core server a preemption of the running M, per few messages).
-            idle = retake(now) != 0 ? 0 : idle + 1;
-            if (AllGs.sweepDue(now)) {
-                AllGs.sweep();
+            try {
+                idle = round(idle);
+            } catch (Throwable e) {
+                // An OutOfMemoryError (the heap full, or no thread for a new M): sysmon must
+                // outlive it, or Ps it hands off and timers nobody runs would wait for good.
+                Panics.schedulerFailed(e);
+                idle = 1;
             }
         }
+    }
+
+    /** One round of {@link #loop}: returns the new idle count. */
+    private static int round(int idle) {
+        long now = Sched.nanotime();
+        long lp = Sched.lastpoll.get();
+        if (Sched.netpoll.anyWaiters() && lp != 0 && lp + POLL_INTERVAL_NS < now
+                && Sched.lastpoll.compareAndSet(lp, now)) {
+            Sched.netpoll.poll(0, pollList);
+            Sched.injectglist(pollList);
+        }
+        if ((Timers.next <= now || Sched.runqsize != 0) && Sched.npidle > 0 && Sched.nmspinning.get() == 0) {
+            // Overdue timers, or queued goroutines (an M that could not be started), and
+            // nobody to run them.
+            Sched.startm(null, false);
+        }
+        // As Go: only a retake resets the back-off. Under network load the poll above finds
+        // work every time, and resetting on it kept sysmon waking every 20 us (a wake-up,
+        // and on a one-core server a preemption of the running M, per few messages).
+        idle = retake(now) != 0 ? 0 : idle + 1;
+        if (AllGs.sweepDue(now)) {
+            AllGs.sweep();
+        }
+        return idle;
     }
 
     /** Go's {@code retake}; returns the number of Ps taken. */
