@@ -37,6 +37,23 @@ import java.lang.foreign.ValueLayout;
 final class Sys {
     private Sys() {}
 
+    /**
+     * Initialises every nested class of {@code bindings} now: each bound function is a holder
+     * class initialised at its first call (jextract's shape), and one whose first call meets a
+     * full heap fails its initialiser and stays unusable for good, every later read or send in
+     * the JVM throwing NoClassDefFoundError. A function the system lacks fails here quietly,
+     * and at its call as before.
+     */
+    static void linkEagerly(Class<?> bindings) {
+        for (Class<?> c : bindings.getDeclaredClasses()) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (LinkageError | ClassNotFoundException e) {
+                // reported again, with its cause, by the call that needs it
+            }
+        }
+    }
+
     /** {@code os.name}, or "Windows" / "Mac OS X" under the test-only {@code panago.test.os}. */
     private static final String OS_NAME = osName();
 

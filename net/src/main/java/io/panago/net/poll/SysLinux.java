@@ -50,6 +50,10 @@ final class SysLinux implements Sys.Os {
     static final long PFD_EVENTS = pollfd.events$offset();
     static final long PFD_REVENTS = pollfd.revents$offset();
 
+    static {
+        Sys.linkEagerly(LinuxErrno.class);
+    }
+
     private static int check(MemorySegment errno, int r) {
         return r < 0 ? -LinuxErrno.errno(errno) : r;
     }
