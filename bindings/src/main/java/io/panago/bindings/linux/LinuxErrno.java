@@ -31,6 +31,10 @@ import java.util.Objects;
  * callers on non-blocking sockets handle anyway. {@link #heapCallsAreCritical()} says which path
  * this JVM takes. The critical path must never block: a critical call keeps its thread from
  * reaching a safepoint, stalling the garbage collector for as long as it runs.
+ *
+ * <p>An {@link Error} thrown while a call is made ({@link OutOfMemoryError} under a full heap,
+ * {@link StackOverflowError}) is rethrown as it is, not wrapped as jextract wraps it: callers
+ * that handle those must see them.
  */
 public final class LinuxErrno {
 
@@ -71,6 +75,8 @@ public final class LinuxErrno {
         var mh$ = epoll_create1.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __flags);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -85,6 +91,8 @@ public final class LinuxErrno {
         var mh$ = epoll_ctl.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __epfd, __op, __fd, __event);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -99,6 +107,8 @@ public final class LinuxErrno {
         var mh$ = epoll_wait.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __epfd, __events, __maxevents, __timeout);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -113,6 +123,8 @@ public final class LinuxErrno {
         var mh$ = eventfd.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __count, __flags);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -127,6 +139,8 @@ public final class LinuxErrno {
         var mh$ = read.HANDLE;
         try {
             return (long)mh$.invokeExact(errno, __fd, __buf, __nbytes);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -141,6 +155,8 @@ public final class LinuxErrno {
         var mh$ = write.HANDLE;
         try {
             return (long)mh$.invokeExact(errno, __fd, __buf, __n);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -155,6 +171,8 @@ public final class LinuxErrno {
         var mh$ = close.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -169,6 +187,8 @@ public final class LinuxErrno {
         var mh$ = socket.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __domain, __type, __protocol);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -183,6 +203,8 @@ public final class LinuxErrno {
         var mh$ = bind.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __addr, __len);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -197,6 +219,8 @@ public final class LinuxErrno {
         var mh$ = listen.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __n);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -211,6 +235,8 @@ public final class LinuxErrno {
         var mh$ = accept4.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __addr, __addr_len, __flags);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -225,6 +251,8 @@ public final class LinuxErrno {
         var mh$ = connect.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __addr, __len);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -239,6 +267,8 @@ public final class LinuxErrno {
         var mh$ = getsockname.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __addr, __len);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -253,6 +283,8 @@ public final class LinuxErrno {
         var mh$ = getpeername.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __addr, __len);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -267,6 +299,8 @@ public final class LinuxErrno {
         var mh$ = setsockopt.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __level, __optname, __optval, __optlen);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -281,6 +315,8 @@ public final class LinuxErrno {
         var mh$ = getsockopt.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __level, __optname, __optval, __optlen);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -295,6 +331,8 @@ public final class LinuxErrno {
         var mh$ = shutdown.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd, __how);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -309,6 +347,8 @@ public final class LinuxErrno {
         var mh$ = readv.HANDLE;
         try {
             return (long)mh$.invokeExact(errno, __fd, __iovec, __count);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -323,6 +363,8 @@ public final class LinuxErrno {
         var mh$ = writev.HANDLE;
         try {
             return (long)mh$.invokeExact(errno, __fd, __iovec, __count);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -337,6 +379,8 @@ public final class LinuxErrno {
         var mh$ = recv.HANDLE;
         try {
             return (long)mh$.invokeExact(errno, __fd, __buf, __n, __flags);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -351,6 +395,8 @@ public final class LinuxErrno {
         var mh$ = send.HANDLE;
         try {
             return (long)mh$.invokeExact(errno, __fd, __buf, __n, __flags);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -365,6 +411,8 @@ public final class LinuxErrno {
         var mh$ = dup.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fd);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -379,6 +427,8 @@ public final class LinuxErrno {
         var mh$ = poll.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __fds, __nfds, __timeout);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -393,6 +443,8 @@ public final class LinuxErrno {
         var mh$ = mmap.HANDLE;
         try {
             return (MemorySegment)mh$.invokeExact(errno, __addr, __len, __prot, __flags, __fd, __offset);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -407,6 +459,8 @@ public final class LinuxErrno {
         var mh$ = munmap.HANDLE;
         try {
             return (int)mh$.invokeExact(errno, __addr, __len);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -427,6 +481,8 @@ public final class LinuxErrno {
             if (mh$ != null) {
                 try {
                     return (long) mh$.invokeExact(errno, __fd, __buf, __nbytes);
+                } catch (Error ex$) {
+                    throw ex$;
                 } catch (Throwable ex$) {
                     throw new AssertionError("should not reach here", ex$);
                 }
@@ -455,6 +511,8 @@ public final class LinuxErrno {
             if (mh$ != null) {
                 try {
                     return (long) mh$.invokeExact(errno, __fd, __buf, __n);
+                } catch (Error ex$) {
+                    throw ex$;
                 } catch (Throwable ex$) {
                     throw new AssertionError("should not reach here", ex$);
                 }
@@ -483,6 +541,8 @@ public final class LinuxErrno {
             if (mh$ != null) {
                 try {
                     return (long) mh$.invokeExact(errno, __fd, __buf, __n, __flags);
+                } catch (Error ex$) {
+                    throw ex$;
                 } catch (Throwable ex$) {
                     throw new AssertionError("should not reach here", ex$);
                 }
@@ -511,6 +571,8 @@ public final class LinuxErrno {
             if (mh$ != null) {
                 try {
                     return (long) mh$.invokeExact(errno, __fd, __buf, __n, __flags);
+                } catch (Error ex$) {
+                    throw ex$;
                 } catch (Throwable ex$) {
                     throw new AssertionError("should not reach here", ex$);
                 }
@@ -539,6 +601,8 @@ public final class LinuxErrno {
         var mh$ = fcntl.HANDLE;
         try {
             return (int) mh$.invokeExact(errno, __fd, __cmd, arg);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -559,6 +623,8 @@ public final class LinuxErrno {
         var mh$ = ioctl.HANDLE;
         try {
             return (int) mh$.invokeExact(errno, __fd, __request, argp);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -597,6 +663,8 @@ public final class LinuxErrno {
         try {
             return (int) (long) io_uring_setup.HANDLE.invokeExact(errno, (long) Linux.SYS_io_uring_setup(),
                     Integer.toUnsignedLong(entries), p);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -616,6 +684,8 @@ public final class LinuxErrno {
             return (int) (long) io_uring_enter.HANDLE.invokeExact(errno, (long) Linux.SYS_io_uring_enter(),
                     (long) fd, Integer.toUnsignedLong(to_submit), Integer.toUnsignedLong(min_complete),
                     Integer.toUnsignedLong(flags), argp, argsz);
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -629,6 +699,8 @@ public final class LinuxErrno {
         try {
             return (int) (long) io_uring_register.HANDLE.invokeExact(errno, (long) Linux.SYS_io_uring_register(),
                     (long) fd, Integer.toUnsignedLong(opcode), arg, Integer.toUnsignedLong(nr_args));
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }

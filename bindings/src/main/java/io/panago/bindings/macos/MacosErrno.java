@@ -35,6 +35,10 @@ import java.util.Objects;
  * callers on non-blocking sockets handle anyway. {@link #heapCallsAreCritical()} says which path
  * this JVM takes. The critical path must never block: a critical call keeps its thread from
  * reaching a safepoint, stalling the garbage collector for as long as it runs.
+ *
+ * <p>An {@link Error} thrown while a call is made ({@link OutOfMemoryError} under a full heap,
+ * {@link StackOverflowError}) is rethrown as it is, not wrapped as jextract wraps it: callers
+ * that handle those must see them.
  */
 public final class MacosErrno {
 
@@ -84,6 +88,8 @@ public final class MacosErrno {
             var mh$ = kqueue.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -103,6 +109,8 @@ public final class MacosErrno {
             var mh$ = kevent.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, kq, changelist, nchanges, eventlist, nevents, timeout);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -122,6 +130,8 @@ public final class MacosErrno {
             var mh$ = socket.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -141,6 +151,8 @@ public final class MacosErrno {
             var mh$ = bind.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -160,6 +172,8 @@ public final class MacosErrno {
             var mh$ = listen.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -179,6 +193,8 @@ public final class MacosErrno {
             var mh$ = accept.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -198,6 +214,8 @@ public final class MacosErrno {
             var mh$ = connect.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -217,6 +235,8 @@ public final class MacosErrno {
             var mh$ = getsockname.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -236,6 +256,8 @@ public final class MacosErrno {
             var mh$ = getpeername.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -255,6 +277,8 @@ public final class MacosErrno {
             var mh$ = setsockopt.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2, x3, x4);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -274,6 +298,8 @@ public final class MacosErrno {
             var mh$ = getsockopt.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2, x3, x4);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -293,6 +319,8 @@ public final class MacosErrno {
             var mh$ = shutdown.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -312,6 +340,8 @@ public final class MacosErrno {
             var mh$ = close.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -331,6 +361,8 @@ public final class MacosErrno {
             var mh$ = read.HANDLE;
             try {
                 return (long)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -350,6 +382,8 @@ public final class MacosErrno {
             var mh$ = write.HANDLE;
             try {
                 return (long)mh$.invokeExact(errno, __fd, __buf, __nbyte);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -369,6 +403,8 @@ public final class MacosErrno {
             var mh$ = readv.HANDLE;
             try {
                 return (long)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -388,6 +424,8 @@ public final class MacosErrno {
             var mh$ = writev.HANDLE;
             try {
                 return (long)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -407,6 +445,8 @@ public final class MacosErrno {
             var mh$ = recv.HANDLE;
             try {
                 return (long)mh$.invokeExact(errno, x0, x1, x2, x3);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -426,6 +466,8 @@ public final class MacosErrno {
             var mh$ = send.HANDLE;
             try {
                 return (long)mh$.invokeExact(errno, x0, x1, x2, x3);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -445,6 +487,8 @@ public final class MacosErrno {
             var mh$ = dup.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -464,6 +508,8 @@ public final class MacosErrno {
             var mh$ = pipe.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -483,6 +529,8 @@ public final class MacosErrno {
             var mh$ = poll.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -502,6 +550,8 @@ public final class MacosErrno {
             var mh$ = sysctlbyname.HANDLE;
             try {
                 return (int)mh$.invokeExact(errno, x0, x1, x2, x3, x4);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -526,6 +576,8 @@ public final class MacosErrno {
             if (mh$ != null) {
                 try {
                     return (long) mh$.invokeExact(errno, x0, x1, x2);
+                } catch (Error ex$) {
+                    throw ex$;
                 } catch (Throwable ex$) {
                     throw new AssertionError("should not reach here", ex$);
                 }
@@ -554,6 +606,8 @@ public final class MacosErrno {
             if (mh$ != null) {
                 try {
                     return (long) mh$.invokeExact(errno, __fd, __buf, __nbyte);
+                } catch (Error ex$) {
+                    throw ex$;
                 } catch (Throwable ex$) {
                     throw new AssertionError("should not reach here", ex$);
                 }
@@ -582,6 +636,8 @@ public final class MacosErrno {
             if (mh$ != null) {
                 try {
                     return (long) mh$.invokeExact(errno, x0, x1, x2, x3);
+                } catch (Error ex$) {
+                    throw ex$;
                 } catch (Throwable ex$) {
                     throw new AssertionError("should not reach here", ex$);
                 }
@@ -610,6 +666,8 @@ public final class MacosErrno {
             if (mh$ != null) {
                 try {
                     return (long) mh$.invokeExact(errno, x0, x1, x2, x3);
+                } catch (Error ex$) {
+                    throw ex$;
                 } catch (Throwable ex$) {
                     throw new AssertionError("should not reach here", ex$);
                 }
@@ -644,6 +702,8 @@ public final class MacosErrno {
             int r$ = (int) mh$.invokeExact(x0, x1, arg);
             emulate(errno);
             return r$;
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
@@ -670,6 +730,8 @@ public final class MacosErrno {
             int r$ = (int) mh$.invokeExact(x0, x1, argp);
             emulate(errno);
             return r$;
+        } catch (Error ex$) {
+            throw ex$;
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }

@@ -25,6 +25,10 @@ import java.lang.invoke.VarHandle;
  *
  * <p>{@code AcceptEx} and {@code ConnectEx} are called through the function pointers
  * {@code WSAIoctl} returned, with the same capture.
+ *
+ * <p>An {@link Error} thrown while a call is made ({@link OutOfMemoryError} under a full heap,
+ * {@link StackOverflowError}) is rethrown as it is, not wrapped as jextract wraps it: callers
+ * that handle those must see them.
  */
 public final class WindowsErrno {
 
@@ -77,6 +81,8 @@ public final class WindowsErrno {
             var mh$ = WSAStartup.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, wVersionRequested, lpWSAData);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -96,6 +102,8 @@ public final class WindowsErrno {
             var mh$ = WSACleanup.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -115,6 +123,8 @@ public final class WindowsErrno {
             var mh$ = WSASocketW.HANDLE;
             try {
                 return (long)mh$.invokeExact(capture, af, type, protocol, lpProtocolInfo, g, dwFlags);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -134,6 +144,8 @@ public final class WindowsErrno {
             var mh$ = bind.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, name, namelen);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -153,6 +165,8 @@ public final class WindowsErrno {
             var mh$ = listen.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, backlog);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -172,6 +186,8 @@ public final class WindowsErrno {
             var mh$ = connect.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, name, namelen);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -191,6 +207,8 @@ public final class WindowsErrno {
             var mh$ = closesocket.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -210,6 +228,8 @@ public final class WindowsErrno {
             var mh$ = shutdown.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, how);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -229,6 +249,8 @@ public final class WindowsErrno {
             var mh$ = getsockname.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, name, namelen);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -248,6 +270,8 @@ public final class WindowsErrno {
             var mh$ = getpeername.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, name, namelen);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -267,6 +291,8 @@ public final class WindowsErrno {
             var mh$ = setsockopt.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, level, optname, optval, optlen);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -286,6 +312,8 @@ public final class WindowsErrno {
             var mh$ = getsockopt.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, level, optname, optval, optlen);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -305,6 +333,8 @@ public final class WindowsErrno {
             var mh$ = ioctlsocket.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, cmd, argp);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -324,6 +354,8 @@ public final class WindowsErrno {
             var mh$ = WSARecv.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpFlags, lpOverlapped, lpCompletionRoutine);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -343,6 +375,8 @@ public final class WindowsErrno {
             var mh$ = WSASend.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, dwFlags, lpOverlapped, lpCompletionRoutine);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -362,6 +396,8 @@ public final class WindowsErrno {
             var mh$ = WSAIoctl.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, dwIoControlCode, lpvInBuffer, cbInBuffer, lpvOutBuffer, cbOutBuffer, lpcbBytesReturned, lpOverlapped, lpCompletionRoutine);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -381,6 +417,8 @@ public final class WindowsErrno {
             var mh$ = WSAGetOverlappedResult.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, lpOverlapped, lpcbTransfer, fWait, lpdwFlags);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -400,6 +438,8 @@ public final class WindowsErrno {
             var mh$ = WSADuplicateSocketW.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, s, dwProcessId, lpProtocolInfo);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -419,6 +459,8 @@ public final class WindowsErrno {
             var mh$ = CreateIoCompletionPort.HANDLE;
             try {
                 return (MemorySegment)mh$.invokeExact(capture, FileHandle, ExistingCompletionPort, CompletionKey, NumberOfConcurrentThreads);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -438,6 +480,8 @@ public final class WindowsErrno {
             var mh$ = GetQueuedCompletionStatusEx.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, CompletionPort, lpCompletionPortEntries, ulCount, ulNumEntriesRemoved, dwMilliseconds, fAlertable);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -457,6 +501,8 @@ public final class WindowsErrno {
             var mh$ = PostQueuedCompletionStatus.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, CompletionPort, dwNumberOfBytesTransferred, dwCompletionKey, lpOverlapped);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -476,6 +522,8 @@ public final class WindowsErrno {
             var mh$ = CancelIoEx.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, hFile, lpOverlapped);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -495,6 +543,8 @@ public final class WindowsErrno {
             var mh$ = SetFileCompletionNotificationModes.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, FileHandle, Flags);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -514,6 +564,8 @@ public final class WindowsErrno {
             var mh$ = DuplicateHandle.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, hSourceProcessHandle, hSourceHandle, hTargetProcessHandle, lpTargetHandle, dwDesiredAccess, bInheritHandle, dwOptions);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -533,6 +585,8 @@ public final class WindowsErrno {
             var mh$ = GetCurrentProcess.HANDLE;
             try {
                 return (MemorySegment)mh$.invokeExact(capture);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -552,6 +606,8 @@ public final class WindowsErrno {
             var mh$ = GetCurrentProcessId.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -571,6 +627,8 @@ public final class WindowsErrno {
             var mh$ = CloseHandle.HANDLE;
             try {
                 return (int)mh$.invokeExact(capture, hObject);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -594,6 +652,8 @@ public final class WindowsErrno {
             var mh$ = AcceptEx.HANDLE;
             try {
                 return (int) mh$.invokeExact(funcPtr, capture, sListenSocket, sAcceptSocket, lpOutputBuffer, dwReceiveDataLength, dwLocalAddressLength, dwRemoteAddressLength, lpdwBytesReceived, lpOverlapped);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
@@ -617,6 +677,8 @@ public final class WindowsErrno {
             var mh$ = ConnectEx.HANDLE;
             try {
                 return (int) mh$.invokeExact(funcPtr, capture, s, name, namelen, lpSendBuffer, dwSendDataLength, lpdwBytesSent, lpOverlapped);
+            } catch (Error ex$) {
+                throw ex$;
             } catch (Throwable ex$) {
                 throw new AssertionError("should not reach here", ex$);
             }
