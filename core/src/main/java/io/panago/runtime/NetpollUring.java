@@ -130,6 +130,11 @@ final class NetpollUring extends Netpoll {
     private final ReentrantLock cqLock = new ReentrantLock();
     /** Our copy of the CQ head (only we write it); guarded by cqLock. */
     private int cqHeadLocal;
+    /** A consumed completion whose handling threw, to handle first in the next reap; under cqLock. */
+    private boolean redo;
+    private long redoUd;
+    private int redoRes;
+    private int redoFlags;
 
     /** Go's netpollWakeSig: 1 from a wake-up until a blocking poll's wait ends. */
     final AtomicInteger wakeSig = new AtomicInteger();
@@ -575,6 +580,11 @@ final class NetpollUring extends Netpoll {
         }
         boolean repostWake = false;
         try {
+            if (redo) {
+                // The completion whose handling an error cut short last time (see below).
+                repostWake = handle(redoUd, redoRes, redoFlags, out, blocking, s);
+                redo = false;
+            }
             int head = cqHeadLocal;
             int tail = (int) INT.getAcquire(rings, cqTail);
             while (head != tail) {
@@ -583,38 +593,58 @@ final class NetpollUring extends Netpoll {
                 int res = rings.get(ValueLayout.JAVA_INT, e + CQE_RES);
                 int flags = rings.get(ValueLayout.JAVA_INT, e + CQE_FLAGS);
                 head++;
-                long kind = ud & KIND_MASK;
-                if (kind == KIND_OP) {
-                    NetpollOp op = lookupOp((int) ud & ((1 << KIND_SHIFT) - 1), (int) (ud >>> 32));
-                    if (op != null) {
-                        op.drained = (flags & Linux.IORING_CQE_F_SOCK_NONEMPTY()) == 0;
-                        op.complete(res, out);
-                    }
-                } else if (kind == KIND_POLL) {
-                    pollEvent(ud & ~KIND_MASK, res, flags, out);
-                } else if (kind == KIND_WAKE) {
-                    repostWake |= !blocking && wakeSig.get() != 0;
-                } else if (kind == KIND_WAKE_FD) {
-                    LinuxErrno.read(s.errno, wakeFd, s.word, 8); // reset the counter
-                    if ((flags & Linux.IORING_CQE_F_MORE()) == 0) {
-                        synchronized (wakeFdLock) {
-                            wakeFdArmed = false; // the next poll arms it again
-                        }
-                    }
-                    repostWake |= !blocking && wakeSig.get() != 0;
+                // Consumed before it is handled, and kept for the next reap if handling throws
+                // (an OutOfMemoryError under a full heap): left in the ring, a later reap handled
+                // every completion of the batch again, and one handled twice completed the
+                // operation submitted after it with its stale result, so a read returned bytes
+                // the kernel never gave it.
+                cqHeadLocal = head;
+                try {
+                    repostWake |= handle(ud, res, flags, out, blocking, s);
+                } catch (Throwable t) {
+                    redoUd = ud;
+                    redoRes = res;
+                    redoFlags = flags;
+                    redo = true;
+                    throw t;
                 }
                 if (head == tail) {
                     INT.setRelease(rings, cqHead, head);
-                    cqHeadLocal = head;
                     tail = (int) INT.getAcquire(rings, cqTail);
                 }
             }
         } finally {
+            INT.setRelease(rings, cqHead, cqHeadLocal); // what was consumed, even on an error
             cqLock.unlock();
         }
         if (repostWake) {
             postWake();
         }
+    }
+
+    /** Handles one completion; true if the wake-up must be posted again. Under {@link #cqLock}. */
+    private boolean handle(long ud, int res, int flags, GList out, boolean blocking, Scratch s) {
+        long kind = ud & KIND_MASK;
+        if (kind == KIND_OP) {
+            NetpollOp op = lookupOp((int) ud & ((1 << KIND_SHIFT) - 1), (int) (ud >>> 32));
+            if (op != null) {
+                op.drained = (flags & Linux.IORING_CQE_F_SOCK_NONEMPTY()) == 0;
+                op.complete(res, out);
+            }
+        } else if (kind == KIND_POLL) {
+            pollEvent(ud & ~KIND_MASK, res, flags, out);
+        } else if (kind == KIND_WAKE) {
+            return !blocking && wakeSig.get() != 0;
+        } else if (kind == KIND_WAKE_FD) {
+            LinuxErrno.read(s.errno, wakeFd, s.word, 8); // reset the counter
+            if ((flags & Linux.IORING_CQE_F_MORE()) == 0) {
+                synchronized (wakeFdLock) {
+                    wakeFdArmed = false; // the next poll arms it again
+                }
+            }
+            return !blocking && wakeSig.get() != 0;
+        }
+        return false;
     }
 
     /** A multishot poll's event: readiness as epoll reports it; its end disarms the descriptor. */

@@ -110,7 +110,8 @@ class OutOfMemoryRecoveryTest {
         ChildJvm.Result r = ChildJvm.run(true, Main.class, List.of(
                 "--add-exports=java.base/jdk.internal.vm=io.panago.core",
                 "--enable-native-access=io.panago.bindings,io.panago.core", "-Xmx64m"));
-        assertTrue(r.out().strip().endsWith("ok deaths=0"), r.out());
+        // A line of its own: an M may still print an error it lived through after it.
+        assertTrue(r.out().lines().anyMatch("ok deaths=0"::equals), r.out());
         assertEquals(0, r.exit(), r.out());
     }
 }

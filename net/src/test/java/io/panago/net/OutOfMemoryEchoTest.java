@@ -167,7 +167,8 @@ class OutOfMemoryEchoTest {
                 fail("the child hung:\n" + Files.readString(log, StandardCharsets.UTF_8));
             }
             String out = Files.readString(log, StandardCharsets.UTF_8);
-            assertTrue(out.strip().endsWith("ok deaths=0"), out);
+            // A line of its own: an M may still print an error it lived through after it.
+            assertTrue(out.lines().anyMatch("ok deaths=0"::equals), out);
         } finally {
             Files.deleteIfExists(log);
         }
