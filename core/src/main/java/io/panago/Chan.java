@@ -155,7 +155,7 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
         if (!block && !closed && full()) {
             return false;
         }
-        boolean wasClosed = closed;
+        boolean wasClosed;
         boolean done = false;
         G gp = null;
         Sudog mysg = null;
