@@ -78,6 +78,9 @@ final class SysMacos implements Sys.Os {
 
     static {
         ONE.set(ValueLayout.JAVA_INT, 0, 1);
+        if (Macos.boundLookup().isPresent() || System.getProperty("os.name", "").startsWith("Mac")) {
+            Sys.linkEagerly(MacosErrno.class); // on another OS, only once its stand-in is bound
+        }
     }
 
     /**

@@ -62,6 +62,12 @@ final class SysWindows implements Sys.Os {
     static final long L_ONOFF = linger.l_onoff$offset();
     static final long L_LINGER = linger.l_linger$offset();
 
+    static {
+        if (Windows.boundLookup().isPresent() || System.getProperty("os.name", "").startsWith("Windows")) {
+            Sys.linkEagerly(WindowsErrno.class); // on another OS, only once its stand-in is bound
+        }
+    }
+
     /**
      * Go's {@code syscall.WSAStartup(0x0202)} of package syscall's init, here on the first
      * socket: a class initialiser runs once, and later checks of it cost nothing.
