@@ -148,7 +148,14 @@ class StackOverflowHuntTest {
                 sem.release(2);
             }
         }, () -> {
-            assertEquals(0, sem.held());
+            // 2 is right too: the overflow may strike at the call of release itself, after a
+            // tryAcquire that took its 2 (the user's code then leaks them, as Go's would), or
+            // inside tryAcquire after it took them. Any other count is a corrupt semaphore.
+            long held = sem.held();
+            assertTrue(held == 0 || held == 2, "held " + held);
+            if (held == 2) {
+                sem.release(2);
+            }
             assertTrue(sem.tryAcquire(3));
             sem.release(3);
         });
