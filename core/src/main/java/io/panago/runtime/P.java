@@ -201,6 +201,16 @@ final class P {
         return runqpop();
     }
 
+    /** Takes what waits in runnext, or null if nothing does. Any thread. */
+    G takeRunnext() {
+        for (;;) {
+            G next = runnext;
+            if (next == null || RUNNEXT.compareAndSet(this, next, null)) {
+                return next;
+            }
+        }
+    }
+
     /** Go's runqempty: true if neither the queue nor runnext hold anything. Any thread. */
     boolean runqempty() {
         for (;;) {

@@ -129,6 +129,15 @@ final class Sysmon {
                 if (pp.retake(s)) {
                     n++;
                     retakes++;
+                    // Go preempts the goroutine here and puts it on the global queue, which ends
+                    // the time slice that goroutines readied through runnext inherit. A
+                    // continuation cannot be preempted, so the goroutine waiting in runnext goes
+                    // there instead: else two goroutines readying each other keep the P retake
+                    // after retake (the new M takes runnext first), and the global queue waits.
+                    G next = pp.takeRunnext();
+                    if (next != null) {
+                        Sched.globrunqput(next);
+                    }
                     Sched.handoffp(pp);
                 }
             }

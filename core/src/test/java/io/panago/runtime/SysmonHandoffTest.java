@@ -1,11 +1,13 @@
 package io.panago.runtime;
 
+import io.panago.Chan;
 import io.panago.Go;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -96,6 +98,52 @@ class SysmonHandoffTest {
             assertTrue(x > 0);
         });
         assertTrue(t[0] < t[1], "the other goroutine finished only after the spinner stopped");
+    }
+
+    /**
+     * Two goroutines that ready each other hand the P over through runnext, and each hand-off
+     * inherits the time slice, so only sysmon's retake ends it (Go preempts there). A goroutine
+     * a plain thread readies waits in the global queue meanwhile; it must run after the first
+     * retake. Without the pair's runnext going to the global queue at the retake, the new M took
+     * runnext first, the slice went on, and sysmon retook the P again at its next look, 20 us
+     * later: bursts of up to 13 retakes (each a hand-off of the P to another thread) before the
+     * goroutine ran, and 3, 8 and 3 as this test's worst in three runs.
+     */
+    @Test
+    void aPairHandingOffThroughRunnextLetsTheGlobalQueueInAtTheFirstRetake() throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        Chan<Integer> ping = Chan.make();
+        Chan<Integer> pong = Chan.make();
+        Chan<Long> in = Chan.make();
+        Chan<Long> out = Chan.make(1);
+        Go.go(() -> {
+            for (Integer v : ping) {
+                pong.send(v);
+            }
+        });
+        Go.go(() -> {
+            while (!stop.get()) {
+                ping.send(1);
+                pong.recv();
+            }
+            ping.close();
+        });
+        Go.go(() -> {
+            for (Long before : in) {
+                out.send(Sysmon.retakes - before); // retakes between the ready and this run
+            }
+        });
+        long worst = 0;
+        try {
+            for (int i = 0; i < 20; i++) {
+                in.send(Sysmon.retakes); // from this plain thread: to the global queue
+                worst = Math.max(worst, out.recv());
+            }
+        } finally {
+            stop.set(true);
+            in.close();
+        }
+        assertTrue(worst <= 2, "a goroutine in the global queue waited for " + worst + " retakes");
     }
 
     @Test
