@@ -1,6 +1,8 @@
 package io.panago.runtime;
 
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,9 +67,9 @@ import java.util.concurrent.locks.LockSupport;
  * A continuation resumes on whatever carrier picked it up, and C2 treats
  * {@code Thread.currentThread()} as constant within a compiled method, so a hot loop that yields
  * could keep seeing the carrier it started on (and its ThreadLocals). {@link #getg} therefore
- * reads the current thread in a method C2 never inlines ({@link #currentThread}), so the read
- * happens in another compiled method on every call, after any migration. The M it returns
- * knows its mounted G.
+ * asks for the current thread through a method handle held in a non-final field: C2 cannot
+ * inline the target, so the read happens in another compiled method on every call, after any
+ * migration. The M it returns knows its mounted G.
  */
 public final class Sched {
     /** See {@link #nanotime()}: its first readings are 1 and above. First, before any use. */
@@ -129,11 +131,13 @@ public final class Sched {
     private static final ThreadLocal<G> STAND_INS =
             ThreadLocal.withInitial(() -> new G(goidgen.incrementAndGet(), Thread.currentThread()));
 
-    /** Always 0; not final, so that javac keeps the switch of {@link #currentThread}. */
-    private static int neverSet;
+    /** Not final on purpose: see "Finding the current G" above. */
+    private static MethodHandle currentThread;
 
     static {
         try {
+            currentThread = MethodHandles.lookup().findStatic(Thread.class, "currentThread",
+                    MethodType.methodType(Thread.class));
             LAST_NONBLOCKING_POLL = MethodHandles.lookup().findStaticVarHandle(Sched.class,
                     "lastNonblockingPoll", long.class);
         } catch (ReflectiveOperationException e) {
@@ -668,26 +672,13 @@ public final class Sched {
 
     // ---------------------------------------------------------------- current thread
 
-    /**
-     * The current thread, read so that C2 cannot reuse a value from before a yield: it treats
-     * {@code Thread.currentThread()} as constant within one compiled method (the JDK lifts that
-     * only for its own methods), so the read has to happen in a method of its own, compiled
-     * apart and called each time. C2 never inlines a method of more than 325 bytes of bytecode
-     * ({@code -XX:FreqInlineSize}), and the switch that never runs below makes this one about
-     * 420. {@code GetgAfterMigrationTest} fails if it is inlined. (Until session 12 this was a
-     * call through a method handle in a non-final field: three calls where this is one, about
-     * 5% of a channel round trip.)
-     */
+    /** The current thread, read so that C2 cannot reuse a value from before a yield. */
     static Thread currentThread() {
-        switch (neverSet) {
-            case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-                 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46,
-                 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68,
-                 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90,
-                 91, 92, 93, 94, 95, 96, 97, 98, 99, 100 -> neverSet = 0;
-            default -> { }
+        try {
+            return (Thread) currentThread.invokeExact();
+        } catch (Throwable e) {
+            throw new AssertionError(e);
         }
-        return Thread.currentThread();
     }
 
     /** The current M, or null on other threads. */
