@@ -1604,12 +1604,6 @@ public final class Sched {
     }
 
     /**
-     * Called from {@link GCont#onPinned} when a goroutine cannot yield: performs the requested
-     * park on the carrier thread, with the P handed off first (Go's {@code entersyscallblock}),
-     * and afterwards takes an idle P if there is one; without one the goroutine runs on without
-     * a P until it next yields, when it goes to the global queue. Gosched is a no-op here.
-     */
-    /**
      * Yields g's continuation for the park or Gosched it has set up. Freezing the frames needs
      * heap; when the heap is full, the yield fails with an OutOfMemoryError before anything
      * else has seen the request, and g then parks on its carrier instead, as a pinned goroutine
@@ -1623,6 +1617,12 @@ public final class Sched {
         }
     }
 
+    /**
+     * Called from {@link GCont#onPinned} when a goroutine cannot yield: performs the requested
+     * park on the carrier thread, with the P handed off first (Go's {@code entersyscallblock}),
+     * and afterwards takes an idle P if there is one; without one the goroutine runs on without
+     * a P until it next yields, when it goes to the global queue. Gosched is a no-op here.
+     */
     static void yieldPinned(G g, String reason) {
         M m = g.m;
         int kind = g.yieldKind;
