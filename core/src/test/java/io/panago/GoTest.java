@@ -76,6 +76,78 @@ class GoTest {
         assertEquals("child", e.getMessage());
     }
 
+    /**
+     * Waits up to 20 s for nothing: the run that calls it ends earlier only through a panic.
+     * Returns normally if none came, so a panic that goes astray fails the test's assertThrows.
+     */
+    private static void awaitOnlyAPanic() {
+        Chan<Void> never = Chan.make();
+        Select.select(Select.onRecv(never, v -> {}), Select.onTimeout(Duration.ofSeconds(20), () -> {}));
+    }
+
+    /** A timer's function starts on a scheduler thread; its panic still fails the run that armed it. */
+    @Test
+    void timeAfterFuncPanicFailsTheRunThatArmedIt() {
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> Go.run(() -> {
+            io.panago.time.Time.afterFunc(Duration.ofMillis(1), () -> {
+                throw new ArithmeticException("timer's function");
+            });
+            awaitOnlyAPanic();
+        }));
+        assertEquals("timer's function", e.getMessage());
+    }
+
+    /** The same for a context's afterFunc started by its deadline. */
+    @Test
+    void contextAfterFuncPanicFailsTheRunThatRegisteredIt() {
+        ArithmeticException e = assertThrows(ArithmeticException.class, () -> Go.run(() -> {
+            var ctx = io.panago.context.Context.withTimeout(io.panago.context.Context.background(),
+                    Duration.ofMillis(1));
+            io.panago.context.Context.afterFunc(ctx, () -> {
+                throw new ArithmeticException("context's function");
+            });
+            awaitOnlyAPanic();
+        }));
+        assertEquals("context's function", e.getMessage());
+    }
+
+    /**
+     * Run A registers an afterFunc; run B cancels the context and then waits until A has ended.
+     * The function's panic belongs to A, which fails with it, and B returns normally.
+     */
+    @Test
+    void contextAfterFuncPanicFailsItsOwnRunNotTheCancellers() throws Exception {
+        var ctx = io.panago.context.Context.withCancel(io.panago.context.Context.background());
+        CountDownLatch registered = new CountDownLatch(1);
+        CountDownLatch aEnded = new CountDownLatch(1);
+        AtomicReference<Throwable> aFailure = new AtomicReference<>();
+        Thread a = new Thread(() -> {
+            try {
+                Go.run(() -> {
+                    io.panago.context.Context.afterFunc(ctx, () -> {
+                        throw new ArithmeticException("A's function");
+                    });
+                    registered.countDown();
+                    awaitOnlyAPanic();
+                });
+            } catch (Throwable t) {
+                aFailure.set(t);
+            } finally {
+                aEnded.countDown();
+            }
+        });
+        a.start();
+        assertTrue(registered.await(20, TimeUnit.SECONDS));
+        Go.run(() -> {
+            ctx.cancel();
+            assertTrue(Go.blocking(() -> aEnded.await(30, TimeUnit.SECONDS)));
+            return null;
+        });
+        a.join();
+        assertInstanceOf(ArithmeticException.class, aFailure.get());
+        assertEquals("A's function", aFailure.get().getMessage());
+    }
+
     @Test
     void panicHandlerReceivesThePanicInstead() throws Exception {
         AtomicReference<Throwable> seen = new AtomicReference<>();

@@ -1,6 +1,7 @@
 package io.panago.context;
 
-import io.panago.Go;
+import io.panago.runtime.RunRoot;
+import io.panago.runtime.Sched;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -21,6 +22,8 @@ final class AfterFuncCtx extends CancelCtx implements AfterFunc {
     }
 
     private final Runnable f;
+    /** The {@code Go.run} of the goroutine that called afterFunc: f's panic fails it. */
+    private final RunRoot run = Sched.currentRun();
     @SuppressWarnings("unused") // accessed through ONCE
     private volatile boolean once;
 
@@ -38,7 +41,7 @@ final class AfterFuncCtx extends CancelCtx implements AfterFunc {
     @Override
     void cancelled() {
         if (ONCE.compareAndSet(this, false, true)) {
-            Go.go(f);
+            Sched.newproc(f, run);
         }
     }
 

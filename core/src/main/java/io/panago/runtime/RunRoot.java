@@ -5,9 +5,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One {@code Go.run}: the caller parks on it until the main goroutine returns or a goroutine of
  * its tree panics, whichever comes first. Goroutines inherit the root of the goroutine that
- * started them.
+ * started them. Public only as a handle that {@link Sched#currentRun()} gives out and
+ * {@link Sched#newproc(Runnable, RunRoot)} takes back; it has no public members.
  */
-final class RunRoot {
+public final class RunRoot {
     static final ParkCommit COMMIT = (g, arg) -> true;
 
     final G waiter;

@@ -345,12 +345,36 @@ public final class Sched {
      * goroutine's {@code Go.run}, if any. For io.panago.Go.
      */
     public static G newproc(Runnable task) {
+        return newproc(task, null, true);
+    }
+
+    /**
+     * The {@code Go.run} the current goroutine belongs to, or null outside one: for code that
+     * starts a goroutine later on its behalf from wherever it is triggered (an
+     * {@code afterFunc}), with {@link #newproc(Runnable, RunRoot)}.
+     */
+    public static RunRoot currentRun() {
+        M m = currentM();
+        G g = m == null ? null : m.curg;
+        return g == null ? null : g.root;
+    }
+
+    /**
+     * Starts a goroutine running {@code task} that belongs to {@code run} (from
+     * {@link #currentRun()}; null for none), whichever goroutine or thread calls this: its panic
+     * fails that run, as if the goroutine that took {@code run} had started it.
+     */
+    public static G newproc(Runnable task, RunRoot run) {
+        return newproc(task, run, false);
+    }
+
+    private static G newproc(Runnable task, RunRoot run, boolean inherit) {
         start();
         Thread t = currentThread();
-        RunRoot root = null;
+        RunRoot root = run;
         if (t instanceof M m) {
             G cur = m.curg;
-            if (cur != null) {
+            if (inherit && cur != null) {
                 root = cur.root;
             }
             P pp = m.p;
@@ -410,7 +434,7 @@ public final class Sched {
         start();
         G caller = getg();
         RunRoot root = new RunRoot(caller, caller.root);
-        newprocGlobalOrLocal(() -> {
+        newproc(() -> {
             T r;
             try {
                 r = main.call();
@@ -419,7 +443,7 @@ public final class Sched {
                 return;
             }
             root.finish(r, null);
-        }, root);
+        }, root, false);
         gopark(RunRoot.COMMIT, root, WaitReason.GO_RUN);
         Throwable f = root.failure;
         if (f != null) {
@@ -431,22 +455,6 @@ public final class Sched {
         @SuppressWarnings("unchecked")
         T r = (T) root.result;
         return r;
-    }
-
-    private static void newprocGlobalOrLocal(Runnable task, RunRoot root) {
-        Thread t = currentThread();
-        if (t instanceof M m && m.curg != null) {
-            G parent = m.curg;
-            RunRoot saved = parent.root;
-            parent.root = root;
-            try {
-                newproc(task);
-            } finally {
-                parent.root = saved;
-            }
-        } else {
-            newprocGlobal(task, root);
-        }
     }
 
     /**

@@ -77,16 +77,23 @@ public final class ErrGroup implements AutoCloseable {
 
     /**
      * Limits the number of children running at once to {@code n}; negative means no
-     * limit. {@link #go} then blocks while the group is full.
+     * limit. {@link #go} then blocks while the group is full. As in Go, removing the limit is
+     * always allowed, and children started while there was no limit do not count.
      *
-     * @throws IllegalStateException if children are running
+     * @throws IllegalStateException if {@code n >= 0} and children started under the current
+     *         limit are still running
      */
     public void setLimit(int n) {
-        if (wg.count() != 0) {
-            throw new IllegalStateException("errgroup: modify limit while " + wg.count()
+        if (n < 0) {
+            sem = null;
+            return;
+        }
+        Chan<Void> s = sem;
+        if (s != null && s.len() != 0) {
+            throw new IllegalStateException("errgroup: modify limit while " + s.len()
                     + " goroutines in the group are still active");
         }
-        sem = n < 0 ? null : Chan.make(n);
+        sem = Chan.make(n);
     }
 
     /** Starts {@code task} in a new goroutine, first waiting for room if limited. */

@@ -1,5 +1,6 @@
 package io.panago.time;
 
+import io.panago.Chan;
 import io.panago.RecvChan;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,12 +46,12 @@ public final class Time {
     }
 
     /**
-     * The channel of a new ticker that is never stopped, Go's {@code time.Tick}; null for
-     * a non-positive period, as in Go.
+     * The channel of a new ticker that is never stopped, Go's {@code time.Tick}; for a
+     * non-positive period Go's nil channel ({@link Chan#nil()}), whose receive blocks forever.
      */
     public static RecvChan<Instant> tick(Duration period) {
         if (Objects.requireNonNull(period, "period").isNegative() || period.isZero()) {
-            return null;
+            return Chan.nil();
         }
         return newTicker(period).c();
     }

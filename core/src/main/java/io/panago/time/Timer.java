@@ -1,10 +1,10 @@
 package io.panago.time;
 
 import io.panago.Chan;
-import io.panago.Go;
 import io.panago.RecvChan;
 import io.panago.internal.RuntimeLock;
 import io.panago.runtime.RTimer;
+import io.panago.runtime.RunRoot;
 import io.panago.runtime.Sched;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +37,8 @@ public final class Timer {
     private final RuntimeLock mu = new RuntimeLock();
     private final Chan<Instant> c;
     private final Runnable f;
+    /** The {@code Go.run} of the goroutine that made an afterFunc timer: f's panic fails it. */
+    private final RunRoot run;
     private final RTimer rt;
     /** Ticker period in nanoseconds, 0 for a one-shot timer; guarded by {@link #mu}. */
     private long period;
@@ -48,6 +50,7 @@ public final class Timer {
     Timer(Duration d, long period, Runnable f) {
         this.period = period;
         this.f = f;
+        this.run = f == null ? null : Sched.currentRun();
         this.c = f == null ? Chan.make(1) : null;
         // The runtime calls back through a lambda, so that no public method of Timer can fire it.
         this.rt = new RTimer((arg, now) -> fire(now), null);
@@ -161,7 +164,7 @@ public final class Timer {
             throw t;
         }
         if (run) {
-            Go.go(f);
+            Sched.newproc(f, this.run);
         }
     }
 

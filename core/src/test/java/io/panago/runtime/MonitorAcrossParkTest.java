@@ -54,25 +54,7 @@ class MonitorAcrossParkTest {
                     while (contender.getState() != Thread.State.BLOCKED) {
                         Thread.onSpinWait();
                     }
-                    Thread before = Sched.currentThread();
-                    boolean migrated = false;
-                    // Each round a second goroutine blocks whichever carrier runs it until the
-                    // sleeper has resumed; the sleeper migrates in the first round in which that
-                    // carrier was its own (a busy machine can make sysmon move the P earlier, so
-                    // the first round may block another carrier). Locked, it never migrates.
-                    for (int round = 0; round < 40 && !migrated; round++) {
-                        CountDownLatch resumed = new CountDownLatch(1);
-                        Go.go(() -> {
-                            try {
-                                resumed.await(30, TimeUnit.SECONDS);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        });
-                        Go.sleep(Duration.ofMillis(20));
-                        migrated = Sched.currentThread() != before;
-                        resumed.countDown();
-                    }
+                    boolean migrated = sleepUntilMigrated(Sched.currentThread());
                     r = "migrated=" + migrated + " holds=" + Thread.holdsLock(lock);
                 }
                 if (locked) {
@@ -84,6 +66,31 @@ class MonitorAcrossParkTest {
             System.out.println(report + " contenderGotIn=" + in + " pinned=" + Sched.pinnedParks.get());
             System.exit(0);
         }
+    }
+
+    /**
+     * GOMAXPROCS 1, in a goroutine that ran on {@code before}: sleeps up to 40 rounds of 20 ms
+     * until it resumes on another carrier; returns whether it did. Each round a second goroutine
+     * blocks whichever carrier runs it until the sleeper has resumed; the sleeper migrates in the
+     * first round in which that carrier was its own (a busy machine can make sysmon move the P
+     * earlier, so the first round may block another carrier). Locked, it never migrates.
+     */
+    static boolean sleepUntilMigrated(Thread before) {
+        boolean migrated = false;
+        for (int round = 0; round < 40 && !migrated; round++) {
+            CountDownLatch resumed = new CountDownLatch(1);
+            Go.go(() -> {
+                try {
+                    resumed.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Go.sleep(Duration.ofMillis(20));
+            migrated = Sched.currentThread() != before;
+            resumed.countDown();
+        }
+        return migrated;
     }
 
     @Test
@@ -114,5 +121,48 @@ class MonitorAcrossParkTest {
         assertEquals("holds=true", r);
         assertEquals(pinned0, Sched.pinnedParks.get(), "JDK 25 must not pin a park that holds a monitor");
         assertFalse(Thread.holdsLock(lock));
+    }
+
+    /**
+     * A {@code ReentrantLock} (any JDK lock with an owner thread) held across a park belongs to
+     * the carrier, not the goroutine: another goroutine on that carrier gets it as a re-entry,
+     * and the holder, moved to another carrier meanwhile, cannot unlock it. README's "Things that
+     * differ" says so. GOMAXPROCS 1; a third goroutine blocks the carrier in plain JDK code while
+     * the holder sleeps, so sysmon moves the P and the holder resumes elsewhere.
+     */
+    @Test
+    void aReentrantLockHeldAcrossAParkBelongsToTheCarrier() throws Exception {
+        int procs = Go.gomaxprocs(1);
+        try {
+            String r = Go.run(() -> {
+                java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+                lock.lock();
+                Thread before = Sched.currentThread();
+                // Re-entry by another goroutine on the same carrier while the holder is parked.
+                io.panago.Chan<Boolean> reentered = io.panago.Chan.make(1);
+                Go.go(() -> {
+                    boolean same = Sched.currentThread() == before;
+                    boolean got = lock.tryLock();
+                    if (got) {
+                        lock.unlock();
+                    }
+                    reentered.send(same && got);
+                });
+                boolean reentry = reentered.recv();
+                // Now make the holder resume on another carrier.
+                boolean migrated = sleepUntilMigrated(before);
+                String unlock;
+                try {
+                    lock.unlock();
+                    unlock = "unlocked";
+                } catch (IllegalMonitorStateException e) {
+                    unlock = "IllegalMonitorStateException";
+                }
+                return "reentry=" + reentry + " migrated=" + migrated + " " + unlock;
+            });
+            assertEquals("reentry=true migrated=true IllegalMonitorStateException", r);
+        } finally {
+            Go.gomaxprocs(procs);
+        }
     }
 }

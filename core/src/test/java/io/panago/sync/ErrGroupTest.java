@@ -119,6 +119,31 @@ class ErrGroupTest {
         });
     }
 
+    /**
+     * As x/sync's SetLimit: removing the limit is always allowed, and children started with no
+     * limit do not count against setting one; children under a limit do.
+     */
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void setLimitCountsOnlyChildrenStartedUnderALimit(TestMode mode) throws Exception {
+        mode.run(() -> {
+            Chan<Void> gate = Chan.make();
+            try (ErrGroup g = new ErrGroup()) {
+                g.go(gate::recv);                      // no limit yet
+                g.setLimit(-1);
+                g.setLimit(2);                         // the unlimited child does not count
+                g.go(gate::recv);
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> g.setLimit(4));
+                assertEquals("errgroup: modify limit while 1 goroutines in the group are still active",
+                        e.getMessage());
+                g.setLimit(-1);                        // allowed while limited children run
+                assertTrue(g.tryGo(gate::recv));
+                gate.close();
+                g.await();
+            }
+        });
+    }
+
     @ParameterizedTest
     @EnumSource(TestMode.class)
     void closeCancelsAndWaitsWhenTheBodyFails(TestMode mode) throws Exception {

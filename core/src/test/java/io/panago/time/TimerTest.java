@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -256,6 +257,9 @@ class TimerTest {
     void nonPositiveTickerPeriodIsRejected() {
         assertThrows(IllegalArgumentException.class, () -> Time.newTicker(Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> Time.newTicker(LONG).reset(Duration.ofMillis(-1)));
-        assertNull(Time.tick(Duration.ZERO));
+        // Go's time.Tick gives a nil channel: a receive blocks forever, a try finds nothing.
+        assertSame(Chan.nil(), Time.tick(Duration.ZERO));
+        assertSame(Chan.nil(), Time.tick(Duration.ofNanos(-1)));
+        assertNull(Time.tick(Duration.ZERO).tryRecv());
     }
 }
