@@ -71,9 +71,18 @@ class ExhaustionHuntTest {
                         System.out.println("blocking SOE rethrown");
                     }
                     Chan<Integer> fired = Chan.make(1);
-                    Time.afterFunc(Duration.ofMillis(1), () -> {
-                        throw new IllegalStateException("timer function panics");
-                    });
+                    try {
+                        // A timer's function that panics fails the run that armed it.
+                        Go.run(() -> {
+                            Time.afterFunc(Duration.ofMillis(1), () -> {
+                                throw new IllegalStateException("timer function panics");
+                            });
+                            Chan.make().recv();
+                        });
+                        System.out.println("FAIL the timer function's panic was lost");
+                    } catch (IllegalStateException e) {
+                        System.out.println("timer panic reached its run");
+                    }
                     Time.afterFunc(Duration.ofMillis(3), () -> fired.send(1));
                     fired.recv();
                     System.out.println("timers go on");
@@ -113,13 +122,13 @@ class ExhaustionHuntTest {
     @Test
     void panicWhileOutOfDescriptorsFailsItsRunOnEpoll() throws Exception {
         assertChild("epoll", PanicMain.class, "panic reached Go.run", "blocking OOM rethrown",
-                "blocking SOE rethrown", "timers go on", "channels while full", "ok");
+                "blocking SOE rethrown", "timer panic reached its run", "timers go on", "channels while full", "ok");
     }
 
     @Test
     void panicWhileOutOfDescriptorsFailsItsRunOnIoUring() throws Exception {
         assertChild("io_uring", PanicMain.class, "panic reached Go.run", "blocking OOM rethrown",
-                "blocking SOE rethrown", "timers go on", "channels while full", "ok");
+                "blocking SOE rethrown", "timer panic reached its run", "timers go on", "channels while full", "ok");
     }
 
     /**

@@ -40,22 +40,54 @@ class ExhaustionHuntTest {
      * printing one line per passed step and "ok" at the end; a failed step prints "FAIL".
      */
     public static final class Main {
+        /** Everything written to System.err, which the default log handler writes to. */
+        private static final java.io.ByteArrayOutputStream ERR = new java.io.ByteArrayOutputStream();
+
         public static void main(String[] args) throws Exception {
-            String r = Go.run(() -> {
+            java.io.PrintStream err = System.err;
+            System.setErr(new java.io.PrintStream(new java.io.OutputStream() {
+                @Override
+                public void write(int b) {
+                    write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public synchronized void write(byte[] b, int off, int len) {
+                    ERR.write(b, off, len);
+                    err.write(b, off, len);
+                }
+            }, true));
+            String r;
+            try {
+                r = Go.run(() -> {
                 warmUp();
                 int baseline = openFds();
                 try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
                      TcpStream client = TcpStream.connect(ln.localAddress());
-                     TcpStream server = ln.accept()) {
+                     TcpStream server = ln.accept();
+                     TcpListener ln2 = TcpListener.bind("127.0.0.1:0");
+                     TcpStream client2 = TcpStream.connect(ln2.localAddress());
+                     TcpStream server2 = ln2.accept();
+                     NetTesting.ProcessCpu cpu = new NetTesting.ProcessCpu()) {
                     TcpListener acceptors = TcpListener.bind("127.0.0.1:0");
                     TcpStream queued = TcpStream.connect(acceptors.localAddress());
+                    List<Backoff> backoffs = new ArrayList<>();
+                    for (String mode : new String[] {"goroutine", "thread", "virtual"}) {
+                        backoffs.add(new Backoff(mode));
+                    }
                     List<FileChannel> filler = fill();
                     try {
                         expectEmfile("bind", () -> TcpListener.bind("127.0.0.1:0"));
                         expectEmfile("connect", () -> TcpStream.connect(ln.localAddress()));
                         expectEmfile("tryClone", client::tryClone);
                         threadReadWhileFull(client, server);
+                        closeWakesAThreadReaderWhileFull(server2);
+                        filler.addAll(fill()); // the descriptor that close freed
                         closeWakesAcceptorsInBackoff(acceptors);
+                        for (Backoff b : backoffs) {
+                            filler.addAll(fill()); // what the last close freed
+                            b.run(cpu);
+                        }
                         queued.close();
                         // Goroutines keep talking over what they have.
                         for (int i = 0; i < 50; i++) {
@@ -81,14 +113,35 @@ class ExhaustionHuntTest {
                         }
                     }
                     System.out.println("works again");
+                    for (Backoff b : backoffs) {
+                        b.close();
+                    }
                 }
+                // The first log line came at EMFILE: the time zone its formatter needed must have
+                // been there (FD.LogZone), or the JDK refuses the default zone from then on.
+                java.time.ZonedDateTime.now(java.time.ZoneId.systemDefault());
+                System.out.println("zone ok");
                 int after = openFds();
                 if (after > baseline) {
-                    throw new AssertionError(after - baseline + " descriptors leaked");
+                    List<String> open = new ArrayList<>();
+                    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+                        for (Path fd : (Iterable<Path>) fds::iterator) {
+                            try {
+                                open.add(fd.getFileName() + "->" + Files.readSymbolicLink(fd));
+                            } catch (IOException gone) {
+                                // the listing's own descriptor
+                            }
+                        }
+                    }
+                    throw new AssertionError(after - baseline + " descriptors leaked: " + open
+                            + "\n" + Files.readString(Path.of("/proc/self/net/tcp")));
                 }
                 System.out.println("no leak");
                 return "ok";
             });
+            } catch (Throwable t) {
+                r = "FAIL " + t; // stdout: the test shows it
+            }
             System.out.println(r);
         }
 
@@ -114,8 +167,17 @@ class ExhaustionHuntTest {
             t.join();
             new AtomicReference<>().set(new AtomicInteger());
             new Latch(1).countDown();
-            System.getLogger("io.panago.net").log(System.Logger.Level.INFO,
-                    "ExhaustionHuntTest: filling the descriptor table; EMFILE warnings follow");
+            // No log line here: the first comes at EMFILE, as in a program that never logged.
+            Thread.ofVirtual().start(() -> { }).join();
+            for (String mode : new String[] {"goroutine", "thread", "virtual"}) {
+                new InCaller(mode, () -> null).await();
+            }
+            Backoff.warnings();
+            // The JDK's first NIO socket keeps a descriptor of its own for good (its close trick).
+            java.nio.channels.SocketChannel.open().close();
+            try (NetTesting.ProcessCpu cpu = new NetTesting.ProcessCpu()) {
+                cpu.nanos();
+            }
             try {
                 throw new AssertionError("warm");
             } catch (AssertionError expected) {
@@ -137,36 +199,131 @@ class ExhaustionHuntTest {
         }
 
         /**
-         * A platform thread's read that must wait needs its wake-up descriptor (an eventfd, a
-         * pipe on macOS), which cannot be made: the read either fails naming the exhaustion or
-         * waits and gets the data; it must not hang, nor leave the stream unusable.
+         * A platform thread's read that must wait would make its wake-up descriptor (an
+         * eventfd, a pipe on macOS), which cannot be made now: it polls in slices instead and
+         * gets the data, as a JDK socket's read would.
          */
         private static void threadReadWhileFull(TcpStream client, TcpStream server) throws Exception {
-            AtomicReference<Object> got = new AtomicReference<>();
-            Latch done = new Latch(1);
-            Thread t = new Thread(() -> {
-                try {
-                    got.set(server.inputStream().read());
-                } catch (Throwable e) {
-                    got.set(e);
-                } finally {
-                    done.countDown();
-                }
-            });
-            t.start();
+            InCaller read = new InCaller("thread", () -> server.inputStream().read());
             Go.sleep(Duration.ofMillis(50));
             client.writeAll(new byte[] {7});
-            done.await();
-            Object g = got.get();
+            Object g = read.await();
             if (g instanceof Integer i && i == 7) {
-                System.out.println("thread read ok");
-            } else if (g instanceof IOException e && String.valueOf(e.getMessage()).contains("Too many open files")) {
-                if (server.inputStream().read() != 7) { // the byte is still there for a goroutine
-                    throw new AssertionError("byte lost");
-                }
                 System.out.println("thread read ok");
             } else {
                 System.out.println("FAIL thread read: " + g);
+            }
+        }
+
+        /**
+         * A platform thread parked in a read with no wake-up descriptor (none could be made):
+         * a close from a goroutine must end its read with "Socket closed" within its poll slice.
+         */
+        private static void closeWakesAThreadReaderWhileFull(TcpStream server) throws Exception {
+            InCaller read = new InCaller("thread", () -> server.inputStream().read());
+            Go.sleep(Duration.ofMillis(100));
+            long t0 = System.nanoTime();
+            server.close();
+            Object g = read.await();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            if (!(g instanceof SocketException e) || !"Socket closed".equals(e.getMessage())) {
+                System.out.println("FAIL thread reader at close: " + g);
+            } else if (ms > 500) {
+                System.out.println("FAIL thread reader woke " + ms + " ms after close");
+            } else {
+                System.out.println("close wakes a thread reader");
+            }
+        }
+
+        /**
+         * An accept loop in one kind of caller while no descriptor is free and connections keep
+         * arriving: it backs off (Go's 5 ms doubling to 1 s) without spinning, and an arriving
+         * connection does not cut a back-off short (each would cost an accept and a warning).
+         * Made while descriptors are free: a listener with a connection queued, and 20 JDK
+         * sockets that connect to it later (a connect needs no new descriptor).
+         */
+        private static final class Backoff {
+            final String mode;
+            final TcpListener ln = TcpListener.bind("127.0.0.1:0");
+            final TcpStream queued;
+            final List<java.nio.channels.SocketChannel> later = new ArrayList<>();
+
+            Backoff(String mode) throws IOException {
+                this.mode = mode;
+                queued = TcpStream.connect(ln.localAddress());
+                for (int i = 0; i < 20; i++) {
+                    later.add(java.nio.channels.SocketChannel.open());
+                }
+            }
+
+            void run(NetTesting.ProcessCpu cpu) throws Exception {
+                InCaller a = new InCaller(mode, ln::accept);
+                int warned0 = warnings();
+                long cpu0 = cpu.nanos();
+                for (java.nio.channels.SocketChannel c : later) {
+                    c.connect(ln.localAddress());
+                    Go.sleep(Duration.ofMillis(25));
+                }
+                long cpuMs = (cpu.nanos() - cpu0) / 1_000_000;
+                int warned = warnings() - warned0;
+                ln.close();
+                Object end = a.await();
+                if (!(end instanceof SocketException e) || !"Socket closed".equals(e.getMessage())) {
+                    System.out.println("FAIL " + mode + " acceptor in back-off ended with " + end);
+                } else if (cpuMs > 250) {
+                    System.out.println("FAIL " + mode + " acceptor in back-off: the process used "
+                            + cpuMs + " ms of CPU in 500 ms");
+                } else if (warned < 3 || warned > 12) {
+                    System.out.println("FAIL " + mode + " acceptor: " + warned
+                            + " back-off warnings in 500 ms (5 ms doubling gives 7)");
+                } else {
+                    System.out.println(mode + " backs off");
+                }
+            }
+
+            void close() throws IOException {
+                queued.close();
+                for (java.nio.channels.SocketChannel c : later) {
+                    c.close();
+                }
+            }
+
+            private static int warnings() {
+                String text = new String(ERR.toByteArray(), StandardCharsets.UTF_8);
+                int n = 0;
+                for (int i = text.indexOf("retrying in"); i >= 0; i = text.indexOf("retrying in", i + 1)) {
+                    n++;
+                }
+                return n;
+            }
+        }
+
+        /** A call made in a goroutine, a platform thread or a virtual thread; how it ended. */
+        private static final class InCaller {
+            final AtomicReference<Object> end = new AtomicReference<>();
+            final Latch done = new Latch(1);
+
+            InCaller(String mode, Callable<Object> call) {
+                Runnable body = () -> {
+                    try {
+                        end.set(call.call());
+                    } catch (Throwable e) {
+                        end.set(e);
+                    } finally {
+                        done.countDown();
+                    }
+                };
+                switch (mode) {
+                    case "goroutine" -> Go.go(body);
+                    case "thread" -> new Thread(body).start();
+                    default -> Thread.ofVirtual().start(body);
+                }
+            }
+
+            /** The call's result or throwable, once it has ended. */
+            Object await() throws InterruptedException {
+                done.await();
+                return end.get();
             }
         }
 
@@ -239,8 +396,9 @@ class ExhaustionHuntTest {
         // stand-in runs): the stand-in kernels are test code that links its own downcalls
         // lazily (the kqueue fake's write), which out of descriptors fails inside the fake.
         assertChild(Main.class, "bind fails with EMFILE", "connect fails with EMFILE",
-                "tryClone fails with EMFILE", "thread read ok", "close wakes acceptors",
-                "io while full", "works again", "no leak", "ok");
+                "tryClone fails with EMFILE", "thread read ok", "close wakes a thread reader",
+                "close wakes acceptors", "goroutine backs off", "thread backs off",
+                "virtual backs off", "io while full", "works again", "zone ok", "no leak", "ok");
     }
 
     /**

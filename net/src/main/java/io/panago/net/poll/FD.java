@@ -81,6 +81,10 @@ public final class FD extends FdMutex {
 
     private static final int WAIT_OK = 0, WAIT_CLOSING = 1, WAIT_TIMEOUT = 2,
             WAIT_CALL_TIMEOUT = 3;
+    /** {@link #wakeFd}'s answers besides a descriptor. */
+    private static final int WAKE_FD_CLOSING = -1, NO_WAKE_FD = -2;
+    /** A thread's poll(2) slice when it has no wake-up eventfd (see {@link #threadWait}). */
+    private static final int NO_WAKE_FD_SLICE_MS = 10;
     private static final long BACKOFF_MIN = 5_000_000L, BACKOFF_MAX = 1_000_000_000L;
     /**
      * Loads {@link Errors} with this class: an accept operation meets its first error only when
@@ -303,6 +307,7 @@ public final class FD extends FdMutex {
      * it means on Unix (binding over connections in TIME_WAIT) is Windows' default.
      */
     public static FD listen(InetSocketAddress addr, int backlog) throws IOException {
+        LogZone.load();
         int family = SockAddr.family(addr.getAddress());
         FD fd = socket(family);
         try {
@@ -461,17 +466,17 @@ public final class FD extends FdMutex {
                 if (timeout == 0 && rt != 0) {
                     timeout = after(rt);
                 }
-                long callDl = timeout;
+                int w;
                 if (e == EMFILE || e == Errors.ENFILE || e == Errors.ENOBUFS
                         || e == Errors.ENOMEM) {
                     backoff = backoff == 0 ? BACKOFF_MIN : Math.min(2 * backoff, BACKOFF_MAX);
-                    LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
-                            Errors.describe(e), backoff / 1_000_000);
-                    callDl = earliest(timeout, after(backoff));
+                    logBackoff(e, backoff);
+                    w = pause(READ, earliest(timeout, after(backoff)));
                 } else if (e != Errors.EAGAIN || Sys.WINDOWS) {
                     throw Errors.exception(e, "accept", null);
+                } else {
+                    w = await(READ, timeout);
                 }
-                int w = await(READ, callDl);
                 if (w == WAIT_CALL_TIMEOUT && (timeout == 0 || Sched.nanotime() < timeout)) {
                     continue;
                 }
@@ -483,6 +488,60 @@ public final class FD extends FdMutex {
             if (rwunlock(true)) {
                 destroy();
             }
+        }
+    }
+
+    /**
+     * Loads the default time zone, once, when the first listener is made. The default log
+     * formatter needs it and loads it from a file on first use; if that first use is an accept
+     * back-off's warning at EMFILE, the load fails, and the JDK then refuses the default time
+     * zone to the whole JVM for good.
+     */
+    private static final class LogZone {
+        static {
+            try {
+                java.time.ZoneId.systemDefault().getRules();
+            } catch (RuntimeException | Error e) {
+                // a logger that needs it will say why itself
+            }
+        }
+
+        static void load() {
+            // the work is the class's initialisation
+        }
+    }
+
+    /**
+     * Logs an accept back-off, as Go's http.Server does. A logger that fails (at EMFILE a
+     * handler may need a file of its own) loses the line, never the accept loop; the time
+     * zone the default formatter needs was loaded when the first listener was made
+     * ({@link #listen}), while descriptors were free.
+     */
+    private static void logBackoff(int e, long backoff) {
+        try {
+            LOG.log(System.Logger.Level.WARNING, "accept: {0}; retrying in {1} ms",
+                    Errors.describe(e), backoff / 1_000_000);
+        } catch (Throwable lost) {
+            // the warning is lost; the loop goes on
+        }
+    }
+
+    /**
+     * The accept back-off's wait: until {@code dl} (a nanotime) passes or the FD closes,
+     * ignoring readiness, as Go's http.Server sleeps. A connection still in the backlog keeps
+     * a listener readable, so a thread's poll(2) would return at once and spin, and each new
+     * connection would cut a goroutine's wait short. Returns as {@link #await} does, never
+     * {@link #WAIT_OK}.
+     */
+    private int pause(int mode, long dl) throws IOException {
+        streak = 0;
+        boolean parks = Sys.WINDOWS || Go.inGoroutine() || Thread.currentThread().isVirtual();
+        for (;;) {
+            int w = parks ? pdWait(mode, dl, false) : threadWait(mode, dl, false);
+            if (w != WAIT_OK) {
+                return w;
+            }
+            // A readiness event that reached the parked waiter anyway: wait on.
         }
     }
 
@@ -1028,16 +1087,18 @@ public final class FD extends FdMutex {
     private int await(int mode, long callDl) throws IOException {
         streak = 0;
         return Sys.WINDOWS || Go.inGoroutine() || Thread.currentThread().isVirtual()
-                ? pdWait(mode, callDl) : threadWait(mode, callDl);
+                ? pdWait(mode, callDl, true) : threadWait(mode, callDl, true);
     }
 
-    private int pdWait(int mode, long callDl) {
+    /** The parked wait of {@link #await}; for readiness, or for the deadline and close only. */
+    private int pdWait(int mode, long callDl, boolean readiness) {
         if (callDl != 0) {
             setCallDeadline(mode, callDl);
         }
         int r;
         try {
-            r = Sys.WINDOWS ? pd.waitDeadline(mode) : mode == READ ? pd.waitRead() : pd.waitWrite();
+            r = Sys.WINDOWS || !readiness ? pd.waitDeadline(mode)
+                    : mode == READ ? pd.waitRead() : pd.waitWrite();
         } finally {
             if (callDl != 0) {
                 setCallDeadline(mode, 0);
@@ -1054,12 +1115,15 @@ public final class FD extends FdMutex {
     }
 
     /**
-     * A thread's wait: poll(2) on the socket and this direction's wake-up eventfd. Threads
-     * stay on their thread, so a confined arena is safe here (unlike in a goroutine).
+     * A thread's wait: poll(2) on the socket (unless {@code readiness} is false) and this
+     * direction's wake-up eventfd, through which a close or a new deadline cuts it short. With
+     * no descriptor free for that eventfd it polls in slices of {@link #NO_WAKE_FD_SLICE_MS}
+     * and looks for those between them, as a JDK socket's read needs no descriptor either.
+     * Threads stay on their thread, so a confined arena is safe here (unlike in a goroutine).
      */
-    private int threadWait(int mode, long callDl) throws IOException {
+    private int threadWait(int mode, long callDl, boolean readiness) throws IOException {
         int efd = wakeFd(mode);
-        if (efd < 0) {
+        if (efd == WAKE_FD_CLOSING) {
             return WAIT_CLOSING;
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -1084,7 +1148,11 @@ public final class FD extends FdMutex {
                     }
                     millis = (int) Math.min(Integer.MAX_VALUE, (rem + 999_999) / 1_000_000);
                 }
-                int r = Sys.poll2(errno, fds, sysfd, events, efd, millis);
+                if (efd < 0) {
+                    millis = millis < 0 ? NO_WAKE_FD_SLICE_MS : Math.min(millis, NO_WAKE_FD_SLICE_MS);
+                }
+                // poll(2) skips an entry whose descriptor is negative.
+                int r = Sys.poll2(errno, fds, readiness ? sysfd : -1, events, Math.max(efd, -1), millis);
                 if (r < 0) {
                     if (-r == Errors.EINTR) {
                         continue;
@@ -1104,10 +1172,13 @@ public final class FD extends FdMutex {
         }
     }
 
-    /** This direction's wake-up eventfd, made on first need; -1 if the FD is closing. */
+    /**
+     * This direction's wake-up eventfd, made on first need; {@link #WAKE_FD_CLOSING} if the FD
+     * is closing, {@link #NO_WAKE_FD} if no descriptor is free for it (made on a later wait).
+     */
     private synchronized int wakeFd(int mode) throws IOException {
         if (closeStarted()) {
-            return -1;
+            return WAKE_FD_CLOSING;
         }
         int efd = mode == READ ? rwake : wwake;
         if (efd >= 0) {
@@ -1117,7 +1188,11 @@ public final class FD extends FdMutex {
             efd = Sys.eventfd(mem.cerrno);
         }
         if (efd < 0) {
-            throw Errors.exception(-efd, "eventfd", null);
+            int e = -efd;
+            if (e == EMFILE || e == Errors.ENFILE || e == Errors.ENOMEM) {
+                return NO_WAKE_FD;
+            }
+            throw Errors.exception(e, "eventfd", null);
         }
         if (mode == READ) {
             rwake = efd;
