@@ -98,8 +98,14 @@ final class Addresses {
         return new IllegalArgumentException("address " + address + ": " + why);
     }
 
-    /** The IP literal {@code host} as an address, or null if it is a name to resolve. */
-    static InetAddress literal(String host) {
+    /**
+     * The IP literal {@code host} as an address, or null if it is a name to resolve. An IPv4
+     * literal is Go's: four decimal parts of 0-255 without leading zeros. The older forms the
+     * JDK and C libraries also read ({@code 0177.0.0.1} as octal or decimal, {@code 127.1},
+     * {@code 2130706433}) are refused, as Go refuses them, with an {@link UnknownHostException}:
+     * they name different hosts to different parsers.
+     */
+    static InetAddress literal(String host) throws UnknownHostException {
         if (host.isEmpty()) {
             return null;
         }
@@ -108,11 +114,45 @@ final class Addresses {
         if (!maybeLiteral) {
             return null;
         }
+        if (host.indexOf(':') < 0 && digitsAndDots(host) && !dottedDecimal(host)) {
+            throw new UnknownHostException("lookup " + host + ": not an IPv4 address in dotted"
+                    + " decimal (four parts of 0-255, no leading zeros), nor a host name");
+        }
         try {
             return InetAddress.ofLiteral(host);
         } catch (IllegalArgumentException notLiteral) {
             return null;
         }
+    }
+
+    private static boolean digitsAndDots(String host) {
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c != '.' && (c < '0' || c > '9')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Four dot-separated decimal parts of 0-255, none longer than needed. */
+    private static boolean dottedDecimal(String host) {
+        int parts = 0;
+        int at = 0;
+        while (at <= host.length()) {
+            int end = host.indexOf('.', at);
+            if (end < 0) {
+                end = host.length();
+            }
+            int len = end - at;
+            if (len == 0 || len > 3 || (len > 1 && host.charAt(at) == '0')
+                    || Integer.parseInt(host, at, end, 10) > 255) {
+                return false;
+            }
+            parts++;
+            at = end + 1;
+        }
+        return parts == 4;
     }
 
     /**

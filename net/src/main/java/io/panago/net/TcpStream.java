@@ -161,10 +161,14 @@ public final class TcpStream implements AutoCloseable {
     /**
      * Like {@link #connect(String)}, giving up after {@code timeout} in all
      * ({@link SocketTimeoutException}); {@link Duration#ZERO} waits as long as the kernel does.
+     * As in Go's {@code DialTimeout}, the name lookup counts against the timeout; the JDK's
+     * resolver cannot be cut short, so a lookup slower than the whole timeout ends in the
+     * {@link SocketTimeoutException} when it returns.
      */
     public static TcpStream connect(String address, Duration timeout) throws IOException {
         checkTimeout(timeout);
-        return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), deadline(timeout));
+        long deadline = deadline(timeout); // before the lookup, which it bounds too
+        return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), deadline);
     }
 
     /** Connects to {@code address}, an {@link InetSocketAddress}, resolved or not. */
@@ -172,10 +176,14 @@ public final class TcpStream implements AutoCloseable {
         return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), 0);
     }
 
-    /** Connects to {@code address}, giving up after {@code timeout} (ZERO: no limit). */
+    /**
+     * Connects to {@code address}, giving up after {@code timeout} (ZERO: no limit), the lookup
+     * of an unresolved address included, as in {@link #connect(String, Duration)}.
+     */
     public static TcpStream connect(SocketAddress address, Duration timeout) throws IOException {
         checkTimeout(timeout);
-        return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), deadline(timeout));
+        long deadline = deadline(timeout); // before the lookup, which it bounds too
+        return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), deadline);
     }
 
     private static long deadline(Duration timeout) {

@@ -6,6 +6,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,6 +65,26 @@ class AddressesTest {
         assertNull(Addresses.literal(""));
         List<InetSocketAddress> r = Addresses.resolve("[2001:db8::7]:53", InetAddress.getLoopbackAddress());
         assertEquals(List.of(new InetSocketAddress(InetAddress.getByName("2001:db8::7"), 53)), r);
+    }
+
+    /**
+     * IPv4 literals are Go's dotted decimal only: the forms that older parsers read differently
+     * (0177 octal or decimal, "127.1", one number) fail as an unknown host, as in Go, never
+     * binding or dialling some other address; bind and connect say so.
+     */
+    @Test
+    void ambiguousIpv4FormsAreRefusedAsInGo() throws Exception {
+        assertEquals(InetAddress.getByName("0.0.0.0"), Addresses.literal("0.0.0.0"));
+        assertEquals(InetAddress.getByName("255.255.255.255"), Addresses.literal("255.255.255.255"));
+        assertEquals(InetAddress.getByName("127.0.0.10"), Addresses.literal("127.0.0.10"));
+        for (String host : new String[] {"0177.0.0.1", "127.1", "2130706433", "127.0.0.01", "256.0.0.1",
+                "1.2.3.4.5", "1..2.3", "1.2.3.", "1234.0.0.1"}) {
+            UnknownHostException e = assertThrows(UnknownHostException.class, () -> Addresses.literal(host), host);
+            assertTrue(e.getMessage().startsWith("lookup " + host + ": not an IPv4 address in dotted decimal"),
+                    e.getMessage());
+            assertThrows(UnknownHostException.class, () -> TcpListener.bind(host + ":0"), host);
+            assertThrows(UnknownHostException.class, () -> TcpStream.connect(host + ":9"), host);
+        }
     }
 
     @Test

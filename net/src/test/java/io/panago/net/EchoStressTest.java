@@ -199,6 +199,12 @@ class EchoStressTest {
      * and class path, with the flags a class-path user passes; stderr goes to ours.
      */
     static Process startChild(List<String> jvmArgs, Class<?> main, String... args) throws IOException {
+        return startChild(jvmArgs, List.of(), main, args);
+    }
+
+    /** {@link #startChild(List, Class, String...)} with {@code extraCp} at the class path's end. */
+    static Process startChild(List<String> jvmArgs, List<String> extraCp, Class<?> main, String... args)
+            throws IOException {
         List<String> cp = new ArrayList<>();
         for (String prop : new String[] {"jdk.module.path", "java.class.path"}) {
             String v = System.getProperty(prop);
@@ -207,6 +213,7 @@ class EchoStressTest {
             }
         }
         cp.add(new File(main.getProtectionDomain().getCodeSource().getLocation().getPath()).getPath());
+        cp.addAll(extraCp);
         String java = ProcessHandle.current().info().command().orElse(
                 System.getProperty("java.home") + "/bin/java");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
