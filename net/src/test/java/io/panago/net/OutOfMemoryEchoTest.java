@@ -42,6 +42,26 @@ class OutOfMemoryEchoTest {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger deaths = new AtomicInteger();
             Thread.setDefaultUncaughtExceptionHandler((t, e) -> deaths.incrementAndGet());
+            // A run that hangs shows why: every goroutine and thread, before the test's bound.
+            Thread watchdog = new Thread(() -> {
+                try {
+                    Thread.sleep(80_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                StringBuilder b = new StringBuilder("watchdog: no result after 80 s\n").append(Go.dump());
+                Thread.getAllStackTraces().forEach((t, st) -> {
+                    b.append(t).append('\n');
+                    for (StackTraceElement f : st) {
+                        b.append("\tat ").append(f).append('\n');
+                    }
+                });
+                System.out.println(b);
+                System.out.flush();
+                Runtime.getRuntime().halt(2);
+            }, "watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
             Go.setPanicHandler((id, t) -> { }); // a goroutine the error reached outside its catch
             String r = Go.run(() -> {
                 TcpListener ln = TcpListener.bind("127.0.0.1:0");
