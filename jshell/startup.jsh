@@ -4,3 +4,4 @@ import io.panago.context.*;
 import io.panago.time.*;
 import io.panago.net.*;
 import java.time.Duration;
+import static io.panago.Select.*;

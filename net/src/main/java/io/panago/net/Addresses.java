@@ -199,6 +199,14 @@ final class Addresses {
     private static InetAddress[] lookup(String host) throws IOException {
         try {
             return Go.blocking(() -> InetAddress.getAllByName(host));
+        } catch (UnknownHostException e) {
+            if (String.valueOf(e.getMessage()).contains(host)) {
+                throw e;
+            }
+            // Some of the JDK's messages ("no scope_id found") do not say which name failed.
+            UnknownHostException named = new UnknownHostException("lookup " + host + ": " + e.getMessage());
+            named.initCause(e);
+            throw named;
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (InterruptedException e) {

@@ -87,6 +87,16 @@ class AddressesTest {
         }
     }
 
+    /** A failed lookup names the host even where the JDK's own message does not. */
+    @Test
+    void aFailedLookupNamesTheHost() {
+        UnknownHostException e = assertThrows(UnknownHostException.class,
+                () -> TcpStream.connect("[fe80::1%nosuch0]:9"));
+        assertTrue(e.getMessage().startsWith("lookup fe80::1%nosuch0: "), e.getMessage());
+        e = assertThrows(UnknownHostException.class, () -> TcpListener.bind("nosuch.invalid:0"));
+        assertTrue(e.getMessage().contains("nosuch.invalid"), e.getMessage());
+    }
+
     @Test
     void emptyHostStandsForTheGivenDefault() throws Exception {
         InetAddress any = InetAddress.getByAddress(new byte[16]);

@@ -45,6 +45,21 @@ import java.util.stream.Stream;
  * </pre>
  */
 public final class EchoBench {
+    private static final String USAGE = """
+            usage: ./panago echobench [options]   (bench/README.md, "Network", has the details)
+              --servers a,b,...       servers to measure, in order (--list shows them)
+              --workloads a,b,...     workloads to run (--list shows them)
+              --quick                 a ~30 s smoke run
+              --warmup S, --measure S seconds per workload (default 2 and 3)
+              --interleave            workload by workload, every server freshly started in turn
+              --rounds N              the whole sequence N times, then a table of medians
+              --variant LABEL=KIND:OPTS  a server measured again with other JVM options
+              --jvm 'OPTS'            extra options for every Java server
+              --server-cpu N, --client-cpu N, --no-pin   CPU pinning (default 0 and 1)
+              --connect PORT [--pid PID]  drive a server already running
+              --list                  servers and workloads
+            """;
+
     /** Everything one run needs to know. */
     record Options(List<Peers.Spec> servers, List<Workload> workloads, Duration warmup, Duration measure,
                    Duration stallTimeout, boolean pin, int serverCpu, int clientCpu, List<String> javaOptions,
@@ -302,6 +317,10 @@ public final class EchoBench {
                 case "--quick" -> quick = true;
                 case "--no-pin" -> pin = false;
                 case "--interleave" -> interleave = true;
+                case "--help", "-h" -> {
+                    System.out.print(USAGE);
+                    return null;
+                }
                 case "--list" -> {
                     System.out.println("servers:   " + String.join(", ", Peers.KINDS));
                     System.out.println("workloads:");
