@@ -34,7 +34,8 @@ import java.util.Objects;
  * sets and clears it), {@code INFLIGHT} (the kernel owns the op and its memory; set by the
  * caller before submitting, cleared by the poller when the completion arrives, after it stored
  * {@link #res}) and {@code CLOSED}. INFLIGHT is only ever set inside BUSY, and a call returns
- * only once its operation has completed, cancelled or not: so a data buffer, taken from the
+ * only once its operation has completed, cancelled or not, also when an error ends its wait
+ * ({@link #outlast}): so a data buffer, taken from the
  * pool for one call and sized to it, goes back when the call leaves, never while the kernel
  * owns it; and the op's completion slot is released by whichever of {@link #close} and the
  * leaving call comes last. An idle descriptor therefore holds no buffer; one waiting to
@@ -346,16 +347,45 @@ public final class NetpollOp implements AutoCloseable {
             STATE.getAndBitwiseAnd(this, ~INFLIGHT); // never reached the kernel
             throw e;
         }
-        while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
-            int err = pd.await(mode);
-            if (err != PollDesc.OK) {
-                cancelled = true;
-                netpoll.cancel(this);
-                awaitCompletion();
-                return netpoll.wasCancelled(this) ? err : PollDesc.OK;
+        try {
+            while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
+                int err = pd.await(mode);
+                if (err != PollDesc.OK) {
+                    cancelled = true;
+                    netpoll.cancel(this);
+                    awaitCompletion();
+                    return netpoll.wasCancelled(this) ? err : PollDesc.OK;
+                }
             }
+            return PollDesc.OK;
+        } catch (Throwable t) {
+            outlast();
+            throw t;
         }
-        return PollDesc.OK;
+    }
+
+    /**
+     * An error (a full heap, a stack overflow) is leaving the wait while the operation may still
+     * be in flight. The call must not return before its completion: the kernel still writes into
+     * the buffer, which would go back to the pool and serve another descriptor's call, and this
+     * op's next call would take the late completion for its own (a read returning bytes it never
+     * got). So cancel it and wait for the completion on the carrier, without parking (parking is
+     * what may have failed): the cancel ends it within the next poll.
+     */
+    private void outlast() {
+        boolean asked = false;
+        while (((int) STATE.getVolatile(this) & INFLIGHT) != 0) {
+            if (!asked) {
+                try {
+                    cancelled = true;
+                    netpoll.cancel(this);
+                    asked = true;
+                } catch (Throwable again) {
+                    // try again on the next round
+                }
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
     }
 
     /** Parks, untouched by deadlines and eviction, until the in-flight operation completes. */

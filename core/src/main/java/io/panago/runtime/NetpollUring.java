@@ -324,10 +324,18 @@ final class NetpollUring extends Netpoll {
                 Thread.onSpinWait(); // the CQ is backed up: the pollers' reaping makes room
             }
         }
-        if (!own) {
-            handOff();
-        } else if (!deferrable || Sched.lastpoll.get() == 0 || !Sched.getg().isGoroutine()) {
-            submitPending(errno);
+        // The entry is in the ring: from here on nothing may throw to the caller, who would take
+        // the operation for one the kernel never got and reuse its buffer while the kernel fills
+        // it. An error here (a stack overflow, a full heap) leaves the entry pending, and the
+        // next enter of any M's poll submits it.
+        try {
+            if (!own) {
+                handOff();
+            } else if (!deferrable || Sched.lastpoll.get() == 0 || !Sched.getg().isGoroutine()) {
+                submitPending(errno);
+            }
+        } catch (Throwable pendingStill) {
+            // submitted by the next poll
         }
     }
 

@@ -28,7 +28,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * handler would), but no byte may come back wrong, and after each round the echo must go on and
  * a new connection must work. Before, the first read or send that met the full heap could fail
  * its binding's class initialiser, and every later read or send in the JVM then threw
- * NoClassDefFoundError. Runs in a JVM of its own with a 96 MiB heap, on the real kernel (epoll,
+ * NoClassDefFoundError. On io_uring it also found receives that an error (the full heap) ended
+ * while the kernel still owned their operation: the buffer went back to the pool under the
+ * kernel's write and the late completion was taken by the op's next call, so a connection echoed
+ * bytes it was never sent (see NetpollOp's outlast). Runs in a JVM of its own with a 96 MiB heap, on the real kernel (epoll,
  * or io_uring on that execution): the Java stand-ins of the kqueue and IOCP executions would
  * share the full heap, and what a full heap does to them says nothing about panago.
  */
@@ -63,64 +66,74 @@ class OutOfMemoryEchoTest {
             watchdog.setDaemon(true);
             watchdog.start();
             Go.setPanicHandler((id, t) -> { }); // a goroutine the error reached outside its catch
-            String r = Go.run(() -> {
-                TcpListener ln = TcpListener.bind("127.0.0.1:0");
-                String addr = "127.0.0.1:" + ((InetSocketAddress) ln.localAddress()).getPort();
-                Go.go(() -> {
-                    while (!stop.get()) {
+            String r;
+            try {
+                r = Go.run(() -> {
+                    TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                    String addr = "127.0.0.1:" + ((InetSocketAddress) ln.localAddress()).getPort();
+                    Go.go(() -> {
+                        while (!stop.get()) {
+                            try {
+                                TcpStream s = ln.accept();
+                                Go.go(() -> echo(s));
+                            } catch (IOException | OutOfMemoryError e) {
+                                // the listener closed, or no heap for this one
+                            }
+                        }
+                    });
+                    for (int c = 0; c < 50; c++) {
+                        int id = c;
+                        Go.go(() -> client(addr, id, stop, echoed, wrong));
+                    }
+                    for (int round = 0; round < 5; round++) {
+                        List<long[]> hog = new ArrayList<>();
                         try {
-                            TcpStream s = ln.accept();
-                            Go.go(() -> echo(s));
-                        } catch (IOException | OutOfMemoryError e) {
-                            // the listener closed, or no heap for this one
+                            for (;;) {
+                                hog.add(new long[1024]);
+                            }
+                        } catch (OutOfMemoryError full) {
+                            // the heap is full: hold it so for a while
+                        }
+                        long until = System.nanoTime() + 200_000_000L;
+                        while (System.nanoTime() < until) {
+                            try {
+                                Go.yield();
+                            } catch (OutOfMemoryError e) {
+                                // a yield that found no heap
+                            }
+                        }
+                        hog = null;
+                        // Collected now: the main goroutine's own next allocation (a timer, a
+                        // socket) must not be the one that meets the full heap.
+                        System.gc();
+                        long before = echoed.get();
+                        long deadline = System.nanoTime() + 30_000_000_000L;
+                        while (echoed.get() - before < 2000) {
+                            if (System.nanoTime() > deadline) {
+                                return "no echo after round " + round + "\n" + Go.dump();
+                            }
+                            Go.sleep(Duration.ofMillis(5));
+                        }
+                        try (TcpStream s = TcpStream.connect(addr, Duration.ofSeconds(10))) {
+                            s.setDeadline(Instant.now().plusSeconds(10));
+                            byte[] b = new byte[64];
+                            b[7] = 42;
+                            s.writeAll(b, 0, 64);
+                            s.readFully(b, 0, 64);
+                            if (b[7] != 42) {
+                                return "a new connection echoed wrong after round " + round;
+                            }
                         }
                     }
+                    stop.set(true);
+                    ln.close();
+                    return wrong.get() == 0 ? "ok" : wrong.get() + " wrong echoes";
                 });
-                for (int c = 0; c < 50; c++) {
-                    int id = c;
-                    Go.go(() -> client(addr, id, stop, echoed, wrong));
-                }
-                for (int round = 0; round < 5; round++) {
-                    List<long[]> hog = new ArrayList<>();
-                    try {
-                        for (;;) {
-                            hog.add(new long[1024]);
-                        }
-                    } catch (OutOfMemoryError full) {
-                        // the heap is full: hold it so for a while
-                    }
-                    long until = System.nanoTime() + 200_000_000L;
-                    while (System.nanoTime() < until) {
-                        try {
-                            Go.yield();
-                        } catch (OutOfMemoryError e) {
-                            // a yield that found no heap
-                        }
-                    }
-                    hog = null;
-                    long before = echoed.get();
-                    long deadline = System.nanoTime() + 30_000_000_000L;
-                    while (echoed.get() - before < 2000) {
-                        if (System.nanoTime() > deadline) {
-                            return "no echo after round " + round;
-                        }
-                        Go.sleep(Duration.ofMillis(5));
-                    }
-                    try (TcpStream s = TcpStream.connect(addr, Duration.ofSeconds(10))) {
-                        s.setDeadline(Instant.now().plusSeconds(10));
-                        byte[] b = new byte[64];
-                        b[7] = 42;
-                        s.writeAll(b, 0, 64);
-                        s.readFully(b, 0, 64);
-                        if (b[7] != 42) {
-                            return "a new connection echoed wrong after round " + round;
-                        }
-                    }
-                }
-                stop.set(true);
-                ln.close();
-                return wrong.get() == 0 ? "ok" : wrong.get() + " wrong echoes";
-            });
+            } catch (Throwable t) { // the main goroutine's own error: say which, and where
+                java.io.StringWriter w = new java.io.StringWriter();
+                t.printStackTrace(new java.io.PrintWriter(w));
+                r = "Go.run threw " + w;
+            }
             System.out.println(r + " deaths=" + deaths.get());
             System.exit(0);
         }
