@@ -39,29 +39,47 @@ import static org.junit.jupiter.api.Assertions.*;
 class OutOfMemoryEchoTest {
     /** Child main: prints "ok deaths=N" or what failed. */
     public static final class Main {
+        /** Heap the watchdog frees for its dump (see main). */
+        static volatile long[] RESERVE;
+
         public static void main(String[] args) throws Exception {
             AtomicLong echoed = new AtomicLong();
             AtomicLong wrong = new AtomicLong();
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger deaths = new AtomicInteger();
             Thread.setDefaultUncaughtExceptionHandler((t, e) -> deaths.incrementAndGet());
-            // A run that hangs shows why: every goroutine and thread, before the test's bound.
+            // A run that hangs shows why: every goroutine and thread, before the test's bound. A
+            // hang may be a heap held full, so the watchdog keeps a reserve to free for its dump,
+            // and halts the JVM whatever the dump meets.
+            RESERVE = new long[1 << 20];
+            byte[] hung = "watchdog: no result after 80 s\n".getBytes(StandardCharsets.US_ASCII);
+            byte[] heapFull = "watchdog: no dump, the heap is full\n".getBytes(StandardCharsets.US_ASCII);
             Thread watchdog = new Thread(() -> {
                 try {
                     Thread.sleep(80_000);
                 } catch (InterruptedException e) {
                     return;
                 }
-                StringBuilder b = new StringBuilder("watchdog: no result after 80 s\n").append(Go.dump());
-                Thread.getAllStackTraces().forEach((t, st) -> {
-                    b.append(t).append('\n');
-                    for (StackTraceElement f : st) {
-                        b.append("\tat ").append(f).append('\n');
-                    }
-                });
-                System.out.println(b);
-                System.out.flush();
-                Runtime.getRuntime().halt(2);
+                try {
+                    System.out.write(hung, 0, hung.length);
+                    System.out.flush();
+                    RESERVE = null;
+                    System.gc();
+                    StringBuilder b = new StringBuilder(Go.dump());
+                    Thread.getAllStackTraces().forEach((t, st) -> {
+                        b.append(t).append('\n');
+                        for (StackTraceElement f : st) {
+                            b.append("\tat ").append(f).append('\n');
+                        }
+                    });
+                    System.out.println(b);
+                    System.out.flush();
+                } catch (Throwable t) {
+                    System.out.write(heapFull, 0, heapFull.length); // nothing to allocate
+                    System.out.flush();
+                } finally {
+                    Runtime.getRuntime().halt(2);
+                }
             }, "watchdog");
             watchdog.setDaemon(true);
             watchdog.start();
