@@ -15,17 +15,34 @@ final class GRing {
     private G[] ring = new G[MIN_CAPACITY];
     private int head;
     private int size;
+    /**
+     * The goroutines queued after the ring's while it could not grow (no heap for a larger
+     * array), in order, linked through their own {@code schedlink}: a push never fails, for a
+     * goroutine that a queue failed to take would be lost, its wake-up with it (a goroutine that
+     * yielded while it held the heap full kept it full for good).
+     */
+    private final GList overflow = new GList();
 
     int size() {
-        return size;
+        return size + overflow.size;
     }
 
+    /** Appends {@code g}; never throws. */
     void push(G g) {
-        if (size == ring.length) {
-            grow();
+        if (overflow.isEmpty()) {
+            if (size == ring.length) {
+                try {
+                    grow();
+                } catch (Throwable noHeap) {
+                    overflow.push(g);
+                    return;
+                }
+            }
+            ring[(head + size) & (ring.length - 1)] = g;
+            size++;
+        } else {
+            overflow.push(g); // behind those already waiting there
         }
-        ring[(head + size) & (ring.length - 1)] = g;
-        size++;
     }
 
     /** Moves every goroutine of {@code list}, in order, to the end of this queue. */
@@ -35,17 +52,21 @@ final class GRing {
         }
     }
 
-    /** The oldest goroutine, or null if empty. */
+    /** The oldest goroutine, or null if empty; never throws. */
     G pop() {
         if (size == 0) {
-            return null;
+            return overflow.pop(); // the ring drained first: these came after it
         }
         G g = ring[head];
         ring[head] = null;
         head = (head + 1) & (ring.length - 1);
         size--;
-        if (size < ring.length / 8 && ring.length > MIN_CAPACITY) {
-            resize(ring.length / 2);
+        if (overflow.isEmpty() && size < ring.length / 8 && ring.length > MIN_CAPACITY) {
+            try {
+                resize(ring.length / 2);
+            } catch (Throwable noHeap) {
+                // stays larger; g is taken already and must not be lost
+            }
         }
         return g;
     }
