@@ -114,15 +114,18 @@ final class Addresses {
         if (!maybeLiteral) {
             return null;
         }
-        if (host.indexOf(':') < 0 && digitsAndDots(host) && !dottedDecimal(host)) {
+        InetAddress a;
+        try {
+            a = InetAddress.ofLiteral(host);
+        } catch (IllegalArgumentException notLiteral) {
+            a = null;
+        }
+        // The JDK reads the older IPv4 forms too; only the one it writes back is Go's.
+        if (host.indexOf(':') < 0 && digitsAndDots(host) && (a == null || !a.getHostAddress().equals(host))) {
             throw new UnknownHostException("lookup " + host + ": not an IPv4 address in dotted"
                     + " decimal (four parts of 0-255, no leading zeros), nor a host name");
         }
-        try {
-            return InetAddress.ofLiteral(host);
-        } catch (IllegalArgumentException notLiteral) {
-            return null;
-        }
+        return a;
     }
 
     private static boolean digitsAndDots(String host) {
@@ -133,26 +136,6 @@ final class Addresses {
             }
         }
         return true;
-    }
-
-    /** Four dot-separated decimal parts of 0-255, none longer than needed. */
-    private static boolean dottedDecimal(String host) {
-        int parts = 0;
-        int at = 0;
-        while (at <= host.length()) {
-            int end = host.indexOf('.', at);
-            if (end < 0) {
-                end = host.length();
-            }
-            int len = end - at;
-            if (len == 0 || len > 3 || (len > 1 && host.charAt(at) == '0')
-                    || Integer.parseInt(host, at, end, 10) > 255) {
-                return false;
-            }
-            parts++;
-            at = end + 1;
-        }
-        return parts == 4;
     }
 
     /**

@@ -535,7 +535,7 @@ public final class FD extends FdMutex {
      */
     private int pause(int mode, long dl) throws IOException {
         streak = 0;
-        boolean parks = Sys.WINDOWS || Go.inGoroutine() || Thread.currentThread().isVirtual();
+        boolean parks = parks();
         for (;;) {
             int w = parks ? pdWait(mode, dl, false) : threadWait(mode, dl, false);
             if (w != WAIT_OK) {
@@ -1086,8 +1086,15 @@ public final class FD extends FdMutex {
      */
     private int await(int mode, long callDl) throws IOException {
         streak = 0;
-        return Sys.WINDOWS || Go.inGoroutine() || Thread.currentThread().isVirtual()
-                ? pdWait(mode, callDl, true) : threadWait(mode, callDl, true);
+        return parks() ? pdWait(mode, callDl, true) : threadWait(mode, callDl, true);
+    }
+
+    /**
+     * Whether the caller waits by parking on the poll descriptor (a goroutine, a virtual thread,
+     * anyone on Windows) rather than in poll(2) (a platform thread); see {@link #await}.
+     */
+    private static boolean parks() {
+        return Sys.WINDOWS || Go.inGoroutine() || Thread.currentThread().isVirtual();
     }
 
     /** The parked wait of {@link #await}; for readiness, or for the deadline and close only. */
