@@ -133,14 +133,18 @@ class GRingTest {
         }
 
         private static java.util.List<long[]> fill() {
-            java.util.List<long[]> hog = new java.util.ArrayList<>();
-            try {
-                for (;;) {
-                    hog.add(new long[16]);
+            // Large blocks first, halving on each refusal: a few hundred allocations fill the
+            // heap down to its last 128 bytes (one small block at a time took ~20 s of
+            // collections).
+            java.util.List<long[]> hog = new java.util.ArrayList<>(1024);
+            for (int size = 1 << 17; size >= 16; ) {
+                try {
+                    hog.add(new long[size]);
+                } catch (OutOfMemoryError refused) {
+                    size >>= 1;
                 }
-            } catch (OutOfMemoryError full) {
-                return hog;
             }
+            return hog;
         }
     }
 
