@@ -629,8 +629,10 @@ public final class Select {
      * Runs a one-off select over {@code clauses}: performs one ready clause's operation
      * (chosen uniformly at random), then runs its body, and returns that clause's
      * position in the arguments. At most one timeout and one default clause; with a
-     * default the timeout is never taken. Each call builds a fresh {@code Select}: in a
-     * hot loop, build one {@link #Select() Select} and reuse it instead.
+     * default the timeout is never taken. With no clauses it blocks forever, Go's
+     * {@code select {}}: written {@code Select.select(new Select.Clause[0])}, because Java
+     * resolves a bare {@code select()} to the instance method. Each call builds a fresh
+     * {@code Select}: in a hot loop, build one {@link #Select() Select} and reuse it instead.
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static int select(Clause... clauses) {

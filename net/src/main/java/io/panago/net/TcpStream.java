@@ -664,15 +664,19 @@ public final class TcpStream implements AutoCloseable {
      * default 15 s. It does not turn keep-alive on, except on Windows, where setting the
      * times (SIO_KEEPALIVE_VALS) does.
      *
-     * @throws IllegalArgumentException if {@code period} is negative
+     * @throws IllegalArgumentException if {@code period} is negative or longer than the system
+     *     takes (Linux: 32,767 s, about 9 hours; where Go passes the kernel's EINVAL on)
      */
     public void setKeepAlivePeriod(Duration period) throws IOException {
         if (Objects.requireNonNull(period, "period").isNegative()) {
             throw new IllegalArgumentException("negative keep-alive period " + period);
         }
-        int secs = period.isZero() ? KEEPALIVE_SECONDS
-                : (int) Math.min(period.getSeconds(), Integer.MAX_VALUE - 1) + (period.getNano() > 0 ? 1 : 0);
-        fd.setKeepAlive(secs, secs, 0);
+        long secs = period.isZero() ? KEEPALIVE_SECONDS : period.getSeconds() + (period.getNano() > 0 ? 1 : 0);
+        if (secs > FD.MAX_KEEPALIVE || secs < 0) {
+            throw new IllegalArgumentException("keep-alive period " + period + " is longer than this system takes ("
+                    + FD.MAX_KEEPALIVE + " s)");
+        }
+        fd.setKeepAlive((int) secs, (int) secs, 0);
     }
 
     /** Whether SO_KEEPALIVE is on. */

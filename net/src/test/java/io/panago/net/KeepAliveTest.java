@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @SuppressWarnings("try") // closing inside try-with-resources is what these tests do
 class KeepAliveTest {
     private static final boolean WINDOWS = "windows".equals(System.getProperty("panago.test.os"));
+    private static final boolean MACOS = "macos".equals(System.getProperty("panago.test.os"));
 
     @Test
     void everyNewStreamProbesAsGoDoes() throws Exception {
@@ -83,6 +84,15 @@ class KeepAliveTest {
                 assertTiming(b, 15, 9); // the other end is its own socket
                 assertThrows(IllegalArgumentException.class, () -> a.setKeepAlivePeriod(Duration.ofSeconds(-1)));
                 assertThrows(NullPointerException.class, () -> a.setKeepAlivePeriod(null));
+                IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+                        () -> a.setKeepAlivePeriod(Duration.ofSeconds(FD.MAX_KEEPALIVE).plusNanos(1)));
+                assertTrue(tooLong.getMessage().contains("(" + FD.MAX_KEEPALIVE + " s)"), tooLong.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> a.setKeepAlivePeriod(Duration.ofDays(1L << 40)));
+                assertTiming(a, 15, 9); // a refused period changed nothing
+                if (!MACOS && !WINDOWS) { // their stand-in kernels pass their larger limits on to Linux
+                    a.setKeepAlivePeriod(Duration.ofSeconds(FD.MAX_KEEPALIVE));
+                    assertTiming(a, FD.MAX_KEEPALIVE, 9);
+                }
                 a.setKeepAlive(false);
                 assertFalse(a.keepAlive());
                 a.setKeepAlivePeriod(Duration.ofSeconds(30));

@@ -843,6 +843,9 @@ public final class FD extends FdMutex {
         cold("setsockopt keep-alive", m -> Sys.setKeepAlive(m.cerrno, m.sa, sysfd, idle, interval, count));
     }
 
+    /** The longest keep-alive idle time and interval this system takes, in seconds (Linux: 32,767). */
+    public static final int MAX_KEEPALIVE = Sys.MAX_KEEPALIVE;
+
     /** The largest SO_LINGER time {@link #setLinger} sets, in seconds (the JDK's cap too). */
     public static final int MAX_LINGER = 65_535;
 

@@ -189,6 +189,12 @@ final class Sys {
     static final int TCP_KEEPIDLE = WINDOWS ? -1 : MACOS ? SysMacos.TCP_KEEPIDLE : SysLinux.TCP_KEEPIDLE;
     static final int TCP_KEEPINTVL = WINDOWS ? -1 : MACOS ? SysMacos.TCP_KEEPINTVL : SysLinux.TCP_KEEPINTVL;
     static final int TCP_KEEPCNT = WINDOWS ? -1 : MACOS ? SysMacos.TCP_KEEPCNT : SysLinux.TCP_KEEPCNT;
+    /**
+     * The longest keep-alive idle time and interval the system takes, in seconds: Linux's
+     * MAX_TCP_KEEPIDLE (a longer one fails with EINVAL); macOS refuses what overflows its 32-bit
+     * milliseconds; Windows' SIO_KEEPALIVE_VALS takes milliseconds in a signed 32-bit field here.
+     */
+    static final int MAX_KEEPALIVE = WINDOWS ? Integer.MAX_VALUE / 1000 : MACOS ? (int) (0xFFFF_FFFFL / 1000) : 32_767;
     static final int IPPROTO_IPV6 = WINDOWS ? SysWindows.IPPROTO_IPV6
             : MACOS ? SysMacos.IPPROTO_IPV6 : SysLinux.IPPROTO_IPV6;
     static final int IPV6_V6ONLY = WINDOWS ? SysWindows.IPV6_V6ONLY
