@@ -23,8 +23,10 @@ import java.util.Objects;
  * }</pre>
  *
  * Closing the group cancels its context and waits for every child, so no child outlives
- * the block even when it is left by an exception; failures are reported by
- * {@code await()}, not by {@code close()}.
+ * the block even when it is left by an exception. Failures are {@code await()}'s to report;
+ * a failure that no {@code await()} reported is not dropped, though: {@code close()} throws
+ * it, as the cause of an {@link IllegalStateException} (a suppressed one if the block is left
+ * by an exception), as the JDK's {@code StructuredTaskScope} refuses a close without a join.
  */
 public final class ErrGroup implements AutoCloseable {
 
@@ -51,6 +53,8 @@ public final class ErrGroup implements AutoCloseable {
     private Chan<Void> sem;
     @SuppressWarnings("unused") // accessed through ERR
     private volatile Throwable err;
+    /** Whether an {@link #await()} has returned or rethrown the outcome. */
+    private volatile boolean reported;
 
     private ErrGroup(CancelContext ctx) {
         this.ctx = ctx;
@@ -142,6 +146,7 @@ public final class ErrGroup implements AutoCloseable {
     public void await() throws Exception {
         wg.await();
         Throwable t = err;
+        reported = true;
         ctx.cancel(t);
         if (t == null) {
             return;
@@ -155,10 +160,22 @@ public final class ErrGroup implements AutoCloseable {
         throw new java.util.concurrent.ExecutionException(t);
     }
 
-    /** Cancels the context and waits for every child; does not report failures. */
+    /**
+     * Cancels the context and waits for every child. A failure that came before the close
+     * and that no {@link #await()} reported is thrown here, not lost; failures that the
+     * close's own cancellation caused are not failures of the group.
+     *
+     * @throws IllegalStateException with the first failure as its cause, if no
+     *     {@code await()} reported it
+     */
     @Override
     public void close() {
+        Throwable first = err; // before the cancellation below, which children may fail on
         ctx.cancel();
         wg.await();
+        if (first != null && !reported) {
+            throw new IllegalStateException("ErrGroup closed without an await() that reported its failure: " + first,
+                    first);
+        }
     }
 }

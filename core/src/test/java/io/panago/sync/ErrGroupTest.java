@@ -166,4 +166,67 @@ class ErrGroupTest {
             assertSame(Context.CANCELED, scope[0].context().err());
         });
     }
+    /** A failure no await() reported is thrown by close, not dropped; one await() saw is not. */
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void closeThrowsAFailureNoAwaitReported(TestMode mode) throws Exception {
+        mode.run(() -> {
+            IllegalArgumentException boom = new IllegalArgumentException("boom");
+            Chan<Void> failed = Chan.make();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+                try (ErrGroup g = new ErrGroup()) {
+                    g.go(() -> {
+                        failed.close();
+                        throw boom;
+                    });
+                    failed.recv();
+                    g.context().done().recv(); // the failure is recorded before the close
+                }
+            });
+            assertSame(boom, e.getCause());
+            assertTrue(e.getMessage().contains("boom"), e.getMessage());
+
+            // Left by an exception: the group's failure rides along, suppressed.
+            IllegalStateException body = new IllegalStateException("body");
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> {
+                try (ErrGroup g = new ErrGroup()) {
+                    g.go(() -> {
+                        throw boom;
+                    });
+                    g.context().done().recv();
+                    throw body;
+                }
+            });
+            assertSame(body, thrown);
+            assertEquals(1, thrown.getSuppressed().length);
+            assertSame(boom, thrown.getSuppressed()[0].getCause());
+
+            // Reported by await(): close adds nothing.
+            try (ErrGroup g = new ErrGroup()) {
+                g.go(() -> {
+                    throw boom;
+                });
+                assertSame(boom, assertThrows(IllegalArgumentException.class, g::await));
+            }
+        });
+    }
+
+    /** Children that fail because the close cancelled them are no failure of the group. */
+    @ParameterizedTest
+    @EnumSource(TestMode.class)
+    void failuresTheCloseCausesAreNotThrown(TestMode mode) throws Exception {
+        mode.run(() -> {
+            AtomicInteger failedAfterClose = new AtomicInteger();
+            try (ErrGroup g = new ErrGroup()) {
+                for (int i = 0; i < 4; i++) {
+                    g.go(() -> {
+                        g.context().done().recv();
+                        failedAfterClose.incrementAndGet();
+                        throw new IOException("cancelled: " + g.context().err());
+                    });
+                }
+            }
+            assertEquals(4, failedAfterClose.get());
+        });
+    }
 }
