@@ -671,12 +671,44 @@ public final class TcpStream implements AutoCloseable {
         if (Objects.requireNonNull(period, "period").isNegative()) {
             throw new IllegalArgumentException("negative keep-alive period " + period);
         }
-        long secs = period.isZero() ? KEEPALIVE_SECONDS : period.getSeconds() + (period.getNano() > 0 ? 1 : 0);
+        int secs = keepAliveSeconds(period, "period");
+        fd.setKeepAlive(secs, secs, 0);
+    }
+
+    /**
+     * Sets keep-alive as Go's SetKeepAliveConfig: SO_KEEPALIVE on or off, then the idle time,
+     * the probe interval and the probe count, each a zero for Go's default (15 s, 15 s, 9) and
+     * a negative to leave it unchanged. Every value is checked before any is set. On Windows,
+     * where the two times are set together and cannot be read back, a time left unchanged
+     * becomes the default, and with {@code enable} false the times are not set (setting them
+     * there turns keep-alive on).
+     *
+     * @throws IllegalArgumentException if a time is longer than the system takes (Linux:
+     *     32,767 s) or the count is larger (Linux: 127)
+     */
+    public void setKeepAliveConfig(KeepAliveConfig config) throws IOException {
+        Objects.requireNonNull(config, "config");
+        int idle = config.idle().isNegative() ? 0 : keepAliveSeconds(config.idle(), "idle time");
+        int interval = config.interval().isNegative() ? 0 : keepAliveSeconds(config.interval(), "interval");
+        int count = config.count() < 0 ? 0 : config.count() == 0 ? KEEPALIVE_PROBES : config.count();
+        if (count > FD.MAX_KEEPALIVE_COUNT) {
+            throw new IllegalArgumentException("keep-alive count " + count + " is larger than this system takes ("
+                    + FD.MAX_KEEPALIVE_COUNT + ")");
+        }
+        setKeepAlive(config.enable());
+        if (config.enable() || !FD.KEEPALIVE_TIMES_ENABLE) {
+            fd.setKeepAlive(idle, interval, count);
+        }
+    }
+
+    /** A non-negative keep-alive time in whole seconds, rounded up; zero is Go's default. */
+    private static int keepAliveSeconds(Duration d, String what) {
+        long secs = d.isZero() ? KEEPALIVE_SECONDS : d.getSeconds() + (d.getNano() > 0 ? 1 : 0);
         if (secs > FD.MAX_KEEPALIVE || secs < 0) {
-            throw new IllegalArgumentException("keep-alive period " + period + " is longer than this system takes ("
+            throw new IllegalArgumentException("keep-alive " + what + " " + d + " is longer than this system takes ("
                     + FD.MAX_KEEPALIVE + " s)");
         }
-        fd.setKeepAlive((int) secs, (int) secs, 0);
+        return (int) secs;
     }
 
     /** Whether SO_KEEPALIVE is on. */

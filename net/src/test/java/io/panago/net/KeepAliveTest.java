@@ -103,12 +103,68 @@ class KeepAliveTest {
         });
     }
 
+    /** Go 1.23's SetKeepAliveConfig: zero is the default, negative leaves a value as it is. */
+    @Test
+    void aConfigSetsEachValueAsGosSetKeepAliveConfig() throws Exception {
+        Go.run(() -> {
+            try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                 TcpStream a = TcpStream.connect(ln.localAddress());
+                 TcpStream b = ln.accept()) {
+                a.setKeepAliveConfig(new KeepAliveConfig(true, Duration.ofSeconds(30), Duration.ofMillis(4_200), 3));
+                assertTrue(a.keepAlive());
+                assertTiming(a, 30, 5, 3);
+                a.setKeepAliveConfig(new KeepAliveConfig(true, Duration.ofSeconds(-1), Duration.ofSeconds(7), -1));
+                assertTiming(a, 30, 7, 3);
+                a.setKeepAliveConfig(new KeepAliveConfig(true, Duration.ofNanos(1), Duration.ofNanos(-1), 0));
+                assertTiming(a, 1, 7, 9);
+                a.setKeepAliveConfig(KeepAliveConfig.DEFAULT);
+                assertTiming(a, 15, 15, 9);
+                assertTiming(b, 15, 15, 9);
+
+                // Off: as in Go the times are still set, for when it is turned on again (not on
+                // Windows, where setting them would turn it on).
+                a.setKeepAliveConfig(new KeepAliveConfig(false, Duration.ofSeconds(40), Duration.ZERO, 0));
+                assertFalse(a.keepAlive());
+                assertTiming(a, 40, 15, 9);
+
+                // Refused before anything is set.
+                Duration tooLong = Duration.ofSeconds(FD.MAX_KEEPALIVE + 1L);
+                IllegalArgumentException idle = assertThrows(IllegalArgumentException.class,
+                        () -> a.setKeepAliveConfig(new KeepAliveConfig(true, tooLong, Duration.ZERO, 0)));
+                assertTrue(idle.getMessage().contains("idle time"), idle.getMessage());
+                IllegalArgumentException interval = assertThrows(IllegalArgumentException.class,
+                        () -> a.setKeepAliveConfig(new KeepAliveConfig(true, Duration.ZERO, tooLong, 0)));
+                assertTrue(interval.getMessage().contains("interval"), interval.getMessage());
+                if (FD.MAX_KEEPALIVE_COUNT < Integer.MAX_VALUE) {
+                    IllegalArgumentException count = assertThrows(IllegalArgumentException.class, () -> a.setKeepAliveConfig(
+                            new KeepAliveConfig(true, Duration.ZERO, Duration.ZERO, FD.MAX_KEEPALIVE_COUNT + 1)));
+                    assertTrue(count.getMessage().contains("(" + FD.MAX_KEEPALIVE_COUNT + ")"), count.getMessage());
+                    a.setKeepAliveConfig(new KeepAliveConfig(false, Duration.ofSeconds(-1), Duration.ofSeconds(-1),
+                            FD.MAX_KEEPALIVE_COUNT));
+                    assertTiming(a, 40, 15, FD.MAX_KEEPALIVE_COUNT);
+                    a.setKeepAliveConfig(new KeepAliveConfig(false, Duration.ofSeconds(-1), Duration.ofSeconds(-1), 9));
+                }
+                assertFalse(a.keepAlive());
+                assertTiming(a, 40, 15, 9);
+
+                assertThrows(NullPointerException.class, () -> a.setKeepAliveConfig(null));
+                assertThrows(NullPointerException.class, () -> new KeepAliveConfig(true, null, Duration.ZERO, 0));
+                assertThrows(NullPointerException.class, () -> new KeepAliveConfig(true, Duration.ZERO, null, 0));
+            }
+            return null;
+        });
+    }
+
     private static void assertTiming(TcpStream s, int seconds, int probes) throws IOException {
+        assertTiming(s, seconds, seconds, probes);
+    }
+
+    private static void assertTiming(TcpStream s, int idle, int interval, int probes) throws IOException {
         if (WINDOWS) {
             return; // set by SIO_KEEPALIVE_VALS, which has no read-back
         }
-        assertEquals(seconds, s.fd().getOption(FD.Option.TCP_KEEPIDLE), "idle");
-        assertEquals(seconds, s.fd().getOption(FD.Option.TCP_KEEPINTVL), "interval");
+        assertEquals(idle, s.fd().getOption(FD.Option.TCP_KEEPIDLE), "idle");
+        assertEquals(interval, s.fd().getOption(FD.Option.TCP_KEEPINTVL), "interval");
         assertEquals(probes, s.fd().getOption(FD.Option.TCP_KEEPCNT), "probes");
     }
 }

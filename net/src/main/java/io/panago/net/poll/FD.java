@@ -845,6 +845,10 @@ public final class FD extends FdMutex {
 
     /** The longest keep-alive idle time and interval this system takes, in seconds (Linux: 32,767). */
     public static final int MAX_KEEPALIVE = Sys.MAX_KEEPALIVE;
+    /** The largest keep-alive probe count this system takes (Linux: 127). */
+    public static final int MAX_KEEPALIVE_COUNT = Sys.MAX_KEEPALIVE_COUNT;
+    /** Whether setting the keep-alive times turns keep-alive on (Windows' SIO_KEEPALIVE_VALS). */
+    public static final boolean KEEPALIVE_TIMES_ENABLE = Sys.WINDOWS;
 
     /** The largest SO_LINGER time {@link #setLinger} sets, in seconds (the JDK's cap too). */
     public static final int MAX_LINGER = 65_535;

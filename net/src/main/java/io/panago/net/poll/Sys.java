@@ -195,6 +195,8 @@ final class Sys {
      * milliseconds; Windows' SIO_KEEPALIVE_VALS takes milliseconds in a signed 32-bit field here.
      */
     static final int MAX_KEEPALIVE = WINDOWS ? Integer.MAX_VALUE / 1000 : MACOS ? (int) (0xFFFF_FFFFL / 1000) : 32_767;
+    /** The largest keep-alive probe count: Linux's MAX_TCP_KEEPCNT (Windows' count is the system's). */
+    static final int MAX_KEEPALIVE_COUNT = WINDOWS || MACOS ? Integer.MAX_VALUE : 127;
     static final int IPPROTO_IPV6 = WINDOWS ? SysWindows.IPPROTO_IPV6
             : MACOS ? SysMacos.IPPROTO_IPV6 : SysLinux.IPPROTO_IPV6;
     static final int IPV6_V6ONLY = WINDOWS ? SysWindows.IPV6_V6ONLY

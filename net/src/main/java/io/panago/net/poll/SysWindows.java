@@ -152,11 +152,19 @@ final class SysWindows implements Sys.Os {
     public int setKeepAlive(MemorySegment errno, MemorySegment scratch, long fd, int idle, int interval, int count) {
         MemorySegment v = scratch.asSlice(0, tcp_keepalive.sizeof());
         tcp_keepalive.onoff(v, 1);
-        tcp_keepalive.keepalivetime(v, (int) Math.min(idle * 1000L, Integer.MAX_VALUE));
-        tcp_keepalive.keepaliveinterval(v, (int) Math.min(interval * 1000L, Integer.MAX_VALUE));
+        tcp_keepalive.keepalivetime(v, keepAliveMillis(idle));
+        tcp_keepalive.keepaliveinterval(v, keepAliveMillis(interval));
         MemorySegment returned = scratch.asSlice(tcp_keepalive.sizeof(), 4);
         return check(errno, WindowsErrno.WSAIoctl(errno, fd, Windows.SIO_KEEPALIVE_VALS(), v, (int) v.byteSize(),
                 MemorySegment.NULL, 0, returned, MemorySegment.NULL, MemorySegment.NULL));
+    }
+
+    /**
+     * A keep-alive time in milliseconds; one not given (0: "leave it as it is") is Go's default
+     * 15 s, since SIO_KEEPALIVE_VALS sets both times at once and neither can be read back.
+     */
+    private static int keepAliveMillis(int seconds) {
+        return (int) Math.min((seconds > 0 ? seconds : 15) * 1000L, Integer.MAX_VALUE);
     }
 
     /** getsockopt into a zeroed {@code val}: some options answer with fewer bytes than asked. */
