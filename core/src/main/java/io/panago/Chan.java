@@ -53,7 +53,12 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
     public record Received<T>(T value, boolean ok) {
         private static final Received<?> CLOSED = new Received<>(null, false);
 
-        /** The result of a receive from a closed, drained channel. */
+        /**
+         * The result of a receive from a closed, drained channel.
+         *
+         * @param <T> the element type
+         * @return the one shared {@code (null, false)} result
+         */
         @SuppressWarnings("unchecked")
         public static <T> Received<T> closed() {
             return (Received<T>) CLOSED;
@@ -106,7 +111,12 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
         this.buf = size == 0 ? null : new Object[Math.min(size, EAGER_SLOTS)];
     }
 
-    /** Makes an unbuffered channel: a send completes only when a receiver takes it. */
+    /**
+     * Makes an unbuffered channel: a send completes only when a receiver takes it.
+     *
+     * @param <T> the element type
+     * @return a new, open channel
+     */
     public static <T> Chan<T> make() {
         return new Chan<>(0, false);
     }
@@ -115,6 +125,9 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
      * Makes a channel with a buffer of {@code capacity} values (Go's
      * {@code make(chan T, capacity)}); 0 means unbuffered.
      *
+     * @param <T> the element type
+     * @param capacity the number of values the buffer holds
+     * @return a new, open channel
      * @throws IllegalArgumentException "makechan: size out of range" if negative
      */
     public static <T> Chan<T> make(int capacity) {
@@ -128,6 +141,9 @@ public final class Chan<T> implements SendChan<T>, RecvChan<T> {
      * Go's nil channel: a send or receive blocks forever, {@link #close()} throws "close of
      * nil channel", and a {@link Select} case on it is never chosen. Useful to switch off
      * a case of a reusable select.
+     *
+     * @param <T> the element type
+     * @return the nil channel, one shared instance
      */
     @SuppressWarnings("unchecked")
     public static <T> Chan<T> nil() {

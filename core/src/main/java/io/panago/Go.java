@@ -56,6 +56,7 @@ public final class Go {
      * Runs {@code main} as a goroutine and waits for it, starting the runtime if needed. Callable
      * from a plain thread (which then blocks) or from a goroutine (which then parks).
      *
+     * @param main the code the goroutine runs
      * @throws RuntimeException what {@code main} threw, or what a goroutine started by it panicked
      *         with (checked throwables wrapped in a {@link CompletionException})
      */
@@ -83,6 +84,9 @@ public final class Go {
      * outside). A program that catches the exception and goes on should make them stop, for
      * instance by cancelling a {@link io.panago.context.Context} they watch.
      *
+     * @param <T> the result type
+     * @param main the code the goroutine runs
+     * @return what {@code main} returned
      * @throws Exception what {@code main} threw, or what a goroutine started by it panicked with
      */
     public static <T> T run(Callable<T> main) throws Exception {
@@ -92,6 +96,8 @@ public final class Go {
     /**
      * Starts a goroutine (Go's {@code go} statement). Callable from anywhere; the runtime starts
      * lazily and its threads never keep the JVM alive.
+     *
+     * @param task the code the new goroutine runs
      */
     public static void go(Runnable task) {
         if (task == null) {
@@ -108,17 +114,27 @@ public final class Go {
     /**
      * Parks the goroutine (or blocks the thread) for at least {@code d} (Go's {@code time.Sleep}).
      * Zero or negative returns at once.
+     *
+     * @param d how long to sleep
      */
     public static void sleep(Duration d) {
         Sched.sleep(Select.saturatedNanos(Objects.requireNonNull(d, "d"))); // beyond the long range: MIN_VALUE when negative
     }
 
-    /** The number of goroutines that exist now (Go's {@code runtime.NumGoroutine}). */
+    /**
+     * The number of goroutines that exist now (Go's {@code runtime.NumGoroutine}).
+     *
+     * @return the number of goroutines started and not yet ended
+     */
     public static int numGoroutine() {
         return Sched.numGoroutine();
     }
 
-    /** How many goroutines may run at once (Go's {@code GOMAXPROCS}). */
+    /**
+     * How many goroutines may run at once (Go's {@code GOMAXPROCS}).
+     *
+     * @return the current GOMAXPROCS
+     */
     public static int gomaxprocs() {
         return Sched.gomaxprocs();
     }
@@ -127,12 +143,19 @@ public final class Go {
      * Sets GOMAXPROCS and returns the previous value; {@code n < 1} changes nothing, as in Go.
      * Safe while goroutines run. The initial value comes from {@code -Dpanago.maxprocs}, else
      * the {@code GOMAXPROCS} environment variable, else the available processors.
+     *
+     * @param n the new GOMAXPROCS; below 1 only asks for the current one
+     * @return the value before this call
      */
     public static int gomaxprocs(int n) {
         return Sched.gomaxprocs(n);
     }
 
-    /** True when the caller is a goroutine. */
+    /**
+     * True when the caller is a goroutine.
+     *
+     * @return true in goroutine code, false on a plain or virtual thread
+     */
     public static boolean inGoroutine() {
         return Sched.inGoroutine();
     }
@@ -144,6 +167,11 @@ public final class Go {
      * so other goroutines keep running. Outside goroutines, just calls it. Calls may nest, and
      * {@code call} may use goroutine operations (channels, {@link #sleep}, sockets, {@link #run}):
      * they park and resume as anywhere else, possibly on another carrier.
+     *
+     * @param <T> the result type
+     * @param call the code that may block
+     * @return what {@code call} returned
+     * @throws Exception what {@code call} threw
      */
     public static <T> T blocking(Callable<T> call) throws Exception {
         return Sched.blocking(Objects.requireNonNull(call, "call"));
@@ -171,6 +199,8 @@ public final class Go {
      * ({@code goroutine 7 [chan receive]:} then its frames). The same dump goes to stderr on
      * {@code kill -USR1 <pid>} (choose another signal with {@code -Dpanago.dumpsignal=NAME},
      * {@code none} for none; an application's own handler of that signal is left alone).
+     *
+     * @return the dump as text, one block per goroutine
      */
     public static String dump() {
         return Sched.dump();
@@ -179,6 +209,7 @@ public final class Go {
     /**
      * Replaces the default panic behaviour (see {@link PanicHandler}); null restores it.
      *
+     * @param handler the new handler, or null
      * @return the previous handler, or null
      */
     public static PanicHandler setPanicHandler(PanicHandler handler) {

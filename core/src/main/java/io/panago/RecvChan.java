@@ -33,9 +33,17 @@ public sealed interface RecvChan<T> extends Iterable<T> permits Chan {
      */
     Chan.Received<T> tryRecv();
 
-    /** Number of values queued in the buffer (Go's {@code len(ch)}); a racy snapshot. */
+    /**
+     * Number of values queued in the buffer (Go's {@code len(ch)}); a racy snapshot.
+     *
+     * @return the number of buffered values, from 0 to {@link #cap()}
+     */
     int len();
 
-    /** Buffer capacity (Go's {@code cap(ch)}); 0 for an unbuffered channel. */
+    /**
+     * Buffer capacity (Go's {@code cap(ch)}); 0 for an unbuffered channel.
+     *
+     * @return the capacity the channel was made with
+     */
     int cap();
 }

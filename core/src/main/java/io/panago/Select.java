@@ -94,7 +94,11 @@ public final class Select {
             this.c = c;
         }
 
-        /** The value {@link Select#select()} returns when this case is chosen. */
+        /**
+         * The value {@link Select#select()} returns when this case is chosen.
+         *
+         * @return this case's position among the select's cases, counted from 0
+         */
         public int index() {
             return index;
         }
@@ -122,17 +126,30 @@ public final class Select {
             super(owner, index, c);
         }
 
-        /** The value received by the last run that chose this case. */
+        /**
+         * The value received by the last run that chose this case.
+         *
+         * @return the value; {@code null} when {@link #ok()} is false
+         */
         public T value() {
             return value;
         }
 
-        /** False if the last run chose this case because the channel was closed. */
+        /**
+         * False if the last run chose this case because the channel was closed.
+         *
+         * @return true if a value was received, false if the channel was closed and drained
+         */
         public boolean ok() {
             return ok;
         }
 
-        /** Switches this case to {@code ch} for later runs; {@code null} disables it. */
+        /**
+         * Switches this case to {@code ch} for later runs; {@code null} disables it.
+         *
+         * @param ch the channel to receive from, or {@code null}
+         * @return this case
+         */
         public RecvCase<T> chan(RecvChan<T> ch) {
             setChan(ch);
             return this;
@@ -164,13 +181,23 @@ public final class Select {
             this.value = value;
         }
 
-        /** Sets the value the next runs send if they choose this case. */
+        /**
+         * Sets the value the next runs send if they choose this case.
+         *
+         * @param v the value to send, which may be {@code null}
+         * @return this case
+         */
         public SendCase<T> value(T v) {
             value = v;
             return this;
         }
 
-        /** Switches this case to {@code ch} for later runs; {@code null} disables it. */
+        /**
+         * Switches this case to {@code ch} for later runs; {@code null} disables it.
+         *
+         * @param ch the channel to send on, or {@code null}
+         * @return this case
+         */
         public SendCase<T> chan(SendChan<T> ch) {
             setChan(ch);
             return this;
@@ -236,19 +263,38 @@ public final class Select {
     /** Creates a select with no cases. */
     public Select() {}
 
-    /** Adds a receive case on {@code ch} ({@code null} for Go's nil channel). */
+    /**
+     * Adds a receive case on {@code ch} ({@code null} for Go's nil channel).
+     *
+     * @param <T> the element type
+     * @param ch the channel to receive from, or {@code null}
+     * @return the new case
+     */
     public <T> RecvCase<T> recv(RecvChan<T> ch) {
         RecvCase<T> cs = new RecvCase<>(this, ncases, ch == null ? Chan.nil() : (Chan<?>) ch);
         add(cs);
         return cs;
     }
 
-    /** Adds a send case on {@code ch}; set its value with {@link SendCase#value(Object)}. */
+    /**
+     * Adds a send case on {@code ch}; set its value with {@link SendCase#value(Object)}.
+     *
+     * @param <T> the element type
+     * @param ch the channel to send on, or {@code null}
+     * @return the new case, sending {@code null} until its value is set
+     */
     public <T> SendCase<T> send(SendChan<T> ch) {
         return send(ch, null);
     }
 
-    /** Adds a send case on {@code ch} sending {@code v} ({@code null} channel: nil). */
+    /**
+     * Adds a send case on {@code ch} sending {@code v} ({@code null} channel: nil).
+     *
+     * @param <T> the element type
+     * @param ch the channel to send on, or {@code null}
+     * @param v the value to send, until {@link SendCase#value(Object)} changes it
+     * @return the new case
+     */
     public <T> SendCase<T> send(SendChan<T> ch, T v) {
         SendCase<T> cs = new SendCase<>(this, ncases, ch == null ? Chan.nil() : (Chan<?>) ch, v);
         add(cs);
@@ -270,6 +316,7 @@ public final class Select {
      * Blocks until one case can proceed, performs it and returns its index. With no
      * usable case (none, or all on nil channels) it blocks forever, as {@code select {}}.
      *
+     * @return the index of the case performed
      * @throws IllegalStateException "send on closed channel" if a chosen send case's
      *     channel is closed
      */
@@ -280,6 +327,8 @@ public final class Select {
     /**
      * Performs a ready case if there is one, else returns {@link #DEFAULT} at once: Go's
      * {@code select} with a {@code default} case.
+     *
+     * @return the index of the case performed, or {@link #DEFAULT}
      */
     public int trySelect() {
         return run(false, -1);
@@ -288,6 +337,9 @@ public final class Select {
     /**
      * As {@link #select()}, but gives up after {@code timeout} and returns
      * {@link #TIMEOUT}; a zero or negative timeout only polls.
+     *
+     * @param timeout how long to wait for a case
+     * @return the index of the case performed, or {@link #TIMEOUT}
      */
     public int select(Duration timeout) {
         long ns = saturatedNanos(Objects.requireNonNull(timeout, "timeout"));
@@ -600,27 +652,60 @@ public final class Select {
 
     private record DefaultClause(Runnable body) implements Clause {}
 
-    /** A receive clause, Go's {@code case v := <-ch: body(v)}. */
+    /**
+     * A receive clause, Go's {@code case v := <-ch: body(v)}.
+     *
+     * @param <T> the element type
+     * @param ch the channel to receive from ({@code null}: never taken)
+     * @param body runs with the value received, {@code null} once the channel is closed
+     * @return the clause
+     */
     public static <T> Clause onRecv(RecvChan<T> ch, Consumer<? super T> body) {
         return new RecvClause<>(ch, Objects.requireNonNull(body, "body"));
     }
 
-    /** A receive clause with Go's {@code ok}: {@code case v, ok := <-ch: body(v, ok)}. */
+    /**
+     * A receive clause with Go's {@code ok}: {@code case v, ok := <-ch: body(v, ok)}.
+     *
+     * @param <T> the element type
+     * @param ch the channel to receive from ({@code null}: never taken)
+     * @param body runs with the value received and {@code ok}
+     * @return the clause
+     */
     public static <T> Clause onRecvOk(RecvChan<T> ch, BiConsumer<? super T, Boolean> body) {
         return new RecvOkClause<>(ch, Objects.requireNonNull(body, "body"));
     }
 
-    /** A send clause, Go's {@code case ch <- value: body()}. */
+    /**
+     * A send clause, Go's {@code case ch <- value: body()}.
+     *
+     * @param <T> the element type
+     * @param ch the channel to send on ({@code null}: never taken)
+     * @param value the value to send
+     * @param body runs once the value is sent
+     * @return the clause
+     */
     public static <T> Clause onSend(SendChan<T> ch, T value, Runnable body) {
         return new SendClause<>(ch, value, Objects.requireNonNull(body, "body"));
     }
 
-    /** A clause taken if no other is ready within {@code after}, Go's {@code case <-time.After(d)}. */
+    /**
+     * A clause taken if no other is ready within {@code after}, Go's {@code case <-time.After(d)}.
+     *
+     * @param after how long the other clauses are waited for
+     * @param body runs if none of them was ready in time
+     * @return the clause
+     */
     public static Clause onTimeout(Duration after, Runnable body) {
         return new TimeoutClause(Objects.requireNonNull(after, "after"), Objects.requireNonNull(body, "body"));
     }
 
-    /** Go's {@code default:} clause: taken at once if no other clause is ready. */
+    /**
+     * Go's {@code default:} clause: taken at once if no other clause is ready.
+     *
+     * @param body runs if no other clause is ready
+     * @return the clause
+     */
     public static Clause onDefault(Runnable body) {
         return new DefaultClause(Objects.requireNonNull(body, "body"));
     }
@@ -633,6 +718,10 @@ public final class Select {
      * {@code select {}}: written {@code Select.select(new Select.Clause[0])}, because Java
      * resolves a bare {@code select()} to the instance method. Each call builds a fresh
      * {@code Select}: in a hot loop, build one {@link #Select() Select} and reuse it instead.
+     *
+     * @param clauses the clauses to choose from
+     * @return the position in {@code clauses} of the clause taken
+     * @throws IllegalArgumentException if there is more than one timeout or default clause
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static int select(Clause... clauses) {

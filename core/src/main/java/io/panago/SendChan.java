@@ -13,6 +13,7 @@ public sealed interface SendChan<T> permits Chan {
      * Sends {@code v}, blocking until a receiver takes it or buffer space is free
      * (Go's {@code ch <- v}).
      *
+     * @param v the value to send, which may be {@code null}
      * @throws IllegalStateException "send on closed channel" if the channel is closed,
      *     also when it is closed while this send is blocked
      */
@@ -22,6 +23,7 @@ public sealed interface SendChan<T> permits Chan {
      * Sends {@code v} if that can be done without blocking (Go's {@code select} with a
      * send case and a {@code default}).
      *
+     * @param v the value to send, which may be {@code null}
      * @return true if sent, false if the send would have blocked
      * @throws IllegalStateException "send on closed channel" if the channel is closed
      */
@@ -35,9 +37,17 @@ public sealed interface SendChan<T> permits Chan {
      */
     void close();
 
-    /** Number of values queued in the buffer (Go's {@code len(ch)}); a racy snapshot. */
+    /**
+     * Number of values queued in the buffer (Go's {@code len(ch)}); a racy snapshot.
+     *
+     * @return the number of buffered values, from 0 to {@link #cap()}
+     */
     int len();
 
-    /** Buffer capacity (Go's {@code cap(ch)}); 0 for an unbuffered channel. */
+    /**
+     * Buffer capacity (Go's {@code cap(ch)}); 0 for an unbuffered channel.
+     *
+     * @return the capacity the channel was made with
+     */
     int cap();
 }

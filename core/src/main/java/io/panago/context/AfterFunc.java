@@ -6,8 +6,9 @@ package io.panago.context;
 public sealed interface AfterFunc permits AfterFuncCtx {
 
     /**
-     * Stops the function from being started. Returns true if this call stopped it,
-     * false if it had already been started or stopped.
+     * Stops the function from being started.
+     *
+     * @return true if this call stopped it, false if it had already been started or stopped
      */
     boolean stop();
 }

@@ -19,6 +19,8 @@ public sealed interface CancelContext extends Context, AutoCloseable permits Can
     /**
      * As {@link #cancel()}, recording {@code cause} for {@link Context#cause(Context)}
      * (Go's {@code CancelCauseFunc}); a {@code null} cause means {@code CANCELED}.
+     *
+     * @param cause why the context was cancelled
      */
     void cancel(Throwable cause);
 

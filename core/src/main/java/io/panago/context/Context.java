@@ -38,7 +38,11 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
     final class Key<T> {
         private final String name;
 
-        /** Creates a key; {@code name} appears in {@code toString} only. */
+        /**
+         * Creates a key; {@code name} appears in {@code toString} only.
+         *
+         * @param name a name for debugging; it does not identify the key
+         */
         public Key(String name) {
             this.name = Objects.requireNonNull(name, "name");
         }
@@ -52,6 +56,8 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
     /**
      * The deadline after which this context is cancelled with
      * {@link #DEADLINE_EXCEEDED}, if it has one.
+     *
+     * @return the deadline, or empty if there is none
      */
     Optional<Instant> deadline();
 
@@ -59,29 +65,52 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
      * A channel closed when this context is cancelled. For a context that can never be
      * cancelled it is {@link io.panago.Chan#nil()}, which blocks forever and is never
      * chosen by a select (Go returns a nil channel there).
+     *
+     * @return the done channel, the same one on every call
      */
     RecvChan<Void> done();
 
     /**
      * Null while {@link #done()} is open; afterwards {@link #CANCELED} or
      * {@link #DEADLINE_EXCEEDED} (Go's {@code Err}).
+     *
+     * @return null, {@link #CANCELED} or {@link #DEADLINE_EXCEEDED}
      */
     ContextError err();
 
-    /** The value stored under {@code key} by this context or an ancestor, or null. */
+    /**
+     * The value stored under {@code key} by this context or an ancestor, or null.
+     *
+     * @param <T> the type of the value
+     * @param key the key, compared by identity
+     * @return the value of the nearest context that has the key, or null
+     */
     <T> T value(Key<T> key);
 
-    /** The root context: never cancelled, no deadline, no values. */
+    /**
+     * The root context: never cancelled, no deadline, no values.
+     *
+     * @return the background context, one shared instance
+     */
     static Context background() {
         return EmptyCtx.BACKGROUND;
     }
 
-    /** A placeholder root for code not yet given a context; behaves as background. */
+    /**
+     * A placeholder root for code not yet given a context; behaves as background.
+     *
+     * @return the TODO context, one shared instance
+     */
     static Context todo() {
         return EmptyCtx.TODO;
     }
 
-    /** A child that is cancelled by its cancel function or when {@code parent} is. */
+    /**
+     * A child that is cancelled by its cancel function or when {@code parent} is.
+     *
+     * @param parent the context to derive from
+     * @return the child, which is also its cancel function
+     */
     static CancelContext withCancel(Context parent) {
         return CancelCtx.create(Objects.requireNonNull(parent, "cannot create context from nil parent"));
     }
@@ -90,24 +119,48 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
      * A child cancelled at {@code deadline} (with {@link #DEADLINE_EXCEEDED}), by its
      * cancel function, or with {@code parent}. If the parent's deadline is earlier this
      * is just {@link #withCancel}.
+     *
+     * @param parent the context to derive from
+     * @param deadline when the child is cancelled
+     * @return the child, which is also its cancel function
      */
     static CancelContext withDeadline(Context parent, Instant deadline) {
         return withDeadlineCause(parent, deadline, null);
     }
 
-    /** As {@link #withDeadline}, with {@code cause} as the {@link #cause} on expiry. */
+    /**
+     * As {@link #withDeadline}, with {@code cause} as the {@link #cause} on expiry.
+     *
+     * @param parent the context to derive from
+     * @param deadline when the child is cancelled
+     * @param cause the {@link #cause} on expiry, or null for {@link #DEADLINE_EXCEEDED}
+     * @return the child, which is also its cancel function
+     */
     static CancelContext withDeadlineCause(Context parent, Instant deadline, Throwable cause) {
         Objects.requireNonNull(parent, "cannot create context from nil parent");
         Duration left = Duration.between(Instant.now(), Objects.requireNonNull(deadline, "deadline"));
         return TimerCtx.create(parent, deadline, left, cause);
     }
 
-    /** {@code withDeadline(parent, now + timeout)}. */
+    /**
+     * {@code withDeadline(parent, now + timeout)}.
+     *
+     * @param parent the context to derive from
+     * @param timeout how long until the child is cancelled
+     * @return the child, which is also its cancel function
+     */
     static CancelContext withTimeout(Context parent, Duration timeout) {
         return withTimeoutCause(parent, timeout, null);
     }
 
-    /** As {@link #withTimeout}, with {@code cause} as the {@link #cause} on expiry. */
+    /**
+     * As {@link #withTimeout}, with {@code cause} as the {@link #cause} on expiry.
+     *
+     * @param parent the context to derive from
+     * @param timeout how long until the child is cancelled
+     * @param cause the {@link #cause} on expiry, or null for {@link #DEADLINE_EXCEEDED}
+     * @return the child, which is also its cancel function
+     */
     static CancelContext withTimeoutCause(Context parent, Duration timeout, Throwable cause) {
         Objects.requireNonNull(parent, "cannot create context from nil parent");
         Objects.requireNonNull(timeout, "timeout");
@@ -121,7 +174,15 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
         return TimerCtx.create(parent, deadline, timeout, cause);
     }
 
-    /** A child that carries {@code value} under {@code key}. */
+    /**
+     * A child that carries {@code value} under {@code key}.
+     *
+     * @param <T> the type of the value
+     * @param parent the context to derive from
+     * @param key the key, compared by identity
+     * @param value the value, which may be null
+     * @return the child
+     */
     static <T> Context withValue(Context parent, Key<T> key, T value) {
         return new ValueCtx(Objects.requireNonNull(parent, "cannot create context from nil parent"),
                 Objects.requireNonNull(key, "nil key"), value);
@@ -130,6 +191,9 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
     /**
      * A child that keeps {@code parent}'s values but is never cancelled and has no
      * deadline (Go's {@code WithoutCancel}).
+     *
+     * @param parent the context whose values the child keeps
+     * @return the child
      */
     static Context withoutCancel(Context parent) {
         return new WithoutCancelCtx(Objects.requireNonNull(parent, "cannot create context from nil parent"));
@@ -138,6 +202,9 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
     /**
      * Why {@code ctx} was cancelled: the cause given to {@link CancelContext#cancel(Throwable)}
      * or {@link #withDeadlineCause}, else {@link #err()}; null while not cancelled.
+     *
+     * @param ctx the context to ask
+     * @return the cause, or null
      */
     static Throwable cause(Context ctx) {
         CancelCtx c = CancelCtx.nearest(Objects.requireNonNull(ctx, "ctx"));
@@ -148,6 +215,8 @@ public sealed interface Context permits CancelContext, EmptyCtx, ValueCtx {
      * Arranges for {@code f} to run in its own goroutine once {@code ctx} is done (at
      * once if it already is). Go's {@code AfterFunc}.
      *
+     * @param ctx the context to watch
+     * @param f the function to run
      * @return a handle whose {@link AfterFunc#stop()} prevents {@code f} from starting
      */
     static AfterFunc afterFunc(Context ctx, Runnable f) {

@@ -10,6 +10,7 @@ public final class ContextError extends RuntimeException {
     /** Serial form version. */
     private static final long serialVersionUID = 1L;
 
+    /** True for {@link Context#DEADLINE_EXCEEDED}, false for {@link Context#CANCELED}. */
     private final boolean timeout;
 
     ContextError(String message, boolean timeout) {
@@ -17,7 +18,11 @@ public final class ContextError extends RuntimeException {
         this.timeout = timeout;
     }
 
-    /** True for {@link Context#DEADLINE_EXCEEDED} (Go's {@code Timeout() bool}). */
+    /**
+     * True for {@link Context#DEADLINE_EXCEEDED} (Go's {@code Timeout() bool}).
+     *
+     * @return true if the deadline passed, false if the context was cancelled
+     */
     public boolean isTimeout() {
         return timeout;
     }

@@ -18,12 +18,20 @@ public final class Cond {
     private final Locker l;
     private final NotifyList notify = new NotifyList();
 
-    /** Creates a condition variable waiting with {@code l}. */
+    /**
+     * Creates a condition variable waiting with {@code l}.
+     *
+     * @param l the lock that guards the condition
+     */
     public Cond(Locker l) {
         this.l = java.util.Objects.requireNonNull(l, "l");
     }
 
-    /** The lock held while observing or changing the condition (Go's {@code c.L}). */
+    /**
+     * The lock held while observing or changing the condition (Go's {@code c.L}).
+     *
+     * @return the lock given to the constructor
+     */
     public Locker locker() {
         return l;
     }

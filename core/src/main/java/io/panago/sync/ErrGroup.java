@@ -33,7 +33,11 @@ public final class ErrGroup implements AutoCloseable {
     /** A child's work, Go's {@code func() error}: throw to fail the group. */
     @FunctionalInterface
     public interface Task {
-        /** Does the work; an exception is the child's failure. */
+        /**
+         * Does the work; an exception is the child's failure.
+         *
+         * @throws Exception to fail the group
+         */
         void run() throws Exception;
     }
 
@@ -69,12 +73,19 @@ public final class ErrGroup implements AutoCloseable {
      * A group whose context derives from {@code parent}; it is cancelled by the first
      * failure, by {@link #await()} returning, or by {@link #close()}. Go's
      * {@code errgroup.WithContext}.
+     *
+     * @param parent the context the group's context derives from
+     * @return the new group
      */
     public static ErrGroup withContext(Context parent) {
         return new ErrGroup(Context.withCancel(parent));
     }
 
-    /** The group's context: pass it to the children so they stop when one fails. */
+    /**
+     * The group's context: pass it to the children so they stop when one fails.
+     *
+     * @return the group's context
+     */
     public Context context() {
         return ctx;
     }
@@ -84,6 +95,7 @@ public final class ErrGroup implements AutoCloseable {
      * limit. {@link #go} then blocks while the group is full. As in Go, removing the limit is
      * always allowed, and children started while there was no limit do not count.
      *
+     * @param n the most children running at once, or negative for no limit
      * @throws IllegalStateException if {@code n >= 0} and children started under the current
      *         limit are still running
      */
@@ -100,7 +112,11 @@ public final class ErrGroup implements AutoCloseable {
         sem = Chan.make(n);
     }
 
-    /** Starts {@code task} in a new goroutine, first waiting for room if limited. */
+    /**
+     * Starts {@code task} in a new goroutine, first waiting for room if limited.
+     *
+     * @param task the child's work
+     */
     public void go(Task task) {
         Objects.requireNonNull(task, "task");
         Chan<Void> s = sem;
@@ -110,7 +126,12 @@ public final class ErrGroup implements AutoCloseable {
         start(task, s);
     }
 
-    /** Starts {@code task} if the limit allows it now; returns false otherwise. */
+    /**
+     * Starts {@code task} if the limit allows it now; returns false otherwise.
+     *
+     * @param task the child's work
+     * @return true if the child was started
+     */
     public boolean tryGo(Task task) {
         Objects.requireNonNull(task, "task");
         Chan<Void> s = sem;
@@ -142,6 +163,8 @@ public final class ErrGroup implements AutoCloseable {
     /**
      * Waits for every child, cancels the context, and rethrows the first failure
      * (unwrapped) if there was one.
+     *
+     * @throws Exception the first child's failure, if one failed
      */
     public void await() throws Exception {
         wg.await();

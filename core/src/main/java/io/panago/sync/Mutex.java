@@ -54,7 +54,11 @@ public final class Mutex implements Locker {
         }
     }
 
-    /** Locks the mutex if it is free and not in starvation mode; never blocks. */
+    /**
+     * Locks the mutex if it is free and not in starvation mode; never blocks.
+     *
+     * @return true if the mutex was locked by this call
+     */
     public boolean tryLock() {
         int old = (int) STATE.getVolatile(this);
         if ((old & (LOCKED | STARVING)) != 0) {

@@ -22,6 +22,8 @@ public final class Once {
      * Runs {@code f} if and only if no call of this method has run it before (Go's
      * {@code Do}). A null {@code f} is refused before anything happens: the Once stays
      * unused (Go marks it done as it panics).
+     *
+     * @param f the action
      */
     public void run(Runnable f) {
         Objects.requireNonNull(f, "f");
@@ -45,7 +47,11 @@ public final class Once {
         }
     }
 
-    /** True once the action has run. */
+    /**
+     * True once the action has run.
+     *
+     * @return true once the action has returned or thrown
+     */
     public boolean isDone() {
         return done;
     }
@@ -58,6 +64,10 @@ public final class Once {
     /**
      * Returns a supplier that computes {@code f} once and then returns its value, Go's
      * {@code sync.OnceValue}; if {@code f} throws, every call rethrows that exception.
+     *
+     * @param <T> the type of the value
+     * @param f computes the value, on the first call of the supplier
+     * @return the supplier
      */
     public static <T> Supplier<T> value(Supplier<T> f) {
         Objects.requireNonNull(f, "f");

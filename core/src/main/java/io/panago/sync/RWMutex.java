@@ -51,7 +51,11 @@ public final class RWMutex implements Locker {
         }
     }
 
-    /** Locks for reading if that needs no waiting. */
+    /**
+     * Locks for reading if that needs no waiting.
+     *
+     * @return true if the read lock was taken
+     */
     public boolean tryRLock() {
         for (;;) {
             int c = readerCount;
@@ -97,7 +101,11 @@ public final class RWMutex implements Locker {
         }
     }
 
-    /** Locks for writing if that needs no waiting. */
+    /**
+     * Locks for writing if that needs no waiting.
+     *
+     * @return true if the write lock was taken
+     */
     public boolean tryLock() {
         if (!w.tryLock()) {
             return false;
@@ -135,7 +143,11 @@ public final class RWMutex implements Locker {
         return readerSem.waiting() + writerSem.waiting() + w.waiters();
     }
 
-    /** A {@link Locker} view whose lock/unlock are {@link #rlock()}/{@link #runlock()}. */
+    /**
+     * A {@link Locker} view whose lock/unlock are {@link #rlock()}/{@link #runlock()}.
+     *
+     * @return the read-side view, for a {@link Cond} whose waiters hold the read lock
+     */
     public Locker rlocker() {
         Locker l = rlocker;
         if (l == null) {

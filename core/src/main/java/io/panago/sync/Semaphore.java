@@ -40,7 +40,11 @@ public final class Semaphore {
     private Entry head;
     private Entry tail;
 
-    /** Creates a semaphore with {@code size} tokens, all available. */
+    /**
+     * Creates a semaphore with {@code size} tokens, all available.
+     *
+     * @param size the number of tokens, not negative
+     */
     public Semaphore(long size) {
         if (size < 0) {
             throw new IllegalArgumentException("semaphore: negative size");
@@ -58,7 +62,11 @@ public final class Semaphore {
         }
     }
 
-    /** Acquires {@code n} tokens, parking until they are available. */
+    /**
+     * Acquires {@code n} tokens, parking until they are available.
+     *
+     * @param n the number of tokens; more than the size waits forever, as in x/sync
+     */
     public void acquire(long n) {
         acquire(Context.background(), n);
     }
@@ -67,6 +75,8 @@ public final class Semaphore {
      * Acquires {@code n} tokens, parking until they are available or {@code ctx} is done.
      * On failure no tokens are held.
      *
+     * @param ctx the context whose end gives up the wait
+     * @param n the number of tokens; more than the size fails only once {@code ctx} ends
      * @throws io.panago.context.ContextError {@code ctx.err()} if {@code ctx} ended first
      *     (at once if it already had)
      */
@@ -132,7 +142,12 @@ public final class Semaphore {
         throw ctx.err();
     }
 
-    /** Acquires {@code n} tokens if that needs no waiting; never blocks. */
+    /**
+     * Acquires {@code n} tokens if that needs no waiting; never blocks.
+     *
+     * @param n the number of tokens
+     * @return true if they were acquired
+     */
     public boolean tryAcquire(long n) {
         weight(n);
         mu.lock();
@@ -152,6 +167,7 @@ public final class Semaphore {
     /**
      * Returns {@code n} tokens and serves the waiters that now fit, in order.
      *
+     * @param n the number of tokens
      * @throws IllegalStateException "semaphore: released more than held"
      */
     public void release(long n) {
@@ -174,7 +190,11 @@ public final class Semaphore {
         }
     }
 
-    /** Tokens currently held; a snapshot for diagnostics. */
+    /**
+     * Tokens currently held; a snapshot for diagnostics.
+     *
+     * @return the number of tokens acquired and not yet released
+     */
     public long held() {
         mu.lock();
         long c = cur;

@@ -40,6 +40,7 @@ public final class WaitGroup {
      * released. Call it with a positive delta before starting the goroutine or other
      * event to wait for.
      *
+     * @param delta the amount to add, negative to subtract
      * @throws IllegalStateException "sync: negative WaitGroup counter", or a misuse
      *     message when a positive add races with {@link #await()} on a zero counter
      */
@@ -97,6 +98,8 @@ public final class WaitGroup {
      * Runs {@code task} in a new goroutine and counts it in this group, Go 1.25's
      * {@code WaitGroup.Go}: {@code add(1)}, then {@code done()} when the task returns or
      * throws. A null {@code task} is refused before it is counted.
+     *
+     * @param task the code the new goroutine runs
      */
     public void go(Runnable task) {
         java.util.Objects.requireNonNull(task, "task");
@@ -119,7 +122,11 @@ public final class WaitGroup {
         return sema;
     }
 
-    /** The current counter; a racy snapshot for diagnostics. */
+    /**
+     * The current counter; a racy snapshot for diagnostics.
+     *
+     * @return the counter's value
+     */
     public int count() {
         return (int) ((long) STATE.getVolatile(this) >> 32);
     }

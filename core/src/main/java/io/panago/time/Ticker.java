@@ -18,7 +18,11 @@ public final class Ticker {
         this.t = new Timer(period, ns, null);
     }
 
-    /** The channel on which ticks are delivered. */
+    /**
+     * The channel on which ticks are delivered.
+     *
+     * @return the tick channel, which holds at most one tick
+     */
     public RecvChan<Instant> c() {
         return t.c();
     }
@@ -32,6 +36,7 @@ public final class Ticker {
      * Stops the ticker and restarts it with period {@code d}; the next tick arrives after
      * {@code d}.
      *
+     * @param d the new period
      * @throws IllegalArgumentException if {@code d} is not positive
      */
     public void reset(Duration d) {

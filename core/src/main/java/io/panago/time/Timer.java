@@ -70,6 +70,8 @@ public final class Timer {
     /**
      * The channel on which the expiry time is delivered; {@code null} for a timer made by
      * {@link Time#afterFunc}.
+     *
+     * @return the expiry channel, or {@code null}
      */
     public RecvChan<Instant> c() {
         return c;
@@ -79,6 +81,8 @@ public final class Timer {
      * Prevents the timer from firing. Returns true if this call stopped it, meaning no
      * value will be received from this expiry (including one that was ready but not yet
      * received); false if it had already fired and been received, or was stopped.
+     *
+     * @return true if the timer was active: armed, or its value not yet received
      */
     public boolean stop() {
         mu.lock();
@@ -95,6 +99,9 @@ public final class Timer {
     /**
      * Re-arms the timer to expire after {@code d}, discarding any pending expiry. Returns
      * what {@link #stop()} would have: true if the timer was active.
+     *
+     * @param d how long from now until the timer expires
+     * @return true if the timer was active, as {@link #stop()} tells it
      */
     public boolean reset(Duration d) {
         long when = when(Objects.requireNonNull(d, "d")); // before the lock: a throw must not leave it held

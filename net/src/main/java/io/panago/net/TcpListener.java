@@ -58,6 +58,8 @@ public final class TcpListener implements AutoCloseable {
      * 0 picks a free port; {@link #localAddress()} tells which. {@code SO_REUSEADDR} is on.
      * The backlog is the kernel's maximum ({@code net.core.somaxconn}), as in Go.
      *
+     * @param address the {@code "host:port"} to listen on
+     * @return the listener
      * @throws java.net.BindException if the address is in use or not local
      * @throws IllegalArgumentException if the address is malformed
      */
@@ -65,7 +67,15 @@ public final class TcpListener implements AutoCloseable {
         return bind(address, defaultBacklog());
     }
 
-    /** Like {@link #bind(String)} with a backlog of at least 1 pending connection. */
+    /**
+     * Like {@link #bind(String)} with a backlog of at least 1 pending connection.
+     *
+     * @param address the {@code "host:port"} to listen on
+     * @param backlog how many connections the kernel queues until they are accepted
+     * @return the listener
+     * @throws java.net.BindException if the address is in use or not local
+     * @throws java.net.UnknownHostException if the host name does not resolve
+     */
     public static TcpListener bind(String address, int backlog) throws IOException {
         checkBacklog(backlog);
         Addresses.HostPort hp = Addresses.split(address);
@@ -76,12 +86,25 @@ public final class TcpListener implements AutoCloseable {
      * Listens on {@code address}, an {@link InetSocketAddress} (resolved or not); a wildcard
      * address, such as {@code new InetSocketAddress(port)}'s {@code 0.0.0.0}, listens on every
      * local address, IPv6 and IPv4, as {@link #bind(String)} does.
+     *
+     * @param address the address to listen on
+     * @return the listener
+     * @throws java.net.BindException if the address is in use or not local
+     * @throws java.net.UnknownHostException if an unresolved address's host does not resolve
      */
     public static TcpListener bind(SocketAddress address) throws IOException {
         return bind(address, defaultBacklog());
     }
 
-    /** Listens on {@code address} with {@code backlog} (at least 1). */
+    /**
+     * Listens on {@code address} with {@code backlog} (at least 1).
+     *
+     * @param address the address to listen on
+     * @param backlog how many connections the kernel queues until they are accepted
+     * @return the listener
+     * @throws java.net.BindException if the address is in use or not local
+     * @throws java.net.UnknownHostException if an unresolved address's host does not resolve
+     */
     public static TcpListener bind(SocketAddress address, int backlog) throws IOException {
         checkBacklog(backlog);
         return listen(Addresses.resolve(address, wildcard()), backlog);
@@ -148,6 +171,7 @@ public final class TcpListener implements AutoCloseable {
      * reset the connection before it was accepted), its local address is read at once, and both
      * stay known after it closes.
      *
+     * @return the accepted connection
      * @throws SocketException if the listener is or gets closed
      * @throws SocketTimeoutException if the deadline or soTimeout passes first
      */
@@ -183,7 +207,11 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
-    /** The address the listener is bound to, with the actual port when 0 was asked for. */
+    /**
+     * The address the listener is bound to, with the actual port when 0 was asked for.
+     *
+     * @return the local address and port
+     */
     public InetSocketAddress localAddress() {
         return local;
     }
@@ -191,6 +219,9 @@ public final class TcpListener implements AutoCloseable {
     /**
      * Go's TCPListener.SetDeadline: once {@code t} passes, waiting and future accepts throw
      * {@link SocketTimeoutException} until a new deadline is set; {@code null} removes it.
+     *
+     * @param t the deadline, or {@code null} for none
+     * @throws SocketException if the listener is closed
      */
     public void setDeadline(Instant t) throws IOException {
         fd.setDeadline(TcpStream.nanotime(t), FD.READ);
@@ -199,6 +230,7 @@ public final class TcpListener implements AutoCloseable {
     /**
      * Java's SO_TIMEOUT: each accept waits at most {@code timeout}; ZERO waits forever.
      *
+     * @param timeout the longest wait of each accept
      * @throws NullPointerException if {@code timeout} is null
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
@@ -209,7 +241,11 @@ public final class TcpListener implements AutoCloseable {
         fd.setReadTimeout(TcpStream.saturatedNanos(timeout));
     }
 
-    /** The soTimeout; {@link Duration#ZERO} for none. */
+    /**
+     * The soTimeout; {@link Duration#ZERO} for none.
+     *
+     * @return the longest wait of each accept
+     */
     public Duration soTimeout() {
         return Duration.ofNanos(fd.readTimeout());
     }
@@ -228,7 +264,11 @@ public final class TcpListener implements AutoCloseable {
         fd.close(); // idempotent; returns once the descriptor is closed, whoever closes it
     }
 
-    /** True once {@link #close} was called. */
+    /**
+     * True once {@link #close} was called.
+     *
+     * @return true if the listener is closed
+     */
     public boolean isClosed() {
         return fd.isClosed();
     }

@@ -124,6 +124,12 @@ public final class TcpStream implements AutoCloseable {
      * empty host, or the
      * unspecified {@code 0.0.0.0} or {@code ::}, stands for the local host (its loopback), as
      * in Go, on every OS.
+     *
+     * @param address the {@code "host:port"} to connect to
+     * @return the connected stream
+     * @throws java.net.UnknownHostException if the host name does not resolve
+     * @throws IOException the first failure if no address takes the connection, such as
+     *     {@link java.net.ConnectException} "Connection refused (ECONNREFUSED)"
      */
     public static TcpStream connect(String address) throws IOException {
         return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), 0);
@@ -136,10 +142,16 @@ public final class TcpStream implements AutoCloseable {
      * under way at once. Once connected, the stream no longer depends on {@code ctx}. Name
      * resolution is not cut short; {@code ctx} is checked before and after it.
      *
+     * @param ctx the context that bounds the connect
+     * @param address the {@code "host:port"} to connect to
+     * @return the connected stream
      * @throws SocketTimeoutException if {@code ctx}'s deadline passed first; its cause is
      *     {@link Context#cause(Context)}
      * @throws InterruptedIOException "Connect canceled" if {@code ctx} was cancelled first;
      *     its cause is {@link Context#cause(Context)}
+     * @throws java.net.UnknownHostException if the host name does not resolve
+     * @throws IOException the first failure if no address takes the connection, such as
+     *     {@link java.net.ConnectException} "Connection refused (ECONNREFUSED)"
      */
     public static TcpStream connect(Context ctx, String address) throws IOException {
         Objects.requireNonNull(ctx, "ctx");
@@ -149,7 +161,20 @@ public final class TcpStream implements AutoCloseable {
         return dial(ctx, Addresses.resolve(address, InetAddress.getLoopbackAddress()), nanotime(ctx));
     }
 
-    /** {@link #connect(Context, String)} to an {@link InetSocketAddress}, resolved or not. */
+    /**
+     * {@link #connect(Context, String)} to an {@link InetSocketAddress}, resolved or not.
+     *
+     * @param ctx the context that bounds the connect
+     * @param address the address to connect to
+     * @return the connected stream
+     * @throws SocketTimeoutException if {@code ctx}'s deadline passed first; its cause is
+     *     {@link Context#cause(Context)}
+     * @throws InterruptedIOException "Connect canceled" if {@code ctx} was cancelled first;
+     *     its cause is {@link Context#cause(Context)}
+     * @throws java.net.UnknownHostException if an unresolved address's host does not resolve
+     * @throws IOException the first failure if no address takes the connection, such as
+     *     {@link java.net.ConnectException} "Connection refused (ECONNREFUSED)"
+     */
     public static TcpStream connect(Context ctx, SocketAddress address) throws IOException {
         Objects.requireNonNull(ctx, "ctx");
         if (ctx.err() != null) {
@@ -164,6 +189,14 @@ public final class TcpStream implements AutoCloseable {
      * As in Go's {@code DialTimeout}, the name lookup counts against the timeout; the JDK's
      * resolver cannot be cut short, so a lookup slower than the whole timeout ends in the
      * {@link SocketTimeoutException} when it returns.
+     *
+     * @param address the {@code "host:port"} to connect to
+     * @param timeout the time allowed in all; {@link Duration#ZERO} for no limit
+     * @return the connected stream
+     * @throws SocketTimeoutException if the timeout passed first
+     * @throws java.net.UnknownHostException if the host name does not resolve
+     * @throws IOException the first failure if no address takes the connection, such as
+     *     {@link java.net.ConnectException} "Connection refused (ECONNREFUSED)"
      */
     public static TcpStream connect(String address, Duration timeout) throws IOException {
         checkTimeout(timeout);
@@ -171,7 +204,15 @@ public final class TcpStream implements AutoCloseable {
         return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), deadline);
     }
 
-    /** Connects to {@code address}, an {@link InetSocketAddress}, resolved or not. */
+    /**
+     * Connects to {@code address}, an {@link InetSocketAddress}, resolved or not.
+     *
+     * @param address the address to connect to
+     * @return the connected stream
+     * @throws java.net.UnknownHostException if an unresolved address's host does not resolve
+     * @throws IOException the first failure if no address takes the connection, such as
+     *     {@link java.net.ConnectException} "Connection refused (ECONNREFUSED)"
+     */
     public static TcpStream connect(SocketAddress address) throws IOException {
         return dial(null, Addresses.resolve(address, InetAddress.getLoopbackAddress()), 0);
     }
@@ -179,6 +220,14 @@ public final class TcpStream implements AutoCloseable {
     /**
      * Connects to {@code address}, giving up after {@code timeout} (ZERO: no limit), the lookup
      * of an unresolved address included, as in {@link #connect(String, Duration)}.
+     *
+     * @param address the address to connect to
+     * @param timeout the time allowed in all; {@link Duration#ZERO} for no limit
+     * @return the connected stream
+     * @throws SocketTimeoutException if the timeout passed first
+     * @throws java.net.UnknownHostException if an unresolved address's host does not resolve
+     * @throws IOException the first failure if no address takes the connection, such as
+     *     {@link java.net.ConnectException} "Connection refused (ECONNREFUSED)"
      */
     public static TcpStream connect(SocketAddress address, Duration timeout) throws IOException {
         checkTimeout(timeout);
@@ -417,6 +466,10 @@ public final class TcpStream implements AutoCloseable {
      * byte is there; returns the count, 0 if {@code len} is 0 (at once, even past the read
      * deadline, as Go's Read), or -1 at end of stream.
      *
+     * @param b the buffer to read into
+     * @param off where in {@code b} the bytes go
+     * @param len the most bytes to read
+     * @return the number of bytes read, or -1 at end of stream
      * @throws IndexOutOfBoundsException if {@code off}/{@code len} do not fit {@code b}
      * @throws SocketTimeoutException if the read deadline or soTimeout passed
      * @throws SocketException if the stream is closed or the connection was reset
@@ -430,17 +483,40 @@ public final class TcpStream implements AutoCloseable {
         }
     }
 
-    /** {@code read(b, 0, b.length)}. */
+    /**
+     * {@code read(b, 0, b.length)}.
+     *
+     * @param b the buffer to read into
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws SocketTimeoutException if the read deadline or soTimeout passed
+     * @throws SocketException if the stream is closed or the connection was reset
+     */
     public int read(byte[] b) throws IOException {
         return read(b, 0, b.length);
     }
 
-    /** Reads exactly {@code b.length} bytes, or throws {@link EOFException}. */
+    /**
+     * Reads exactly {@code b.length} bytes, or throws {@link EOFException}.
+     *
+     * @param b the buffer to fill
+     * @throws EOFException if the stream ends first
+     * @throws SocketTimeoutException if the read deadline or soTimeout passed
+     * @throws SocketException if the stream is closed or the connection was reset
+     */
     public void readFully(byte[] b) throws IOException {
         readFully(b, 0, b.length);
     }
 
-    /** Reads exactly {@code len} bytes into {@code b[off..]}, or throws {@link EOFException}. */
+    /**
+     * Reads exactly {@code len} bytes into {@code b[off..]}, or throws {@link EOFException}.
+     *
+     * @param b the buffer to read into
+     * @param off where in {@code b} the bytes go
+     * @param len how many bytes to read
+     * @throws EOFException if the stream ends first
+     * @throws SocketTimeoutException if the read deadline or soTimeout passed
+     * @throws SocketException if the stream is closed or the connection was reset
+     */
     public void readFully(byte[] b, int off, int len) throws IOException {
         int n = readNBytes(b, off, len);
         if (n < len) {
@@ -453,6 +529,13 @@ public final class TcpStream implements AutoCloseable {
      * (as {@link InputStream#readNBytes(byte[], int, int)}). A deadline that expires part-way
      * throws {@link SocketTimeoutException} with the bytes already read in
      * {@code bytesTransferred} (Go's {@code io.ReadFull} returns that count with the error).
+     *
+     * @param b the buffer to read into
+     * @param off where in {@code b} the bytes go
+     * @param len how many bytes to read
+     * @return the number of bytes read, less than {@code len} only at end of stream
+     * @throws SocketTimeoutException if the read deadline or soTimeout passed
+     * @throws SocketException if the stream is closed or the connection was reset
      */
     public int readNBytes(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -478,7 +561,14 @@ public final class TcpStream implements AutoCloseable {
      * waiting while the socket buffer is full; returns the count. {@link #writeAll} writes
      * everything.
      *
+     * @param b the bytes to write
+     * @param off where in {@code b} they start
+     * @param len how many of them to write
+     * @return the number of bytes written
      * @throws IndexOutOfBoundsException if {@code off}/{@code len} do not fit {@code b}
+     * @throws SocketTimeoutException if the write deadline passed
+     * @throws SocketException if the stream is closed or the connection was reset
+     *     ("Connection reset", "Broken pipe")
      */
     public int write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -489,7 +579,15 @@ public final class TcpStream implements AutoCloseable {
         }
     }
 
-    /** {@code write(b, 0, b.length)}. */
+    /**
+     * {@code write(b, 0, b.length)}.
+     *
+     * @param b the bytes to write
+     * @return the number of bytes written
+     * @throws SocketTimeoutException if the write deadline passed
+     * @throws SocketException if the stream is closed or the connection was reset
+     *     ("Connection reset", "Broken pipe")
+     */
     public int write(byte[] b) throws IOException {
         return write(b, 0, b.length);
     }
@@ -499,6 +597,13 @@ public final class TcpStream implements AutoCloseable {
      * {@code writeAll}s on one stream do not interleave. A deadline that expires part-way
      * throws {@link SocketTimeoutException} with the bytes already written in
      * {@code bytesTransferred} (Go's Write returns that count with the error).
+     *
+     * @param b the bytes to write
+     * @param off where in {@code b} they start
+     * @param len how many of them to write
+     * @throws SocketTimeoutException if the write deadline passed
+     * @throws SocketException if the stream is closed or the connection was reset
+     *     ("Connection reset", "Broken pipe")
      */
     public void writeAll(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -509,7 +614,14 @@ public final class TcpStream implements AutoCloseable {
         }
     }
 
-    /** {@code writeAll(b, 0, b.length)}. */
+    /**
+     * {@code writeAll(b, 0, b.length)}.
+     *
+     * @param b the bytes to write
+     * @throws SocketTimeoutException if the write deadline passed
+     * @throws SocketException if the stream is closed or the connection was reset
+     *     ("Connection reset", "Broken pipe")
+     */
     public void writeAll(byte[] b) throws IOException {
         writeAll(b, 0, b.length);
     }
@@ -529,6 +641,8 @@ public final class TcpStream implements AutoCloseable {
      * once, so that they contend for its monitor, must be guarded by an
      * {@link io.panago.sync.Mutex}: else its monitor can be left owned by a carrier thread,
      * and the goroutines hang on it (or two of them enter it together).
+     *
+     * @return the input view, the same on every call
      */
     public InputStream inputStream() {
         return in;
@@ -541,6 +655,8 @@ public final class TcpStream implements AutoCloseable {
      * {@link #write} fail there, as Go's do). A {@code PrintWriter} or other buffering
      * wrapper shared by goroutines needs an {@link io.panago.sync.Mutex} around its use (see
      * {@link #inputStream()}).
+     *
+     * @return the output view, the same on every call
      */
     public OutputStream outputStream() {
         return out;
@@ -551,6 +667,9 @@ public final class TcpStream implements AutoCloseable {
      * one goroutine can read this one while another writes the clone. Each has its own
      * deadlines and closes on its own; the connection ends when both are closed (or on
      * {@link #shutdownOutput}, which acts on the connection, as {@link #shutdownInput} does).
+     *
+     * @return the new stream
+     * @throws IOException if this stream is closed or its descriptor cannot be duplicated
      */
     public TcpStream tryClone() throws IOException {
         FD dup = fd.dup();
@@ -590,12 +709,20 @@ public final class TcpStream implements AutoCloseable {
      * Half-closes the read side of the connection: further reads see end of stream, on this
      * stream and on every {@link #tryClone} of it, on every OS (whatever the kernel does with
      * data that arrives later).
+     *
+     * @throws SocketException if the stream is closed or shutdown(2) fails (ENOTCONN once the
+     *     connection is gone)
      */
     public void shutdownInput() throws IOException {
         fd.shutdown(true);
     }
 
-    /** Half-closes the write side: the peer reads end of stream; reading here goes on. */
+    /**
+     * Half-closes the write side: the peer reads end of stream; reading here goes on.
+     *
+     * @throws SocketException if the stream is closed or shutdown(2) fails (ENOTCONN once the
+     *     connection is gone)
+     */
     public void shutdownOutput() throws IOException {
         fd.shutdown(false);
     }
@@ -610,7 +737,11 @@ public final class TcpStream implements AutoCloseable {
         fd.close(); // idempotent; returns once the descriptor is closed, whoever closes it
     }
 
-    /** True once {@link #close} was called. */
+    /**
+     * True once {@link #close} was called.
+     *
+     * @return true if the stream is closed
+     */
     public boolean isClosed() {
         return fd.isClosed();
     }
@@ -618,6 +749,10 @@ public final class TcpStream implements AutoCloseable {
     /**
      * The local address and port. Known from the connect or accept on, so it is still
      * returned after {@link #close} (as a JDK socket's local endpoint and Go's LocalAddr are).
+     *
+     * @return the local address and port
+     * @throws SocketException if accept could not tell it and the kernel cannot tell it now
+     *     (the stream is closed)
      */
     public InetSocketAddress localAddress() throws IOException {
         InetSocketAddress a = local;
@@ -630,6 +765,10 @@ public final class TcpStream implements AutoCloseable {
     /**
      * The remote address and port. Known from the connect or accept on, so it is still
      * returned after {@link #close} (as a JDK socket's remote endpoint and Go's RemoteAddr are).
+     *
+     * @return the remote address and port
+     * @throws SocketException if accept could not tell it and the kernel cannot tell it now
+     *     (the stream is closed, or ENOTCONN once the peer reset)
      */
     public InetSocketAddress peerAddress() throws IOException {
         InetSocketAddress a = peer;
@@ -639,12 +778,22 @@ public final class TcpStream implements AutoCloseable {
         return a;
     }
 
-    /** TCP_NODELAY: on (the default here, as in Go) sends small writes at once. */
+    /**
+     * TCP_NODELAY: on (the default here, as in Go) sends small writes at once.
+     *
+     * @param on true to send small writes at once, false to let the kernel coalesce them
+     * @throws SocketException if the stream is closed or the system call fails
+     */
     public void setNoDelay(boolean on) throws IOException {
         fd.setOption(FD.Option.TCP_NODELAY, on ? 1 : 0);
     }
 
-    /** Whether TCP_NODELAY is on. */
+    /**
+     * Whether TCP_NODELAY is on.
+     *
+     * @return true if TCP_NODELAY is on
+     * @throws SocketException if the stream is closed or the system call fails
+     */
     public boolean noDelay() throws IOException {
         return fd.getOption(FD.Option.TCP_NODELAY) != 0;
     }
@@ -653,6 +802,9 @@ public final class TcpStream implements AutoCloseable {
      * SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed. On by default, as
      * in Go: a new stream probes after 15 s idle, then every 15 s, and drops the connection
      * after 9 unanswered probes (the count is the system's on Windows).
+     *
+     * @param on true to probe, false to stop probing
+     * @throws SocketException if the stream is closed or the system call fails
      */
     public void setKeepAlive(boolean on) throws IOException {
         fd.setOption(FD.Option.SO_KEEPALIVE, on ? 1 : 0);
@@ -664,8 +816,10 @@ public final class TcpStream implements AutoCloseable {
      * default 15 s. It does not turn keep-alive on, except on Windows, where setting the
      * times (SIO_KEEPALIVE_VALS) does.
      *
+     * @param period the idle time and probe interval; {@link Duration#ZERO} for 15 s
      * @throws IllegalArgumentException if {@code period} is negative or longer than the system
      *     takes (Linux: 32,767 s, about 9 hours; where Go passes the kernel's EINVAL on)
+     * @throws SocketException if the stream is closed or the system call fails
      */
     public void setKeepAlivePeriod(Duration period) throws IOException {
         if (Objects.requireNonNull(period, "period").isNegative()) {
@@ -711,27 +865,52 @@ public final class TcpStream implements AutoCloseable {
         return (int) secs;
     }
 
-    /** Whether SO_KEEPALIVE is on. */
+    /**
+     * Whether SO_KEEPALIVE is on.
+     *
+     * @return true if SO_KEEPALIVE is on
+     * @throws SocketException if the stream is closed or the system call fails
+     */
     public boolean keepAlive() throws IOException {
         return fd.getOption(FD.Option.SO_KEEPALIVE) != 0;
     }
 
-    /** SO_RCVBUF in bytes (the kernel doubles it for its bookkeeping, see socket(7)). */
+    /**
+     * SO_RCVBUF in bytes (the kernel doubles it for its bookkeeping, see socket(7)).
+     *
+     * @param bytes the size to ask for, positive
+     * @throws SocketException if the stream is closed or the system call fails
+     */
     public void setReceiveBufferSize(int bytes) throws IOException {
         fd.setOption(FD.Option.SO_RCVBUF, positive(bytes));
     }
 
-    /** SO_RCVBUF as the kernel reports it. */
+    /**
+     * SO_RCVBUF as the kernel reports it.
+     *
+     * @return the receive buffer's size in bytes
+     * @throws SocketException if the stream is closed or the system call fails
+     */
     public int receiveBufferSize() throws IOException {
         return fd.getOption(FD.Option.SO_RCVBUF);
     }
 
-    /** SO_SNDBUF in bytes (the kernel doubles it, see socket(7)). */
+    /**
+     * SO_SNDBUF in bytes (the kernel doubles it, see socket(7)).
+     *
+     * @param bytes the size to ask for, positive
+     * @throws SocketException if the stream is closed or the system call fails
+     */
     public void setSendBufferSize(int bytes) throws IOException {
         fd.setOption(FD.Option.SO_SNDBUF, positive(bytes));
     }
 
-    /** SO_SNDBUF as the kernel reports it. */
+    /**
+     * SO_SNDBUF as the kernel reports it.
+     *
+     * @return the send buffer's size in bytes
+     * @throws SocketException if the stream is closed or the system call fails
+     */
     public int sendBufferSize() throws IOException {
         return fd.getOption(FD.Option.SO_SNDBUF);
     }
@@ -748,12 +927,20 @@ public final class TcpStream implements AutoCloseable {
      * kernel send what is left; 0 discards unsent data and resets the connection on close;
      * {@code n > 0} makes close wait up to {@code n} seconds for the data to go out (at most
      * 65,535, as the JDK's sockets cap it).
+     *
+     * @param seconds negative for off, 0 to reset on close, else the longest wait of close
+     * @throws SocketException if the stream is closed or the system call fails
      */
     public void setLinger(int seconds) throws IOException {
         fd.setLinger(seconds);
     }
 
-    /** SO_LINGER in seconds, or -1 when off. */
+    /**
+     * SO_LINGER in seconds, or -1 when off.
+     *
+     * @return the linger time in seconds, or -1
+     * @throws SocketException if the stream is closed or the system call fails
+     */
     public int linger() throws IOException {
         return fd.linger();
     }
@@ -762,17 +949,30 @@ public final class TcpStream implements AutoCloseable {
      * Sets the read and write deadline (Go's SetDeadline): once {@code t} passes, waiting and
      * future reads and writes fail with {@link SocketTimeoutException} until a new deadline is
      * set. {@code null} removes it. A deadline in the past expires at once.
+     *
+     * @param t the deadline, or {@code null} for none
+     * @throws SocketException if the stream is closed
      */
     public void setDeadline(Instant t) throws IOException {
         fd.setDeadline(nanotime(t), FD.READ | FD.WRITE);
     }
 
-    /** The deadline of reads alone (Go's SetReadDeadline); {@code null} removes it. */
+    /**
+     * The deadline of reads alone (Go's SetReadDeadline); {@code null} removes it.
+     *
+     * @param t the deadline, or {@code null} for none
+     * @throws SocketException if the stream is closed
+     */
     public void setReadDeadline(Instant t) throws IOException {
         fd.setDeadline(nanotime(t), FD.READ);
     }
 
-    /** The deadline of writes alone (Go's SetWriteDeadline); {@code null} removes it. */
+    /**
+     * The deadline of writes alone (Go's SetWriteDeadline); {@code null} removes it.
+     *
+     * @param t the deadline, or {@code null} for none
+     * @throws SocketException if the stream is closed
+     */
     public void setWriteDeadline(Instant t) throws IOException {
         fd.setDeadline(nanotime(t), FD.WRITE);
     }
@@ -782,13 +982,19 @@ public final class TcpStream implements AutoCloseable {
      * {@link SocketTimeoutException}; the stream stays usable. {@link Duration#ZERO} (the
      * default) waits forever. Unlike a deadline it restarts with every call. As with the JDK's
      * sockets, data already there is returned however short the timeout.
+     *
+     * @param timeout the longest wait of each read
      */
     public void setSoTimeout(Duration timeout) {
         checkTimeout(timeout);
         fd.setReadTimeout(saturatedNanos(timeout));
     }
 
-    /** The soTimeout; {@link Duration#ZERO} for none. */
+    /**
+     * The soTimeout; {@link Duration#ZERO} for none.
+     *
+     * @return the longest wait of each read
+     */
     public Duration soTimeout() {
         return Duration.ofNanos(fd.readTimeout());
     }
