@@ -837,8 +837,10 @@ public final class TcpStream implements AutoCloseable {
      * becomes the default, and with {@code enable} false the times are not set (setting them
      * there turns keep-alive on).
      *
+     * @param config the settings; {@link KeepAliveConfig#DEFAULT} for Go's defaults
      * @throws IllegalArgumentException if a time is longer than the system takes (Linux:
      *     32,767 s) or the count is larger (Linux: 127)
+     * @throws SocketException if the stream is closed or a system call fails
      */
     public void setKeepAliveConfig(KeepAliveConfig config) throws IOException {
         Objects.requireNonNull(config, "config");
