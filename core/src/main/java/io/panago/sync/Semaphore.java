@@ -197,8 +197,14 @@ public final class Semaphore {
      */
     public long held() {
         mu.lock();
-        long c = cur;
-        mu.unlock();
+        long c;
+        try {
+            c = cur;
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
+        }
         return c;
     }
 
@@ -206,10 +212,15 @@ public final class Semaphore {
     int waiters() {
         mu.lock();
         int n = 0;
-        for (Entry w = head; w != null; w = w.next) {
-            n++;
+        try {
+            for (Entry w = head; w != null; w = w.next) {
+                n++;
+            }
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
-        mu.unlock();
         return n;
     }
 
