@@ -708,20 +708,20 @@ public final class TcpStream implements AutoCloseable {
     /**
      * Half-closes the read side of the connection: further reads see end of stream, on this
      * stream and on every {@link #tryClone} of it, on every OS (whatever the kernel does with
-     * data that arrives later).
+     * data that arrives later). On a connection already gone (reset, or closed both ways) it
+     * succeeds, as the JDK's does: that side is shut already.
      *
-     * @throws SocketException if the stream is closed or shutdown(2) fails (ENOTCONN once the
-     *     connection is gone)
+     * @throws SocketException if the stream is closed or shutdown(2) fails
      */
     public void shutdownInput() throws IOException {
         fd.shutdown(true);
     }
 
     /**
-     * Half-closes the write side: the peer reads end of stream; reading here goes on.
+     * Half-closes the write side: the peer reads end of stream; reading here goes on. On a
+     * connection already gone it succeeds, as {@link #shutdownInput} does.
      *
-     * @throws SocketException if the stream is closed or shutdown(2) fails (ENOTCONN once the
-     *     connection is gone)
+     * @throws SocketException if the stream is closed or shutdown(2) fails
      */
     public void shutdownOutput() throws IOException {
         fd.shutdown(false);

@@ -79,6 +79,43 @@ class ConnectionFailureTest {
     }
 
     /**
+     * Shutting a side of a connection that is gone succeeds, as the JDK's does (shutdown(2)
+     * says ENOTCONN): after a reset, and after both sides closed their output; a read then sees
+     * end of stream, on the stream and on a clone.
+     */
+    @Test
+    void shutdownOfAConnectionAlreadyGoneSucceeds() throws Exception {
+        Go.run(() -> {
+            try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                 TcpStream a = TcpStream.connect(ln.localAddress());
+                 TcpStream b = ln.accept();
+                 TcpStream a2 = a.tryClone()) {
+                b.setLinger(0);
+                b.close();
+                SocketException reset = assertThrows(SocketException.class, () -> a.read(new byte[1]));
+                assertTrue(reset.getMessage().startsWith("Connection reset"), reset.getMessage());
+                a.shutdownOutput();
+                a.shutdownInput();
+                assertEquals(-1, a.read(new byte[1]));
+                assertEquals(-1, a2.read(new byte[1]));
+            }
+            try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
+                 TcpStream a = TcpStream.connect(ln.localAddress());
+                 TcpStream b = ln.accept()) {
+                b.shutdownOutput();
+                assertEquals(-1, a.read(new byte[1]));
+                a.shutdownOutput();
+                assertEquals(-1, b.read(new byte[1]));
+                a.shutdownInput();
+                a.shutdownOutput();
+                b.shutdownInput();
+                assertEquals(-1, a.read(new byte[1]));
+            }
+            return null;
+        });
+    }
+
+    /**
      * A client resets its connection before the server accepts it; the listener keeps working.
      * Linux's accept (the stand-ins' too, which accept through Linux) hands the dead connection
      * over, and its first read reports the reset. On macOS every socket option fails with EINVAL

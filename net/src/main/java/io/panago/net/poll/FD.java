@@ -782,7 +782,7 @@ public final class FD extends FdMutex {
             if (r < 0) {
                 throw Errors.exception((int) -r, name, null);
             }
-            return r;
+            return r == -Errors.ENOTCONN ? 0 : r;
         } finally {
             if (decref()) {
                 destroy();
@@ -809,9 +809,15 @@ public final class FD extends FdMutex {
         return c;
     }
 
-    /** shutdown(2) of the read ({@code input}) or write side. */
+    /**
+     * shutdown(2) of the read ({@code input}) or write side. ENOTCONN, a connection already
+     * gone (reset, or closed both ways), is success, as in the JDK: that side is shut already.
+     */
     public void shutdown(boolean input) throws IOException {
-        cold("shutdown", m -> Sys.shutdown(m.cerrno, sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR));
+        cold("shutdown", m -> {
+            int r = Sys.shutdown(m.cerrno, sysfd, input ? Sys.SHUT_RD : Sys.SHUT_WR);
+            return r == -Errors.ENOTCONN ? 0 : r;
+        });
         if (input) {
             inputShut.set(true);
         }
@@ -895,7 +901,7 @@ public final class FD extends FdMutex {
             if (r >= 0) {
                 out[0] = SockAddr.decode(m.sa);
             }
-            return r;
+            return r == -Errors.ENOTCONN ? 0 : r;
         });
         return out[0];
     }
