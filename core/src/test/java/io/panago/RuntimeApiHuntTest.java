@@ -400,7 +400,12 @@ class RuntimeApiHuntTest {
             for (int i = 0; i < 3; i++) {
                 int before = others.get();
                 assertSame(io, assertThrows(java.io.IOException.class, () -> Go.blocking(() -> {
-                    Thread.sleep(30); // long enough for sysmon to hand the P to the other goroutine
+                    // Until sysmon has handed the P to the other goroutine (GOMAXPROCS 1: it
+                    // cannot run before), however long a loaded machine makes that take.
+                    long giveUp = System.nanoTime() + 5_000_000_000L;
+                    while (others.get() == before && System.nanoTime() < giveUp) {
+                        Thread.sleep(1);
+                    }
                     throw io;
                 })));
                 assertTrue(others.get() > before, "the other goroutine ran meanwhile");
