@@ -99,8 +99,20 @@ final class Sysmon {
             long s = pp.state;
             int code = (int) (s & 7);
             if (code == P.SYSCALL) {
+                // As Go's retake: a goroutine that has kept its P for 10 ms loses it, also when
+                // every look finds it in a new Go.blocking call (back-to-back short calls: the
+                // exitsyscall fast path keeps the P without a new time slice). Else it starved
+                // every goroutine queued behind it, and every timer while no P was idle.
+                boolean longSlice = false;
+                long st = pp.schedtick();
+                if (pp.sysmonSchedtick != st) {
+                    pp.sysmonSchedtick = st;
+                    pp.sysmonSchedwhen = now;
+                } else if (pp.sysmonSchedwhen + FORCE_PREEMPT_NS <= now) {
+                    longSlice = true;
+                }
                 long t = pp.syscalltick();
-                if (pp.sysmonSyscalltick != t) {
+                if (!longSlice && pp.sysmonSyscalltick != t) {
                     pp.sysmonSyscalltick = t;
                     pp.sysmonSyscallwhen = now;
                     continue;

@@ -146,6 +146,60 @@ class SysmonHandoffTest {
         assertTrue(worst <= 2, "a goroutine in the global queue waited for " + worst + " retakes");
     }
 
+    /**
+     * Back-to-back short Go.blocking calls keep the P without a new time slice (each call's
+     * exit takes it straight back), and each of sysmon's looks finds a new call: as Go's,
+     * sysmon still takes the P once the slice has lasted 10 ms, so a sleeper (a timer, with
+     * no idle P to serve it) and a goroutine queued behind the caller run. A guard thread ends
+     * the loop after 10 s; the sleeper must have woken long before.
+     */
+    @Test
+    void backToBackBlockingCallsDoNotStarveTimersOrTheQueue() throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean guardEnded = new AtomicBoolean();
+        Thread guard = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Thread.sleep(10_000);
+                guardEnded.set(!stop.getAndSet(true));
+            } catch (InterruptedException e) {
+                // the test is over
+            }
+        });
+        boolean[] queuedRan = new boolean[1];
+        Go.run(() -> {
+            Chan<Void> looping = Chan.make(1);
+            Chan<Void> loopDone = Chan.make(1);
+            Go.go(() -> {
+                looping.send(null);
+                for (int i = 0; !stop.get(); i++) {
+                    try {
+                        Go.blocking(() -> {
+                            Thread.sleep(1);
+                            return null;
+                        });
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    if (i == 20) {
+                        Go.go(() -> queuedRan[0] = !stop.get()); // queued on the looping P
+                    }
+                }
+                loopDone.send(null);
+            });
+            looping.recv();
+            Go.sleep(Duration.ofMillis(10));
+            for (int i = 0; i < 10 && !queuedRan[0]; i++) {
+                Go.sleep(Duration.ofMillis(50));
+            }
+            stop.set(true);
+            loopDone.recv();
+            return null;
+        });
+        guard.interrupt();
+        assertFalse(guardEnded.get(), "the sleeper woke only after the blocking loop was stopped");
+        assertTrue(queuedRan[0], "the goroutine queued behind the blocking loop ran only after it");
+    }
+
     @Test
     void blockingRunsOnWhenItsPWasTaken() throws Exception {
         // After the hand-off the stuck goroutine has no P; it must still finish its work and
