@@ -708,6 +708,21 @@ public final class Sched {
                 // An error in the scheduler's own code (an OutOfMemoryError while the heap is
                 // full): an M that died would take its P and every goroutine queued on it along.
                 Panics.schedulerFailed(e);
+                if (m.p == null) {
+                    // It struck while this M had no P (the blocking poll runs after releasep):
+                    // wait as an idle M until one is handed over. Going round again without
+                    // one threw a NullPointerException in findRunnable every millisecond, for
+                    // good.
+                    try {
+                        if (m.spinning) {
+                            m.spinning = false;
+                            nmspinning.decrementAndGet();
+                        }
+                        stopm(m);
+                    } catch (Throwable again) {
+                        Panics.schedulerFailed(again);
+                    }
+                }
             }
         }
     }
@@ -1016,9 +1031,8 @@ public final class Sched {
                 try {
                     netpoll.poll(delay, list);
                 } catch (Throwable t) {
-                    // This M dies of it (its thread's uncaught handler reports it), but the
-                    // runtime must not: another M or sysmon polls from now on, and what the
-                    // poll had already readied runs.
+                    // mstart reports it and parks this M, which has no P, as idle; another M
+                    // or sysmon polls from now on, and what the poll had already readied runs.
                     pollUntil = 0;
                     lastpoll.set(nanotime());
                     injectglist(list);
