@@ -81,6 +81,7 @@ final class NetpollIocp extends Netpoll {
     }
 
     NetpollIocp() {
+        NetpollOp.initialize();
         ctlCapture = WindowsErrno.captureSegment(Arena.global());
         MemorySegment wsaData = Arena.ofAuto().allocate(io.panago.bindings.windows.WSADATA.layout());
         int r = WindowsErrno.WSAStartup(ctlCapture, (short) 0x0202, wsaData);

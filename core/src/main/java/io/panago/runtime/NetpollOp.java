@@ -455,6 +455,16 @@ public final class NetpollOp implements AutoCloseable {
     }
 
     /**
+     * Initialises this class and its buffer pool now, when a completion backend starts: a class
+     * whose initialiser first runs while the heap is full stays unusable for good (every later
+     * send and receive threw NoClassDefFoundError; seen in OutOfMemoryEchoTest's child on
+     * io_uring).
+     */
+    static void initialize() {
+        Pool.roundUp(1);
+    }
+
+    /**
      * Data buffers by size class (4, 16, 32, 64 KiB), kept for reuse up to 64 MiB per class, so
      * that calls do not allocate native memory. A dropped buffer is freed by the GC (auto
      * arena); the pool is never handed one the kernel still owns.

@@ -184,6 +184,7 @@ final class NetpollUring extends Netpoll {
     }
 
     NetpollUring() throws Unavailable {
+        NetpollOp.initialize();
         Arena arena = Arena.ofAuto();
         MemorySegment errno = LinuxErrno.captureSegment(arena);
         MemorySegment p = io_uring_params.allocate(arena);
