@@ -162,20 +162,25 @@ sealed class CancelCtx implements CancelContext permits TimerCtx, AfterFuncCtx {
             if (removeFromParent) {
                 removeFromParent();
             }
-            for (CancelCtx x : subtree) {
+            // Index loops, here and below: an iterator is an allocation, which a full heap
+            // refuses, and a finally that threw before it marked every context settled left
+            // each later cancel of them (a deadline's retry too) waiting for good.
+            for (int i = 0; i < subtree.size(); i++) {
+                CancelCtx x = subtree.get(i);
                 if (x != null) {
                     x.cancelled();
                 }
             }
             // Descendants whose own cancels are still under way (those never wait on ours).
             if (others != null) {
-                for (CancelCtx x : others) {
-                    x.awaitSettled();
+                for (int i = 0; i < others.size(); i++) {
+                    others.get(i).awaitSettled();
                 }
             }
         } finally {
             // Even if a step threw (an after-func that could not start): nobody may wait forever.
-            for (CancelCtx x : subtree) {
+            for (int i = 0; i < subtree.size(); i++) {
+                CancelCtx x = subtree.get(i);
                 if (x != null) {
                     x.settled = true;
                 }

@@ -84,6 +84,23 @@ final class Timers {
             try {
                 t.f.fire(t.arg, now);
             } catch (Throwable e) {
+                if (t.period == 0) {
+                    // Tried again 1 ms later, not lost (unless armed again meanwhile): a timer
+                    // function fails for want of heap (a channel's Instant, a context's cancel,
+                    // an afterFunc's goroutine), and timer functions tolerate a late second run,
+                    // as they tolerate a fire that races a stop. Inline, with no call: under a
+                    // full heap a first call of a method here failed too.
+                    try {
+                        synchronized (LOCK) {
+                            if (t.index < 0) {
+                                t.when = now + 1_000_000;
+                                add(t);
+                            }
+                        }
+                    } catch (Throwable again) {
+                        // no heap even for that
+                    }
+                }
                 Panics.timerFailed(e);
             }
         }

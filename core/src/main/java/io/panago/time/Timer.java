@@ -152,17 +152,22 @@ public final class Timer {
 
     /** The runtime timer's function: deliver unless stopped or reset meanwhile. */
     private void fire(long now) {
+        // Allocated before any state changes, and disarmed only once delivered: an error (a
+        // full heap) leaves the timer armed for the runtime's retry (Timers.retry).
+        Instant at = c != null ? Instant.now() : null;
         boolean run = false;
+        long armedAt;
         mu.lock();
         try {
+            armedAt = notBefore;
             if (armed && now >= notBefore) {
-                if (period == 0) {
-                    armed = false;
-                }
                 if (c != null) {
-                    c.trySend(Instant.now());
+                    c.trySend(at);
                 } else {
                     run = true;
+                }
+                if (period == 0) {
+                    armed = false;
                 }
             }
             mu.unlock(); // last in the try: if this call throws, the lock is still held
@@ -171,7 +176,26 @@ public final class Timer {
             throw t;
         }
         if (run) {
-            Sched.newproc(f, this.run);
+            try {
+                Sched.newproc(f, this.run);
+            } catch (Throwable t) {
+                rearmUnlessChanged(armedAt);
+                throw t;
+            }
+        }
+    }
+
+    /** After a failed start of the function: armed again for the retry, unless stopped or reset. */
+    private void rearmUnlessChanged(long armedAt) {
+        mu.lock();
+        try {
+            if (!armed && notBefore == armedAt && period == 0) {
+                armed = true;
+            }
+            mu.unlock(); // last in the try: if this call throws, the lock is still held
+        } catch (Throwable t) {
+            mu.state = 0; // no call: see RuntimeLock.state
+            throw t;
         }
     }
 
