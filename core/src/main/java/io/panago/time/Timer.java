@@ -153,7 +153,7 @@ public final class Timer {
     /** The runtime timer's function: deliver unless stopped or reset meanwhile. */
     private void fire(long now) {
         // Allocated before any state changes, and disarmed only once delivered: an error (a
-        // full heap) leaves the timer armed for the runtime's retry (Timers.retry).
+        // full heap) leaves the timer armed for the runtime's retry (Timers.runDue).
         Instant at = c != null ? Instant.now() : null;
         boolean run = false;
         long armedAt;
