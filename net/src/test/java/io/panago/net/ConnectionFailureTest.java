@@ -98,6 +98,10 @@ class ConnectionFailureTest {
                 a.shutdownInput();
                 assertEquals(-1, a.read(new byte[1]));
                 assertEquals(-1, a2.read(new byte[1]));
+                // Only shutdown takes ENOTCONN for success: asking the kernel for the peer
+                // still fails, not answers nothing.
+                SocketException gone = assertThrows(SocketException.class, () -> a.fd().address(true));
+                assertTrue(gone.getMessage().contains(NetTesting.errno("ENOTCONN")), gone.getMessage());
             }
             try (TcpListener ln = TcpListener.bind("127.0.0.1:0");
                  TcpStream a = TcpStream.connect(ln.localAddress());

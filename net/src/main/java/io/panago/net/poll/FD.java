@@ -782,7 +782,7 @@ public final class FD extends FdMutex {
             if (r < 0) {
                 throw Errors.exception((int) -r, name, null);
             }
-            return r == -Errors.ENOTCONN ? 0 : r;
+            return r;
         } finally {
             if (decref()) {
                 destroy();
@@ -901,7 +901,7 @@ public final class FD extends FdMutex {
             if (r >= 0) {
                 out[0] = SockAddr.decode(m.sa);
             }
-            return r == -Errors.ENOTCONN ? 0 : r;
+            return r;
         });
         return out[0];
     }
