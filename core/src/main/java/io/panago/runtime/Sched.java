@@ -615,9 +615,15 @@ public final class Sched {
         Flags.check();
         stackSize = stackSize(System.getProperty("panago.stacksize"));
         // Initialised now, not first under a full heap: a class whose initialiser fails is
-        // unusable for good, and the goroutine counter (a LongAdder) needs this one once
-        // spawns and exits contend.
+        // unusable for good, and the goroutine counter (a LongAdder) needs these once spawns
+        // and exits contend (its cells' class met a full heap once in OutOfMemoryRecoveryTest:
+        // every contended spawn after it threw NoClassDefFoundError).
         java.util.concurrent.ThreadLocalRandom.current();
+        try {
+            Class.forName("java.util.concurrent.atomic.Striped64$Cell", true, null);
+        } catch (ClassNotFoundException otherJdk) {
+            // a JDK that names it otherwise: initialised at first contention, as before
+        }
         Panics.link();
         netpoll = Netpoll.create();
         lastpoll.set(nanotime());
